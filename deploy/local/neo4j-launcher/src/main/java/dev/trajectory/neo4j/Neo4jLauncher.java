@@ -1,0 +1,419 @@
+package dev.trajectory.neo4j;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.neo4j.configuration.GraphDatabaseInternalSettings;
+import org.neo4j.configuration.GraphDatabaseSettings;
+import org.neo4j.configuration.connectors.BoltConnector;
+import org.neo4j.configuration.connectors.HttpConnector;
+import org.neo4j.configuration.connectors.HttpsConnector;
+import org.neo4j.configuration.helpers.SocketAddress;
+import org.neo4j.dbms.api.DatabaseManagementService;
+import org.neo4j.dbms.api.DatabaseManagementServiceBuilder;
+import org.neo4j.graphdb.GraphDatabaseService;
+import org.neo4j.graphdb.Result;
+import org.neo4j.graphdb.Transaction;
+import org.neo4j.io.ByteUnit;
+
+import sun.misc.Signal;
+
+/**
+ * Runs the real Neo4j 5 Community engine embedded, exposing only the Bolt connector
+ * (loopback by default, auth disabled) so that Bolt clients such as the JavaScript
+ * {@code neo4j-driver} talk to it exactly as they would to a standalone server.
+ *
+ * <p>Protocol with the caller (stdout, one line each, flushed):
+ * <ul>
+ *   <li>{@code NEO4J_READY bolt://HOST:PORT} once the default database is available and
+ *       the Bolt port accepts connections;</li>
+ *   <li>{@code NEO4J_STOPPED} after a clean shutdown (SIGTERM / SIGINT / SIGHUP, or stdin EOF
+ *       with {@code --stop-on-stdin-eof}); the process then exits 0.</li>
+ * </ul>
+ * Neo4j's own logs go to {@code DATA/logs/} (debug.log); only fatal errors go to stderr.
+ * Exit codes: 0 clean stop, 1 startup failure, 2 usage error.
+ */
+public final class Neo4jLauncher {
+
+    private static final String USAGE = String.join("\n",
+            "Usage: java @jvm.options -jar neo4j-launcher.jar --data DIR [options]",
+            "",
+            "  --data DIR              Neo4j home/data directory (required; created if missing).",
+            "                          Store files go to DIR/data, logs to DIR/logs.",
+            "  --bolt-port N           Bolt port (1-65535, default 7687).",
+            "  --listen-host HOST      Bolt listen address (default 127.0.0.1).",
+            "  --advertised-host HOST  Host advertised in routing tables (default: listen host,",
+            "                          or 'localhost' when listening on a wildcard address).",
+            "  --pagecache SIZE        Page cache size, Neo4j syntax, e.g. 256m (default 256m).",
+            "  --startup-timeout SECS  Give up if not ready within SECS (default 120).",
+            "  --stop-on-stdin-eof     Also shut down cleanly when stdin reaches EOF (lets a",
+            "                          parent process that dies without signalling stop us).",
+            "  --no-warmup             Skip the Cypher warm-up before READY (READY comes a",
+            "                          little sooner, but the first client query is slower).",
+            "  --conf KEY=VALUE        Extra raw Neo4j setting (repeatable), e.g.",
+            "                          --conf db.transaction.timeout=30s",
+            "  -h, --help              Show this help.",
+            "");
+
+    private static final PrintStream OUT = new PrintStream(
+            new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
+
+    private final AtomicBoolean stopped = new AtomicBoolean(false);
+    private final CountDownLatch stopRequested = new CountDownLatch(1);
+    private volatile DatabaseManagementService dbms;
+
+    public static void main(String[] args) {
+        Options opts;
+        try {
+            opts = Options.parse(args);
+        } catch (UsageException e) {
+            if (e.getMessage() == null) { // --help
+                OUT.print(USAGE);
+                OUT.flush();
+                System.exit(0);
+            }
+            System.err.println("neo4j-launcher: " + e.getMessage());
+            System.err.print(USAGE);
+            System.exit(2);
+            return;
+        }
+        System.exit(new Neo4jLauncher().run(opts));
+    }
+
+    private int run(Options opts) {
+        // Signals: orderly shutdown followed by exit status 0 (a plain JVM exits 143/130).
+        for (String sig : new String[] {"TERM", "INT", "HUP"}) {
+            try {
+                Signal.handle(new Signal(sig), s -> stopRequested.countDown());
+            } catch (IllegalArgumentException ignored) {
+                // signal not available on this platform/JVM configuration
+            }
+        }
+        // Safety net for any other JVM exit path (System.exit elsewhere, uncaught error, ...).
+        Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "neo4j-launcher-shutdown"));
+
+        if (opts.stopOnStdinEof) {
+            Thread t = new Thread(() -> {
+                try (InputStream in = System.in) {
+                    byte[] buf = new byte[256];
+                    while (in.read(buf) >= 0) {
+                        // discard
+                    }
+                } catch (IOException ignored) {
+                    // treat as EOF
+                }
+                stopRequested.countDown();
+            }, "neo4j-launcher-stdin-watch");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        try {
+            Files.createDirectories(opts.dataDir);
+        } catch (IOException e) {
+            System.err.println("neo4j-launcher: cannot create data directory " + opts.dataDir + ": " + e);
+            return 1;
+        }
+
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(opts.startupTimeoutSecs);
+        try {
+            dbms = build(opts);
+            GraphDatabaseService db = dbms.database(GraphDatabaseSettings.DEFAULT_DATABASE_NAME);
+            while (!db.isAvailable(TimeUnit.SECONDS.toMillis(1))) {
+                if (stopRequested.getCount() == 0) {
+                    stop();
+                    return 0;
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("database '" + db.databaseName()
+                            + "' not available after " + opts.startupTimeoutSecs + "s");
+                }
+            }
+            if (opts.warmup) {
+                warmUp(db);
+            }
+            waitForBolt(opts, deadline);
+            if (stopRequested.getCount() == 0) {
+                stop();
+                return 0;
+            }
+        } catch (Throwable e) {
+            Throwable root = e;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            System.err.println("neo4j-launcher: startup failed: " + root);
+            e.printStackTrace(System.err);
+            System.err.println("neo4j-launcher: startup failed: " + root);
+            System.err.println("neo4j-launcher: see " + opts.dataDir.resolve("logs").resolve("debug.log"));
+            stop(false);
+            return 1;
+        }
+
+        OUT.println("NEO4J_READY bolt://" + urlHost(opts.advertisedHost()) + ":" + opts.boltPort);
+        OUT.flush();
+
+        try {
+            stopRequested.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        stop();
+        return 0;
+    }
+
+    private static DatabaseManagementService build(Options opts) throws IOException {
+        DatabaseManagementServiceBuilder b = new DatabaseManagementServiceBuilder(opts.dataDir)
+                // Connectors: Bolt only.
+                .setConfig(BoltConnector.enabled, true)
+                .setConfig(BoltConnector.listen_address, new SocketAddress(opts.listenHost, opts.boltPort))
+                .setConfig(BoltConnector.advertised_address,
+                        new SocketAddress(opts.advertisedHost(), opts.boltPort))
+                .setConfig(BoltConnector.encryption_level, BoltConnector.EncryptionLevel.DISABLED)
+                .setConfig(HttpConnector.enabled, false)
+                .setConfig(HttpsConnector.enabled, false)
+                // Server-side routing opens an extra intra-cluster listener (:7688); not needed
+                // for a single instance (neo4j:// URIs still work via the Bolt ROUTE message).
+                .setConfig(GraphDatabaseSettings.routing_enabled, false)
+                // Local dev/test server on loopback: no authentication.
+                .setConfig(GraphDatabaseSettings.auth_enabled, false)
+                // Never phone home.
+                .setConfig(GraphDatabaseSettings.udc_enabled, false)
+                // Modest footprint for a small shared machine.
+                .setConfig(GraphDatabaseSettings.pagecache_memory, opts.pagecacheBytes)
+                .setConfig(GraphDatabaseSettings.pagecache_warmup_enabled, false)
+                .setConfig(GraphDatabaseSettings.keep_logical_logs, "2 files")
+                .setConfig(GraphDatabaseSettings.logical_log_rotation_threshold, ByteUnit.mebiBytes(16))
+                .setConfig(GraphDatabaseSettings.preallocate_logical_logs, false)
+                // Bolt's Netty event loops otherwise wait a 5 s "quiet period" on shutdown,
+                // which makes every stop take 5+ s. (Internal setting; version is pinned.)
+                .setConfig(GraphDatabaseInternalSettings.netty_server_shutdown_quiet_period, 0);
+        // The public builder has no raw string API; --conf values go through a generated
+        // neo4j.conf-style file (loaded last, so it overrides the defaults above).
+        Path extra = opts.dataDir.resolve("launcher-extra.conf");
+        if (!opts.extraConf.isEmpty()) {
+            StringBuilder sb = new StringBuilder("# generated by neo4j-launcher from --conf; overwritten on each start\n");
+            opts.extraConf.forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
+            Files.writeString(extra, sb.toString(), StandardCharsets.UTF_8);
+            b.loadPropertiesFromFile(extra);
+        } else {
+            Files.deleteIfExists(extra);
+        }
+        return b.build();
+    }
+
+    /**
+     * Runs a few representative queries in a transaction that is rolled back, so the
+     * one-off cost of loading/JIT-ing the Cypher parser, planner and runtime (several
+     * seconds on a small machine) is paid before READY instead of by the first client
+     * query. Leaves no data behind. Failures are reported but not fatal.
+     */
+    private static void warmUp(GraphDatabaseService db) {
+        String[] queries = {
+            "CREATE (a:`__LauncherWarmup` {id: $id})-[:`__WARMUP`]->(b:`__LauncherWarmup` {id: $id + 1})"
+                + " WITH a MATCH (x:`__LauncherWarmup`) WHERE x.id >= $id RETURN count(x) AS c",
+        };
+        try (Transaction tx = db.beginTx()) {
+            for (String q : queries) {
+                try (Result r = tx.execute(q, Map.of("id", 1))) {
+                    r.accept(row -> true);
+                }
+            }
+            tx.rollback();
+        } catch (RuntimeException e) {
+            System.err.println("neo4j-launcher: warm-up failed (continuing): " + e);
+        }
+    }
+
+    /** Polls until a TCP connection to the Bolt port succeeds. */
+    private void waitForBolt(Options opts, long deadlineNanos) throws InterruptedException {
+        String probeHost = isWildcard(opts.listenHost) ? "127.0.0.1" : opts.listenHost;
+        IOException last = null;
+        while (System.nanoTime() < deadlineNanos) {
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress(probeHost, opts.boltPort), 1000);
+                return;
+            } catch (IOException e) {
+                last = e;
+            }
+            if (stopRequested.getCount() == 0) {
+                return; // run() notices the pending stop and shuts down without READY
+            }
+            Thread.sleep(50);
+        }
+        throw new IllegalStateException("Bolt port " + probeHost + ":" + opts.boltPort
+                + " not accepting connections", last);
+    }
+
+    private void stop() {
+        stop(true);
+    }
+
+    /** Idempotent, thread-safe clean shutdown; prints NEO4J_STOPPED once if {@code announce}. */
+    private void stop(boolean announce) {
+        if (!stopped.compareAndSet(false, true)) {
+            return;
+        }
+        DatabaseManagementService s = dbms;
+        if (s != null) {
+            try {
+                s.shutdown();
+            } catch (Throwable e) {
+                System.err.println("neo4j-launcher: error during shutdown: " + e);
+            }
+        }
+        if (announce) {
+            OUT.println("NEO4J_STOPPED");
+            OUT.flush();
+        }
+    }
+
+    private static boolean isWildcard(String host) {
+        return host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]");
+    }
+
+    private static String urlHost(String host) {
+        return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+    }
+
+    private static final class UsageException extends Exception {
+        UsageException(String msg) {
+            super(msg);
+        }
+    }
+
+    private static final class Options {
+        Path dataDir;
+        int boltPort = BoltConnector.DEFAULT_PORT;
+        String listenHost = "127.0.0.1";
+        String advertisedHost;
+        long pagecacheBytes = ByteUnit.mebiBytes(256);
+        long startupTimeoutSecs = 120;
+        boolean stopOnStdinEof;
+        boolean warmup = true;
+        final Map<String, String> extraConf = new LinkedHashMap<>();
+
+        String advertisedHost() {
+            if (advertisedHost != null) {
+                return advertisedHost;
+            }
+            return isWildcard(listenHost) ? "localhost" : listenHost;
+        }
+
+        static Options parse(String[] args) throws UsageException {
+            Options o = new Options();
+            for (int i = 0; i < args.length; i++) {
+                String a = args[i];
+                String v = null;
+                int eq = a.indexOf('=');
+                if (a.startsWith("--") && eq > 0) {
+                    v = a.substring(eq + 1);
+                    a = a.substring(0, eq);
+                }
+                switch (a) {
+                    case "-h":
+                    case "--help":
+                        throw new UsageException(null);
+                    case "--stop-on-stdin-eof":
+                        o.stopOnStdinEof = true;
+                        break;
+                    case "--no-warmup":
+                        o.warmup = false;
+                        break;
+                    case "--data":
+                    case "--bolt-port":
+                    case "--listen-host":
+                    case "--advertised-host":
+                    case "--pagecache":
+                    case "--startup-timeout":
+                    case "--conf":
+                        if (v == null) {
+                            if (i + 1 >= args.length) {
+                                throw new UsageException("missing value for " + a);
+                            }
+                            v = args[++i];
+                        }
+                        o.set(a, v);
+                        break;
+                    default:
+                        throw new UsageException("unknown argument: " + args[i]);
+                }
+            }
+            if (o.dataDir == null) {
+                throw new UsageException("--data DIR is required");
+            }
+            return o;
+        }
+
+        private void set(String name, String v) throws UsageException {
+            switch (name) {
+                case "--data":
+                    if (v.isBlank()) {
+                        throw new UsageException("--data must not be empty");
+                    }
+                    dataDir = Path.of(v).toAbsolutePath().normalize();
+                    break;
+                case "--bolt-port":
+                    try {
+                        boltPort = Integer.parseInt(v);
+                    } catch (NumberFormatException e) {
+                        boltPort = -1;
+                    }
+                    if (boltPort < 1 || boltPort > 65535) {
+                        throw new UsageException("--bolt-port must be an integer in 1..65535, got: " + v);
+                    }
+                    break;
+                case "--listen-host":
+                    if (v.isBlank()) {
+                        throw new UsageException("--listen-host must not be empty");
+                    }
+                    listenHost = v;
+                    break;
+                case "--advertised-host":
+                    if (v.isBlank()) {
+                        throw new UsageException("--advertised-host must not be empty");
+                    }
+                    advertisedHost = v;
+                    break;
+                case "--pagecache":
+                    try {
+                        pagecacheBytes = ByteUnit.parse(v);
+                    } catch (RuntimeException e) {
+                        throw new UsageException("--pagecache: invalid size: " + v);
+                    }
+                    break;
+                case "--startup-timeout":
+                    try {
+                        startupTimeoutSecs = Duration.ofSeconds(Long.parseLong(v)).getSeconds();
+                    } catch (RuntimeException e) {
+                        throw new UsageException("--startup-timeout: invalid seconds: " + v);
+                    }
+                    if (startupTimeoutSecs < 1) {
+                        throw new UsageException("--startup-timeout must be >= 1");
+                    }
+                    break;
+                case "--conf":
+                    int eq = v.indexOf('=');
+                    if (eq <= 0) {
+                        throw new UsageException("--conf expects KEY=VALUE, got: " + v);
+                    }
+                    extraConf.put(v.substring(0, eq).trim(), v.substring(eq + 1).trim());
+                    break;
+                default:
+                    throw new UsageException("unknown option " + name);
+            }
+        }
+    }
+}

@@ -1,0 +1,255 @@
+#!/usr/bin/env node
+// Starts and stops the real servers the pipeline needs, without Docker:
+//   NATS  — Debian's nats-server with JetStream, on loopback
+//   Neo4j — Neo4j 5.26 Community, embedded in a small JVM launcher (neo4j-launcher/), Bolt on loopback
+// As a command:  servers.mjs start|stop|status [--data DIR]   (DIR defaults to ./.trajectory/servers)
+// As a module:   startNats(), startNeo4j(), startLocalServers(), stopLocalServers()
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const LAUNCHER_DIR = join(here, 'neo4j-launcher');
+export const LAUNCHER_JAR = join(LAUNCHER_DIR, 'target', 'neo4j-launcher.jar');
+
+/** A free TCP port on loopback, picked by the kernel. */
+export function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+function portAnswers(port) {
+  return new Promise((res) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      res(true);
+    });
+    socket.once('error', () => res(false));
+  });
+}
+
+function pidAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(what, check, { timeoutMs, child, logFile }) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    if (child && child.exitCode !== null) {
+      throw new Error(`${what} exited with code ${child.exitCode} before it was ready${tail(logFile)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} did not answer within ${timeoutMs} ms${tail(logFile)}`);
+}
+
+function tail(logFile) {
+  if (!logFile || !existsSync(logFile)) return '';
+  const lines = readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-15);
+  return `; last lines of ${logFile}:\n${lines.join('\n')}`;
+}
+
+function findNatsServer() {
+  for (const candidate of [process.env.NATS_SERVER_BIN, '/usr/sbin/nats-server', '/usr/bin/nats-server']) {
+    if (candidate && existsSync(candidate)) return candidate;
+  }
+  const which = spawnSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' });
+  if (which.status === 0 && which.stdout.trim()) return which.stdout.trim();
+  throw new Error("nats-server not found: install Debian's nats-server (apt-get install nats-server) or set NATS_SERVER_BIN");
+}
+
+/**
+ * Starts nats-server with JetStream on loopback.
+ * @param {{ dataDir: string, port?: number, maxPayload?: number, detached?: boolean }} options
+ */
+export async function startNats({ dataDir, port, maxPayload, detached = false }) {
+  const bin = findNatsServer();
+  port ??= await freePort();
+  const dir = resolve(dataDir);
+  mkdirSync(join(dir, 'jetstream'), { recursive: true });
+  const configFile = join(dir, 'nats.conf');
+  writeFileSync(
+    configFile,
+    [
+      `listen: 127.0.0.1:${port}`,
+      `server_name: trajectory-local`,
+      `jetstream { store_dir: ${JSON.stringify(join(dir, 'jetstream'))} }`,
+      maxPayload ? `max_payload: ${maxPayload}` : '',
+      '',
+    ].join('\n'),
+  );
+  const logFile = join(dir, 'nats.log');
+  const out = openSync(logFile, 'a');
+  const child = spawn(bin, ['-c', configFile], { stdio: ['ignore', out, out], detached });
+  await waitFor('nats-server', () => portAnswers(port), { timeoutMs: 15_000, child, logFile });
+  if (detached) child.unref();
+  return { url: `nats://127.0.0.1:${port}`, port, pid: child.pid, child, logFile, stop: () => stopChild(child) };
+}
+
+function javaCommand() {
+  const home = process.env.JAVA_HOME;
+  return home ? join(home, 'bin', 'java') : 'java';
+}
+
+/** Builds the launcher with Maven when its jar is missing or older than its sources. */
+export function buildNeo4jLauncher() {
+  const result = spawnSync('bash', [join(LAUNCHER_DIR, 'build.sh')], { stdio: 'inherit' });
+  if (result.status !== 0) throw new Error('building deploy/local/neo4j-launcher failed (see Maven output above)');
+}
+
+/**
+ * Starts Neo4j 5 Community embedded, Bolt on loopback, data under dataDir.
+ * @param {{ dataDir: string, boltPort?: number, detached?: boolean }} options
+ */
+export async function startNeo4j({ dataDir, boltPort, detached = false }) {
+  if (!existsSync(LAUNCHER_JAR)) buildNeo4jLauncher();
+  boltPort ??= await freePort();
+  const dir = resolve(dataDir);
+  mkdirSync(dir, { recursive: true });
+  const optionsFile = join(LAUNCHER_DIR, 'jvm.options');
+  const jvmOptions = existsSync(optionsFile)
+    ? readFileSync(optionsFile, 'utf8')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith('#'))
+    : [];
+  const logFile = join(dir, 'neo4j-launcher.log');
+  const out = openSync(logFile, 'a');
+  const child = spawn(
+    javaCommand(),
+    [...jvmOptions, '-jar', LAUNCHER_JAR, '--data', dir, '--bolt-port', String(boltPort)],
+    { stdio: ['ignore', out, out], detached },
+  );
+  const readyLine = `NEO4J_READY bolt://127.0.0.1:${boltPort}`;
+  await waitFor(
+    'neo4j-launcher',
+    () => existsSync(logFile) && readFileSync(logFile, 'utf8').includes(readyLine),
+    { timeoutMs: 120_000, child, logFile },
+  );
+  if (detached) child.unref();
+  return { uri: `bolt://127.0.0.1:${boltPort}`, port: boltPort, pid: child.pid, child, logFile, stop: () => stopChild(child) };
+}
+
+function stopChild(child, timeoutMs = 30_000) {
+  return new Promise((res) => {
+    if (child.exitCode !== null || child.signalCode !== null) return res();
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      res();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+async function stopPid(pid, timeoutMs = 30_000) {
+  if (!pidAlive(pid)) return;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + timeoutMs;
+  while (pidAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
+}
+
+const STATE_FILE = 'servers.json';
+
+/**
+ * Starts both servers in the background (they outlive this process) unless already running,
+ * and records them in DIR/servers.json. Ports default to NATS 4222 and Bolt 7687.
+ * @param {{ dataDir: string, natsPort?: number, boltPort?: number }} options
+ */
+export async function startLocalServers({ dataDir, natsPort = 4222, boltPort = 7687 }) {
+  const dir = resolve(dataDir);
+  mkdirSync(dir, { recursive: true });
+  const running = readState(dir);
+  if (running && pidAlive(running.nats.pid) && pidAlive(running.neo4j.pid)) return running;
+  if (running) await stopLocalServers({ dataDir: dir });
+  for (const [name, port] of [['NATS', natsPort], ['Neo4j Bolt', boltPort]]) {
+    if (await portAnswers(port)) {
+      throw new Error(`port ${port} (${name}) is taken by another process; stop it, or set NATS_URL/NEO4J_URI to use servers you already run`);
+    }
+  }
+  const nats = await startNats({ dataDir: join(dir, 'nats'), port: natsPort, detached: true });
+  let neo4j;
+  try {
+    neo4j = await startNeo4j({ dataDir: join(dir, 'neo4j'), boltPort, detached: true });
+  } catch (err) {
+    await stopPid(nats.pid);
+    throw err;
+  }
+  const state = {
+    nats: { url: nats.url, pid: nats.pid, log: nats.logFile },
+    neo4j: { uri: neo4j.uri, pid: neo4j.pid, log: neo4j.logFile },
+  };
+  writeFileSync(join(dir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
+  return state;
+}
+
+function readState(dir) {
+  const file = join(dir, STATE_FILE);
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
+}
+
+/** @param {{ dataDir: string }} options */
+export async function stopLocalServers({ dataDir }) {
+  const dir = resolve(dataDir);
+  const state = readState(dir);
+  if (!state) return false;
+  await Promise.all([stopPid(state.neo4j.pid), stopPid(state.nats.pid)]);
+  rmSync(join(dir, STATE_FILE), { force: true });
+  return true;
+}
+
+/** @param {{ dataDir: string }} options */
+export function localServersStatus({ dataDir }) {
+  const state = readState(resolve(dataDir));
+  if (!state) return undefined;
+  return {
+    nats: { ...state.nats, running: pidAlive(state.nats.pid) },
+    neo4j: { ...state.neo4j, running: pidAlive(state.neo4j.pid) },
+  };
+}
+
+async function main(argv) {
+  const [command, ...rest] = argv;
+  const dataIdx = rest.indexOf('--data');
+  const dataDir = dataIdx >= 0 ? rest[dataIdx + 1] : (process.env.TRAJECTORY_DATA_DIR ? join(process.env.TRAJECTORY_DATA_DIR, 'servers') : '.trajectory/servers');
+  switch (command) {
+    case 'start': {
+      const state = await startLocalServers({ dataDir });
+      console.log(`NATS  ${state.nats.url} (pid ${state.nats.pid})\nNeo4j ${state.neo4j.uri} (pid ${state.neo4j.pid})`);
+      return;
+    }
+    case 'stop':
+      console.log((await stopLocalServers({ dataDir })) ? 'stopped' : 'nothing running');
+      return;
+    case 'status':
+      console.log(JSON.stringify(localServersStatus({ dataDir }) ?? { running: false }, null, 2));
+      return;
+    default:
+      console.error('usage: servers.mjs start|stop|status [--data DIR]');
+      process.exitCode = 2;
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).catch((err) => {
+    console.error(err.message);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,200 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { freePort } from '@trajectory/local-servers';
+import { buildDataset, loadTargets, submitTrainingJob, uploadExport, waitForStored } from '@trajectory/cli';
+import { connectBus, SUBJECTS } from '@trajectory/bus';
+import { ConversationSegmented, TrainingJobChanged, TrainingJobState, type UploadExportResult } from '@trajectory/contracts';
+import {
+  clearGraph,
+  OtlpCollector,
+  query,
+  REPO_ROOT,
+  resetBus,
+  SERVICE_NAMES,
+  type ServiceName,
+  startPipeline,
+  startServiceProcess,
+  startTestServers,
+  testDriver,
+  type TestServers,
+} from '@trajectory/testkit';
+import type { Driver } from 'neo4j-driver';
+
+const SAMPLE = join(REPO_ROOT, 'e2e', 'fixtures', 'chatgpt', 'conversations.json');
+
+let servers: TestServers;
+let driver: Driver;
+let collector: OtlpCollector;
+let nc: NatsConnection;
+let workDir: string;
+let pipeline: Awaited<ReturnType<typeof startPipeline>>;
+const seen: { subject: string; data: string }[] = [];
+
+before(async () => {
+  servers = await startTestServers();
+  driver = testDriver(servers.neo4jUri, servers.neo4jAuth);
+  await clearGraph(driver);
+  await resetBus(servers.natsUrl);
+  collector = new OtlpCollector();
+  const otlpEndpoint = await collector.start();
+  nc = await connect({ servers: servers.natsUrl });
+  // What any NATS client sees on the subjects the README documents.
+  const sub = nc.subscribe('trajectory.>');
+  void (async () => {
+    for await (const m of sub) seen.push({ subject: m.subject, data: m.string() });
+  })();
+  workDir = mkdtempSync(join(tmpdir(), 'trajectory-e2e-'));
+  const ports = Object.fromEntries(await Promise.all(SERVICE_NAMES.map(async (n) => [n, await freePort()]))) as Record<ServiceName, number>;
+  // Segmentation starts later: the test kills and restarts it while the ingest flows.
+  pipeline = await startPipeline({
+    natsUrl: servers.natsUrl,
+    neo4jUri: servers.neo4jUri,
+    neo4jAuth: servers.neo4jAuth,
+    logDir: join(workDir, 'logs'),
+    datasetDir: join(workDir, 'datasets'),
+    otlpEndpoint,
+    ports,
+    only: ['ingestion', 'graph', 'samples', 'training'],
+  });
+});
+
+after(async () => {
+  await pipeline?.stop();
+  await nc?.drain();
+  await driver?.close();
+  await collector?.stop();
+  await servers?.stop();
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('a ChatGPT export flows through all five services into Neo4j, a dataset and a training job', async (t) => {
+  const targets = loadTargets(pipeline.env);
+  const since = new Date();
+  const upload: UploadExportResult = await uploadExport(targets, SAMPLE);
+  assert.deepEqual(upload.errors, []);
+  assert.equal(upload.conversationsPublished, 3);
+  assert.equal(upload.messages, 11);
+  assert.equal(upload.redactions, 1);
+
+  await t.test('segmentation killed with SIGKILL mid-ingest and restarted loses and duplicates nothing', async () => {
+    const env = { ...pipeline.env, SEGMENTATION_CONCURRENCY: '1' };
+    const logDir = join(workDir, 'logs');
+    const port = Number(pipeline.env.SEGMENTATION_GRPC_TARGET?.split(':')[1]);
+    const first = await startServiceProcess('segmentation', { env, logDir, port });
+    await until('a first segmented conversation', () => seen.find((s) => s.subject === SUBJECTS.conversationSegmented));
+    await first.kill();
+    const second = await startServiceProcess('segmentation', { env, logDir, port });
+    pipeline.services.set('segmentation', second);
+    const bus = await connectBus({ url: servers.natsUrl, name: 'e2e' });
+    try {
+      const stored = await waitForStored(bus, upload, { since, timeoutMs: 60_000 });
+      assert.equal(stored.length, 3);
+    } finally {
+      await bus.close();
+    }
+    const segmented = seen
+      .filter((s) => s.subject === SUBJECTS.conversationSegmented)
+      .map((s) => ConversationSegmented.fromJSON(JSON.parse(s.data)).conversation?.id);
+    // A redelivered conversation may be segmented twice; its publish is deduplicated by msg id.
+    assert.deepEqual([...new Set(segmented)].sort(), upload.conversations.map((c) => c.id).sort());
+  });
+
+  await t.test('Neo4j holds exactly the conversations, messages, nodes and edges', async () => {
+    const [counts] = await query<{ conversations: number; messages: number; nodes: number; distinctNodes: number }>(
+      driver,
+      `CALL { MATCH (c:Conversation) RETURN count(c) AS conversations }
+       CALL { MATCH (m:Message) RETURN count(m) AS messages }
+       CALL { MATCH (n:CognitiveNode) RETURN count(n) AS nodes, count(DISTINCT n.id) AS distinctNodes }
+       RETURN conversations, messages, nodes, distinctNodes`,
+    );
+    assert.deepEqual(counts, { conversations: 3, messages: 11, nodes: 11, distinctNodes: 11 });
+    const edges = await query<{ type: string; n: number }>(
+      driver,
+      'MATCH (:CognitiveNode)-[r]->(:CognitiveNode) RETURN type(r) AS type, count(r) AS n ORDER BY type',
+    );
+    assert.deepEqual(edges, [
+      { type: 'FOLLOWS', n: 8 },
+      { type: 'RESPONDS', n: 6 },
+    ]);
+    // The regenerated answer is kept as a branch; only the newer one is on the current path.
+    const branch = await query<{ text: string; current: boolean }>(
+      driver,
+      `MATCH (:Conversation {title: 'Planning a sourdough schedule'})-[:HAS_MESSAGE]->(m:Message {role: 'assistant'})-[:REPLY_TO]->(:Message {role: 'user', id: 'a-u1'})
+       RETURN m.text AS text, m.onCurrentBranch AS current ORDER BY m.createdAt`,
+    );
+    assert.deepEqual(
+      branch.map((b) => b.current),
+      [false, true],
+    );
+    const leaked = await query(driver, "MATCH (n) WHERE any(k IN keys(n) WHERE n[k] IS :: STRING AND n[k] CONTAINS 'sk-proj-') RETURN n");
+    assert.equal(leaked.length, 0, 'the API key in the export reached the graph');
+  });
+
+  await t.test('the dataset has one record per node with a predecessor, with context and weights', async () => {
+    const dataset = await buildDataset(targets, { asOf: new Date('2026-01-01T00:00:00Z') });
+    assert.equal(dataset.recordCount, 8);
+    const lines = readFileSync(dataset.path, 'utf8').trimEnd().split('\n');
+    assert.equal(lines.length, 8);
+    const records = lines.map((l) => JSON.parse(l));
+    for (const r of records) {
+      assert.ok(r.weight > 0 && r.weight <= 1, `weight ${r.weight}`);
+      assert.ok(r.context.length >= 1 && r.context.length <= 3);
+      assert.equal(r.messages.at(-1).content, r.next.text);
+      assert.ok(['follows', 'responds'].includes(r.relation));
+    }
+    // The follow-up asked after the regenerated answer sees that answer, not the discarded one.
+    const followUp = records.find((r) => r.next.text.startsWith('My kitchen is cold'));
+    assert.deepEqual(
+      followUp.context.map((c: { role: string }) => c.role),
+      ['user', 'assistant'],
+    );
+    assert.match(followUp.context[1].text, /^Wait for the starter to peak/);
+    assert.equal(readdirSync(join(workDir, 'datasets')).filter((f) => f.endsWith('.jsonl')).length, 1);
+
+    const job = await submitTrainingJob(targets, dataset);
+    assert.equal(job.state, TrainingJobState.TRAINING_JOB_STATE_QUEUED);
+    assert.equal(job.datasetPath, dataset.path);
+    const again = await submitTrainingJob(targets, dataset);
+    assert.equal(again.jobId, job.jobId, 'resubmitting the same dataset queues no second job');
+    const queued = await until('trajectory.training.queued', () => seen.find((s) => s.subject === 'trajectory.training.queued'));
+    assert.equal(TrainingJobChanged.fromJSON(JSON.parse(queued.data)).job?.jobId, job.jobId);
+    assert.ok(seen.some((s) => s.subject === SUBJECTS.datasetBuilt));
+  });
+
+  await t.test('one trace follows a conversation from ingestion over NATS to the graph', async () => {
+    const traceId = await until('ingestion and graph spans in one trace', () => {
+      const ingestion = new Set(collector.spans.filter((s) => s.service === 'trajectory-ingestion').map((s) => s.traceId));
+      const graph = collector.spans.find((s) => s.service === 'trajectory-graph' && ingestion.has(s.traceId));
+      return graph?.traceId;
+    });
+    const inTrace = collector.spans.filter((s) => s.traceId === traceId);
+    assert.ok(inTrace.some((s) => s.service === 'trajectory-ingestion' && s.name === 'ingestion/uploadExport'));
+    assert.ok(inTrace.some((s) => s.service === 'trajectory-graph' && s.name === 'graph-writer process'));
+    // The graph span's parent came through the segmented event's headers (segmentation's span,
+    // which a SIGKILLed segmentation may never have exported).
+    const graphSpan = inTrace.find((s) => s.service === 'trajectory-graph' && s.name === 'graph-writer process');
+    assert.notEqual(graphSpan?.parentSpanId, '');
+  });
+
+  await t.test('events on the documented subjects are readable proto3 JSON', () => {
+    const ingested = seen.filter((s) => s.subject === SUBJECTS.conversationIngested);
+    assert.equal(ingested.length, 3);
+    const first = JSON.parse(ingested[0]?.data ?? '{}');
+    assert.equal(first.conversation.source, 'EXPORT_SOURCE_CHATGPT');
+    assert.match(first.conversation.createdAt, /^\d{4}-\d\d-\d\dT/);
+  });
+});

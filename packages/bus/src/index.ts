@@ -1,0 +1,13 @@
+export { type Bus, type BusOptions, connectBus } from './connection.js';
+export {
+  CLAIM_BUCKET,
+  CLAIM_CHECK_HEADER,
+  decodeEvent,
+  PoisonMessageError,
+  type PublishResult,
+  publishEvent,
+  sha256,
+  traceContextOf,
+} from './events.js';
+export { ensureStreams, ensureWorkQueue, STREAMS, SUBJECTS, WORK_QUEUES, type WorkQueueSpec } from './topology.js';
+export { startWorker, type Worker, type WorkerOptions } from './worker.js';

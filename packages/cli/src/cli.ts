@@ -1,0 +1,146 @@
+import { parseArgs } from 'node:util';
+import { connect } from '@nats-io/transport-node';
+import { connectBus } from '@trajectory/bus';
+import { TrainingJobState } from '@trajectory/contracts';
+import { checkHealth } from '@trajectory/runtime';
+import neo4j from 'neo4j-driver';
+import { buildDataset, graphStats, listTrainingJobs, submitTrainingJob, uploadExport, waitForStored } from './pipeline.js';
+import { loadTargets, type Targets } from './targets.js';
+
+const USAGE = `usage: trajectory <command> [options]
+
+  ingest FILE [--wait]   upload a ChatGPT conversations.json; --wait until the graph has it
+  run FILE               the whole job: ingest, wait, build a dataset, queue a training job
+  dataset [--out DIR]    build a JSONL training dataset from the graph
+  train DATASET_ID PATH  queue a training job for a dataset file
+  status                 health of every service, graph counts, training jobs
+  events [SUBJECT]       print pipeline events as they happen (default trajectory.>)
+  query CYPHER           run a read query against Neo4j and print the rows as JSON
+
+Targets come from the environment: NATS_URL, NEO4J_URI, INGESTION_GRPC_TARGET, GRAPH_GRPC_TARGET,
+SAMPLES_GRPC_TARGET, TRAINING_GRPC_TARGET (defaults: the local ports of npm start).`;
+
+async function withBus<T>(targets: Targets, fn: (bus: Awaited<ReturnType<typeof connectBus>>) => Promise<T>): Promise<T> {
+  const bus = await connectBus({ url: targets.NATS_URL, name: 'trajectory-cli', user: targets.NATS_USER, password: targets.NATS_PASSWORD, token: targets.NATS_TOKEN });
+  try {
+    return await fn(bus);
+  } finally {
+    await bus.close();
+  }
+}
+
+async function ingest(targets: Targets, file: string, wait: boolean) {
+  const since = new Date();
+  const result = await uploadExport(targets, file);
+  for (const error of result.errors) console.error(`! ${error.fileName} ${error.place}: ${error.message}`);
+  console.log(
+    `ingested ${result.conversationsPublished} conversations, ${result.messages} messages, ${result.redactions} secrets redacted (ingest ${result.ingestId})`,
+  );
+  if (wait) {
+    await withBus(targets, (bus) =>
+      waitForStored(bus, result, { since, timeoutMs: 5 * 60_000, onStored: (e) => console.log(`  stored ${e.conversationId}: ${e.nodeCount} nodes, ${e.edgeCount} edges`) }),
+    );
+  }
+  return result;
+}
+
+async function status(targets: Targets) {
+  const services = {
+    ingestion: targets.INGESTION_GRPC_TARGET,
+    segmentation: targets.SEGMENTATION_GRPC_TARGET,
+    graph: targets.GRAPH_GRPC_TARGET,
+    samples: targets.SAMPLES_GRPC_TARGET,
+    training: targets.TRAINING_GRPC_TARGET,
+  };
+  for (const [name, target] of Object.entries(services)) {
+    const health = await checkHealth(target).catch((err: Error) => `DOWN (${err.message.split('\n')[0]})`);
+    console.log(`${name.padEnd(13)} ${target.padEnd(20)} ${health}`);
+  }
+  const stats = await graphStats(targets).catch(() => undefined);
+  if (stats) console.log(`graph: ${stats.conversations} conversations, ${stats.messages} messages, ${stats.nodes} nodes, ${stats.edges} edges`);
+  const jobs = await listTrainingJobs(targets).catch(() => []);
+  for (const job of jobs) console.log(`job ${job.jobId} ${TrainingJobState[job.state]} dataset ${job.datasetId} (${job.baseModel})`);
+}
+
+async function events(targets: Targets, subject: string) {
+  const nc = await connect({ servers: targets.NATS_URL.split(','), name: 'trajectory-events' });
+  const sub = nc.subscribe(subject);
+  console.error(`listening on ${subject} (Ctrl-C to stop)`);
+  process.once('SIGINT', () => void nc.drain());
+  for await (const msg of sub) {
+    console.log(`${new Date().toISOString()} ${msg.subject} ${msg.string()}`);
+  }
+}
+
+async function query(targets: Targets, cypher: string) {
+  const auth = targets.NEO4J_USER && targets.NEO4J_PASSWORD ? neo4j.auth.basic(targets.NEO4J_USER, targets.NEO4J_PASSWORD) : undefined;
+  const driver = neo4j.driver(targets.NEO4J_URI, auth, { disableLosslessIntegers: true });
+  try {
+    const { records } = await driver.executeQuery(cypher, {}, { routing: neo4j.routing.READ, ...(targets.NEO4J_DATABASE ? { database: targets.NEO4J_DATABASE } : {}) });
+    for (const record of records) console.log(JSON.stringify(record.toObject()));
+  } finally {
+    await driver.close();
+  }
+}
+
+export async function run(argv: string[]) {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { wait: { type: 'boolean', default: false }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  const [command, ...args] = positionals;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return;
+  }
+  const targets = loadTargets();
+  const need = (n: number) => {
+    if (args.length < n) throw new Error(`${command}: missing argument\n\n${USAGE}`);
+  };
+  switch (command) {
+    case 'ingest':
+      need(1);
+      await ingest(targets, args[0] as string, values.wait);
+      return;
+    case 'run': {
+      need(1);
+      await ingest(targets, args[0] as string, true);
+      const dataset = await buildDataset(targets, values.out ? { outputDir: values.out } : {});
+      console.log(`dataset ${dataset.datasetId}: ${dataset.recordCount} records in ${dataset.path}`);
+      const job = await submitTrainingJob(targets, dataset);
+      console.log(`training job ${job.jobId} ${TrainingJobState[job.state]} on ${job.baseModel}`);
+      const stats = await graphStats(targets);
+      console.log(`graph: ${stats.conversations} conversations, ${stats.messages} messages, ${stats.nodes} nodes, ${stats.edges} edges`);
+      return;
+    }
+    case 'dataset': {
+      const dataset = await buildDataset(targets, values.out ? { outputDir: values.out } : {});
+      console.log(`dataset ${dataset.datasetId}: ${dataset.recordCount} records in ${dataset.path}`);
+      return;
+    }
+    case 'train': {
+      need(2);
+      const job = await submitTrainingJob(targets, { datasetId: args[0] as string, path: args[1] as string });
+      console.log(`training job ${job.jobId} ${TrainingJobState[job.state]} on ${job.baseModel}`);
+      return;
+    }
+    case 'status':
+      await status(targets);
+      return;
+    case 'events':
+      await events(targets, args[0] ?? 'trajectory.>');
+      return;
+    case 'query':
+      need(1);
+      await query(targets, args.join(' '));
+      return;
+    default:
+      throw new Error(`unknown command ${command}\n\n${USAGE}`);
+  }
+}
+
+run(process.argv.slice(2)).catch((err: Error) => {
+  console.error(`trajectory: ${err.message}`);
+  process.exit(1);
+});

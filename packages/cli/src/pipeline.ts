@@ -1,0 +1,121 @@
+import { createReadStream } from 'node:fs';
+import { basename } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { DeliverPolicy } from '@nats-io/jetstream';
+import { type Bus, decodeEvent, STREAMS, SUBJECTS } from '@trajectory/bus';
+import {
+  type BuildDatasetResponse,
+  GraphServiceClient,
+  type GraphStats,
+  GraphStored,
+  IngestionServiceClient,
+  SamplesServiceClient,
+  type TrainingJob,
+  TrainingServiceClient,
+  type UploadExportResult,
+} from '@trajectory/contracts';
+import { createClient, unary } from '@trajectory/runtime';
+import type { Targets } from './targets.js';
+
+const CHUNK_BYTES = 256 * 1024;
+
+/** Streams an export file to the ingestion service in chunks (client streaming). */
+export async function uploadExport(targets: Targets, file: string): Promise<UploadExportResult> {
+  const client = createClient(IngestionServiceClient, targets.INGESTION_GRPC_TARGET);
+  try {
+    return await new Promise<UploadExportResult>((resolve, reject) => {
+      const call = client.uploadExport((err: grpc.ServiceError | null, res: UploadExportResult) => (err ? reject(err) : resolve(res)));
+      call.write({ header: { fileName: basename(file), source: 0 } });
+      const input = createReadStream(file, { highWaterMark: CHUNK_BYTES });
+      input.on('data', (chunk) => {
+        if (!call.write({ data: chunk as Buffer })) {
+          input.pause();
+          call.once('drain', () => input.resume());
+        }
+      });
+      input.on('end', () => call.end());
+      input.on('error', (err) => {
+        call.cancel();
+        reject(new Error(`cannot read ${file}: ${err.message}`));
+      });
+    });
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * Waits until the graph service has stored every conversation of an upload, by replaying
+ * trajectory.graph.stored from shortly before the upload (a re-upload's originals included).
+ */
+export async function waitForStored(
+  bus: Bus,
+  upload: UploadExportResult,
+  options: { since: Date; timeoutMs: number; onStored?: (event: GraphStored) => void },
+): Promise<GraphStored[]> {
+  const expected = new Map(upload.conversations.map((c) => [`${c.id}:${c.contentHash}`, c.id]));
+  const seen = new Map<string, GraphStored>();
+  if (expected.size === 0) return [];
+  const consumer = await bus.js.consumers.get(STREAMS.events.name, {
+    filter_subjects: SUBJECTS.graphStored,
+    deliver_policy: DeliverPolicy.StartTime,
+    opt_start_time: new Date(options.since.getTime() - 15 * 60 * 1000).toISOString(),
+  });
+  const messages = await consumer.consume();
+  const timer = setTimeout(() => void messages.close(), options.timeoutMs);
+  try {
+    for await (const msg of messages) {
+      const event = await decodeEvent(bus, GraphStored, msg.data, msg.headers);
+      const key = `${event.conversationId}:${event.contentHash}`;
+      if (expected.has(key) && !seen.has(key)) {
+        seen.set(key, event);
+        options.onStored?.(event);
+      }
+      if (seen.size === expected.size) break;
+    }
+  } finally {
+    clearTimeout(timer);
+    await messages.close().catch(() => undefined);
+  }
+  if (seen.size < expected.size) {
+    const missing = [...expected.keys()].filter((k) => !seen.has(k)).map((k) => expected.get(k));
+    throw new Error(`timed out after ${options.timeoutMs} ms waiting for the graph to store: ${missing.join(', ')}`);
+  }
+  return [...seen.values()];
+}
+
+export async function graphStats(targets: Targets): Promise<GraphStats> {
+  const client = createClient(GraphServiceClient, targets.GRAPH_GRPC_TARGET);
+  try {
+    return await unary(client.getStats, client, {});
+  } finally {
+    client.close();
+  }
+}
+
+export async function buildDataset(targets: Targets, request: { outputDir?: string; asOf?: Date } = {}): Promise<BuildDatasetResponse> {
+  const client = createClient(SamplesServiceClient, targets.SAMPLES_GRPC_TARGET);
+  try {
+    return await unary(client.buildDataset, client, { outputDir: request.outputDir ?? '', asOf: request.asOf, contextSize: 0 }, 10 * 60_000);
+  } finally {
+    client.close();
+  }
+}
+
+export async function submitTrainingJob(targets: Targets, dataset: { datasetId: string; path: string }, baseModel = ''): Promise<TrainingJob> {
+  const client = createClient(TrainingServiceClient, targets.TRAINING_GRPC_TARGET);
+  try {
+    return await unary(client.submitJob, client, { datasetId: dataset.datasetId, datasetPath: dataset.path, baseModel });
+  } finally {
+    client.close();
+  }
+}
+
+export async function listTrainingJobs(targets: Targets): Promise<TrainingJob[]> {
+  const client = createClient(TrainingServiceClient, targets.TRAINING_GRPC_TARGET);
+  try {
+    return (await unary(client.listJobs, client, {})).jobs;
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigError, commonConfigShape, listenAddress, loadConfig, z } from './index.js';
+
+test('defaults apply when the environment is empty', () => {
+  const config = loadConfig('svc', { ...commonConfigShape, GRPC_LISTEN: listenAddress(50051) }, {});
+  assert.equal(config.NATS_URL, 'nats://127.0.0.1:4222');
+  assert.equal(config.GRPC_LISTEN, '127.0.0.1:50051');
+  assert.equal(config.LOG_LEVEL, 'info');
+});
+
+test('every invalid variable is named in one error, secrets are masked', () => {
+  const shape = {
+    ...commonConfigShape,
+    GRPC_LISTEN: listenAddress(50051),
+    API_TOKEN: z.string().min(40),
+    BATCH: z.coerce.number().int().positive(),
+  };
+  assert.throws(
+    () => loadConfig('ingestion', shape, { LOG_LEVEL: 'loud', GRPC_LISTEN: 'nope', API_TOKEN: 'short', BATCH: '-3' }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.match(err.message, /Invalid configuration for ingestion/);
+      assert.match(err.message, /LOG_LEVEL="loud"/);
+      assert.match(err.message, /GRPC_LISTEN="nope": expected HOST:PORT/);
+      assert.match(err.message, /API_TOKEN="\*\*\*"/);
+      assert.doesNotMatch(err.message, /short/);
+      assert.match(err.message, /BATCH="-3"/);
+      assert.equal(err.problems.length, 4);
+      return true;
+    },
+  );
+});
+
+test('empty variables count as unset', () => {
+  const config = loadConfig('svc', commonConfigShape, { NATS_URL: '' });
+  assert.equal(config.NATS_URL, 'nats://127.0.0.1:4222');
+});

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+
+export { z };
+
+/** Thrown when the environment does not satisfy a service's configuration schema. */
+export class ConfigError extends Error {
+  constructor(
+    readonly service: string,
+    readonly problems: string[],
+  ) {
+    super(`Invalid configuration for ${service}:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Settings every process shares: where the servers are and how it reports itself. */
+export const commonConfigShape = {
+  NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  NATS_USER: z.string().optional(),
+  NATS_PASSWORD: z.string().optional(),
+  NATS_TOKEN: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  OTEL_SERVICE_NAME: z.string().optional(),
+};
+
+export const neo4jConfigShape = {
+  NEO4J_URI: z.string().min(1).default('bolt://127.0.0.1:7687'),
+  NEO4J_USER: z.string().optional(),
+  NEO4J_PASSWORD: z.string().optional(),
+  NEO4J_DATABASE: z.string().optional(),
+};
+
+/** A TCP port or host:port a gRPC server listens on. */
+export const listenAddress = (defaultPort: number) =>
+  z
+    .string()
+    .default(`127.0.0.1:${defaultPort}`)
+    .refine((v) => /^(\[[^\]]+\]|[^:]+):\d{1,5}$/.test(v), 'expected HOST:PORT, e.g. 0.0.0.0:50051');
+
+/** A gRPC target another service is reached at. */
+export const grpcTarget = (defaultPort: number) => z.string().min(1).default(`127.0.0.1:${defaultPort}`);
+
+/** Default gRPC ports, one per service, so a local run needs no settings at all. */
+export const DEFAULT_PORTS = {
+  ingestion: 50051,
+  segmentation: 50052,
+  graph: 50053,
+  samples: 50054,
+  training: 50055,
+} as const;
+
+/**
+ * Parses `env` against a zod object shape. Every problem is reported at once, naming the
+ * variable, so a misconfigured deployment fails on start with one readable message.
+ */
+export function loadConfig<S extends z.ZodRawShape>(
+  service: string,
+  shape: S,
+  env: NodeJS.ProcessEnv = process.env,
+): z.infer<z.ZodObject<S>> {
+  const cleaned: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    // An empty variable means "not set", as in docker compose's `VAR=` lines.
+    if (value !== undefined && value !== '') cleaned[key] = value;
+  }
+  const result = z.object(shape).safeParse(cleaned);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const name = issue.path.join('.') || '(environment)';
+      const given = typeof issue.path[0] === 'string' ? cleaned[issue.path[0]] : undefined;
+      return given === undefined
+        ? `${name}: ${issue.message}`
+        : `${name}=${JSON.stringify(redactIfSecret(name, given))}: ${issue.message}`;
+    });
+    throw new ConfigError(service, problems);
+  }
+  return result.data;
+}
+
+function redactIfSecret(name: string, value: string): string {
+  return /PASSWORD|TOKEN|SECRET|KEY/i.test(name) ? '***' : value;
+}

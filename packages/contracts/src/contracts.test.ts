@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConversationIngested, ExportSource, RelationType, ConversationSegmented } from './index.js';
+
+test('events round-trip through proto3 JSON with readable names', () => {
+  const event: ConversationIngested = {
+    ingestId: 'i1',
+    fileName: 'conversations.json',
+    contentHash: 'abc',
+    conversation: {
+      id: 'c1',
+      source: ExportSource.EXPORT_SOURCE_CHATGPT,
+      title: 'Hello',
+      createdAt: new Date('2023-06-01T10:00:00.000Z'),
+      updatedAt: undefined,
+      currentLeafId: 'm2',
+      messages: [],
+    },
+  };
+  const json = JSON.parse(JSON.stringify(ConversationIngested.toJSON(event)));
+  assert.equal(json.conversation.source, 'EXPORT_SOURCE_CHATGPT');
+  assert.equal(json.conversation.createdAt, '2023-06-01T10:00:00.000Z');
+  assert.equal(json.ingestId, 'i1');
+  assert.deepEqual(ConversationIngested.fromJSON(json), { ...event, conversation: { ...event.conversation, updatedAt: undefined } });
+});
+
+test('relation enums serialise by name', () => {
+  const json = ConversationSegmented.toJSON(
+    ConversationSegmented.fromPartial({ edges: [{ fromId: 'a', toId: 'b', type: RelationType.RELATION_TYPE_RESPONDS }] }),
+  ) as { edges: { type: string }[] };
+  assert.equal(json.edges[0]?.type, 'RELATION_TYPE_RESPONDS');
+});

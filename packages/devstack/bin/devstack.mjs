@@ -1,0 +1,208 @@
+#!/usr/bin/env node
+// `npm start` / `npm test` on a fresh clone. Uses only Node's standard library until `npm ci`
+// has run, so it can install everything else itself:
+//   Debian packages (nats-server, protoc, a JDK 17, Maven), npm packages, the Neo4j launcher
+//   (Maven Central), the Python trainer's test environment (PyPI), then builds with turbo.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const DATA_DIR = resolve(ROOT, process.env.TRAJECTORY_DATA_DIR ?? '.trajectory');
+const VENV = join(DATA_DIR, 'venv');
+const SAMPLE_EXPORT = join(ROOT, 'e2e', 'fixtures', 'chatgpt', 'conversations.json');
+
+const step = (msg) => console.log(`\n==> ${msg}`);
+
+function run(cmd, args, options = {}) {
+  const result = spawnSync(cmd, args, { stdio: 'inherit', cwd: ROOT, ...options });
+  if (result.error) throw new Error(`${cmd}: ${result.error.message}`);
+  if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${result.status}`);
+}
+
+function runAsync(cmd, args, env = {}) {
+  return new Promise((res) => {
+    const child = spawn(cmd, args, { stdio: 'inherit', cwd: ROOT, env: { ...process.env, ...env } });
+    child.on('exit', (code, signal) => res(code ?? (signal ? 1 : 0)));
+  });
+}
+
+const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
+
+function ensureDebianPackages() {
+  const wanted = [
+    ['nats-server', 'nats-server'],
+    ['protoc', 'protobuf-compiler'],
+    ['java', 'openjdk-17-jdk-headless'],
+    ['mvn', 'maven'],
+    ['python3', 'python3'],
+  ];
+  const missing = wanted.filter(([bin]) => !has(bin) && !existsSync(`/usr/sbin/${bin}`)).map(([, pkg]) => pkg);
+  if (missing.length === 0) return;
+  step(`installing Debian packages: ${missing.join(' ')}`);
+  const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
+  const apt = (...args) => (sudo.length ? run('sudo', ['apt-get', ...args]) : run('apt-get', args));
+  apt('update', '-qq');
+  apt('install', '-y', '-qq', '--no-install-recommends', ...missing);
+}
+
+function newerThan(a, b) {
+  return !existsSync(b) || statSync(a).mtimeMs > statSync(b).mtimeMs;
+}
+
+function ensureNpmPackages() {
+  const marker = join(ROOT, 'node_modules', '.package-lock.json');
+  if (!existsSync(marker) || newerThan(join(ROOT, 'package-lock.json'), marker)) {
+    step('installing npm packages (npm ci)');
+    run('npm', ['ci', '--no-audit', '--no-fund']);
+  }
+}
+
+function ensurePythonTrainer() {
+  const python = join(VENV, 'bin', 'python');
+  const stamp = join(VENV, '.trajectory-installed');
+  if (existsSync(stamp) && !newerThan(join(ROOT, 'trainer-gpu', 'pyproject.toml'), stamp)) return python;
+  step('setting up the Python trainer test environment (PyPI)');
+  if (!existsSync(python)) run('python3', ['-m', 'venv', VENV]);
+  run(python, ['-m', 'pip', 'install', '-q', '--disable-pip-version-check', '-e', `${join(ROOT, 'trainer-gpu')}[test]`]);
+  run('touch', [stamp]);
+  return python;
+}
+
+function setup({ python = false } = {}) {
+  ensureDebianPackages();
+  ensureNpmPackages();
+  step('building: contracts from proto/, the TypeScript workspaces, the Neo4j launcher (Maven)');
+  run('npx', ['turbo', 'run', 'build', '--output-logs=errors-only']);
+  return python ? ensurePythonTrainer() : undefined;
+}
+
+async function localServers() {
+  return import(join(ROOT, 'deploy', 'local', 'servers.mjs'));
+}
+
+/** Servers from NATS_URL/NEO4J_URI when both are set, else the local ones (left running). */
+async function ensureServers() {
+  if (process.env.NATS_URL && process.env.NEO4J_URI) {
+    return { natsUrl: process.env.NATS_URL, neo4jUri: process.env.NEO4J_URI, local: false };
+  }
+  step('starting NATS (JetStream) and Neo4j locally');
+  const { startLocalServers } = await localServers();
+  const state = await startLocalServers({
+    dataDir: join(DATA_DIR, 'servers'),
+    natsPort: Number(process.env.TRAJECTORY_NATS_PORT ?? 4222),
+    boltPort: Number(process.env.TRAJECTORY_BOLT_PORT ?? 7687),
+  });
+  return { natsUrl: state.nats.url, neo4jUri: state.neo4j.uri, local: true };
+}
+
+async function start() {
+  setup();
+  const servers = await ensureServers();
+  const { startPipeline } = await import('@trajectory/testkit');
+  step('starting the five services');
+  const pipeline = await startPipeline({
+    natsUrl: servers.natsUrl,
+    neo4jUri: servers.neo4jUri,
+    logDir: join(DATA_DIR, 'logs'),
+    datasetDir: join(DATA_DIR, 'datasets'),
+  });
+  let code = 0;
+  try {
+    step(`running the main job on the bundled sample export (${SAMPLE_EXPORT.replace(`${ROOT}/`, '')})`);
+    code = await runAsync(process.execPath, [join(ROOT, 'packages', 'cli', 'bin', 'trajectory.mjs'), 'run', SAMPLE_EXPORT], pipeline.env);
+  } finally {
+    step('stopping the services');
+    await pipeline.stop();
+  }
+  if (code !== 0) throw new Error(`the main job failed; service logs are in ${join(DATA_DIR, 'logs')}`);
+  console.log(`
+Done. The cognitive graph is in Neo4j at ${servers.neo4jUri}, events are in NATS at ${servers.natsUrl}.
+Query it:
+  NEO4J_URI=${servers.neo4jUri} npx trajectory query "MATCH (c:Conversation)-[:HAS_NODE]->(n:CognitiveNode) RETURN c.title, count(n)"
+  NEO4J_URI=${servers.neo4jUri} npx trajectory query "MATCH (b:CognitiveNode)-[r]->(a:CognitiveNode) RETURN type(r), count(*)"
+The dataset (JSONL) is in ${join(DATA_DIR, 'datasets')}; service logs in ${join(DATA_DIR, 'logs')}.
+${servers.local ? 'The servers keep running for your queries: stop them with `npm run servers:stop`.' : ''}`);
+}
+
+function findTests(suffix) {
+  const roots = ['packages', 'services', 'e2e'].map((d) => join(ROOT, d));
+  const found = [];
+  const walk = (dir) => {
+    for (const name of readdirSync(dir)) {
+      if (name === 'node_modules' || name === 'src') continue;
+      const full = join(dir, name);
+      if (statSync(full).isDirectory()) walk(full);
+      else if (name.endsWith(suffix) && full.includes(`${'/'}dist${'/'}`)) found.push(full);
+    }
+  };
+  roots.forEach(walk);
+  return found.sort();
+}
+
+async function test() {
+  const python = setup({ python: true });
+  const failures = [];
+  step('lint and format check (biome)');
+  if ((await runAsync('npx', ['biome', 'check', '.'])) !== 0) failures.push('lint');
+  step('typecheck and unit tests (turbo)');
+  if ((await runAsync('npx', ['turbo', 'run', 'typecheck', 'test', '--output-logs=new-only'])) !== 0) failures.push('unit tests');
+  step('trainer-gpu tests (pytest)');
+  if ((await runAsync(python, ['-m', 'pytest', '-q', join(ROOT, 'trainer-gpu')])) !== 0) failures.push('pytest');
+
+  let servers;
+  const env = {};
+  if (process.env.NATS_URL && process.env.NEO4J_URI) {
+    step(`integration and e2e tests against NATS_URL=${process.env.NATS_URL} NEO4J_URI=${process.env.NEO4J_URI}`);
+  } else {
+    step('starting NATS and Neo4j for the integration and e2e tests');
+    const { startNats, startNeo4j } = await localServers();
+    const dir = mkdtempSync(join(tmpdir(), 'trajectory-ci-'));
+    const [nats, neo4j] = await Promise.all([startNats({ dataDir: join(dir, 'nats') }), startNeo4j({ dataDir: join(dir, 'neo4j') })]);
+    servers = { dir, nats, neo4j };
+    Object.assign(env, { NATS_URL: nats.url, NEO4J_URI: neo4j.uri });
+  }
+  try {
+    const files = [...findTests('.itest.js'), ...findTests('.e2e.js')];
+    step(`integration and e2e tests (${files.length} files, one at a time: they share the servers)`);
+    const code = await runAsync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], env);
+    if (code !== 0) failures.push('integration/e2e tests');
+  } finally {
+    if (servers) {
+      await Promise.all([servers.nats.stop(), servers.neo4j.stop()]);
+      rmSync(servers.dir, { recursive: true, force: true });
+    }
+  }
+  if (failures.length > 0) throw new Error(`failed: ${failures.join(', ')}`);
+  console.log('\nall test suites passed');
+}
+
+const commands = {
+  start,
+  test,
+  setup: () => setup({ python: true }),
+  'servers-start': async () => {
+    ensureDebianPackages();
+    run('bash', [join(ROOT, 'deploy', 'local', 'neo4j-launcher', 'build.sh')]);
+    const s = await ensureServers();
+    console.log(`NATS_URL=${s.natsUrl}\nNEO4J_URI=${s.neo4jUri}`);
+  },
+  'servers-stop': async () => {
+    const { stopLocalServers } = await localServers();
+    console.log((await stopLocalServers({ dataDir: join(DATA_DIR, 'servers') })) ? 'servers stopped' : 'no local servers running');
+  },
+};
+
+const command = commands[process.argv[2]];
+if (!command) {
+  console.error(`usage: devstack.mjs ${Object.keys(commands).join('|')}`);
+  process.exit(2);
+}
+try {
+  await command();
+} catch (err) {
+  console.error(`\n${err.message}`);
+  process.exit(1);
+}

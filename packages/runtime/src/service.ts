@@ -1,0 +1,123 @@
+import * as grpc from '@grpc/grpc-js';
+import { type Bus, connectBus } from '@trajectory/bus';
+import { commonConfigShape, loadConfig, listenAddress, type z } from '@trajectory/config';
+import { initTelemetry, type Logger } from '@trajectory/telemetry';
+import { HealthImplementation } from 'grpc-health-check';
+import { tracedImplementation } from './grpc.js';
+
+export interface ServiceContext<C> {
+  config: C;
+  bus: Bus;
+  logger: Logger;
+  /** Registers a gRPC service on this process's server (with tracing). */
+  addGrpcService(definition: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation): void;
+  /** Registers cleanup run on shutdown, in reverse order, before the bus drains. */
+  onShutdown(fn: () => Promise<void> | void): void;
+}
+
+export interface ServiceDefinitionOptions<S extends z.ZodRawShape> {
+  name: string;
+  defaultPort: number;
+  configShape: S;
+  start(ctx: ServiceContext<CommonConfig & z.infer<z.ZodObject<S>>>): Promise<void>;
+}
+
+const commonShape = { ...commonConfigShape, GRPC_LISTEN: listenAddress(0) };
+type CommonConfig = z.infer<z.ZodObject<typeof commonShape>>;
+
+export interface RunningService {
+  address: string;
+  stop(reason?: string): Promise<void>;
+}
+
+/**
+ * The one way a Trajectory service process starts: typed config, telemetry, the bus, a gRPC
+ * server with grpc.health.v1, and a graceful stop on SIGTERM/SIGINT (health goes NOT_SERVING,
+ * gRPC stops taking calls, workers finish in-flight messages, the NATS connection drains).
+ */
+export async function runService<S extends z.ZodRawShape>(options: ServiceDefinitionOptions<S>): Promise<RunningService> {
+  const shape = { ...commonShape, GRPC_LISTEN: listenAddress(options.defaultPort), ...options.configShape };
+  // One parse of everything, so all problems are reported together.
+  const config = loadConfig(options.name, shape) as unknown as CommonConfig & z.infer<z.ZodObject<S>>;
+  const telemetry = initTelemetry({
+    serviceName: config.OTEL_SERVICE_NAME ?? `trajectory-${options.name}`,
+    otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+    logLevel: config.LOG_LEVEL,
+  });
+  const logger = telemetry.logger;
+  const bus = await connectBus({
+    url: config.NATS_URL,
+    name: `trajectory-${options.name}`,
+    user: config.NATS_USER,
+    password: config.NATS_PASSWORD,
+    token: config.NATS_TOKEN,
+  });
+
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+  const health = new HealthImplementation({ '': 'NOT_SERVING' });
+  health.addToServer(server);
+  const shutdownHooks: (() => Promise<void> | void)[] = [];
+
+  await options.start({
+    config,
+    bus,
+    logger,
+    addGrpcService(definition, impl) {
+      server.addService(definition, tracedImplementation(options.name, impl));
+    },
+    onShutdown(fn) {
+      shutdownHooks.push(fn);
+    },
+  });
+
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(config.GRPC_LISTEN, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  const host = config.GRPC_LISTEN.slice(0, config.GRPC_LISTEN.lastIndexOf(':'));
+  const address = `${host}:${port}`;
+  health.setStatus('', 'SERVING');
+  logger.info({ grpc: address, nats: config.NATS_URL }, `${options.name} serving`);
+
+  let stopping: Promise<void> | undefined;
+  const stop = (reason = 'stop') => {
+    stopping ??= (async () => {
+      logger.info({ reason }, `${options.name} shutting down`);
+      health.setStatus('', 'NOT_SERVING');
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 10_000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+      for (const hook of shutdownHooks.reverse()) {
+        try {
+          await hook();
+        } catch (err) {
+          logger.error({ err }, 'shutdown hook failed');
+        }
+      }
+      await bus.close();
+      logger.info(`${options.name} stopped`);
+      await telemetry.shutdown();
+    })();
+    return stopping;
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      void stop(signal).then(() => process.exit(0));
+    });
+  }
+  return { address, stop };
+}
+
+/** Entry point helper: runs a service and turns start-up failures into one clear line and exit 1. */
+export function main(run: () => Promise<unknown>): void {
+  run().catch((err: Error) => {
+    console.error(`fatal: ${err.message}`);
+    process.exit(1);
+  });
+}

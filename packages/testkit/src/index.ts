@@ -1,0 +1,13 @@
+export { clearGraph, query, testDriver } from './neo4j.js';
+export { type CollectedSpan, OtlpCollector } from './otlp.js';
+export { containerRuntimeAvailable, startTestServers, type TestServerOptions, type TestServers } from './servers.js';
+export {
+  REPO_ROOT,
+  SERVICE_NAMES,
+  type ServiceName,
+  type ServiceProcess,
+  startPipeline,
+  startServiceProcess,
+  targetVariable,
+} from './services.js';
+export { resetBus } from './bus.js';

@@ -1,0 +1,101 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startNats, startNeo4j } from '@trajectory/local-servers';
+
+export interface TestServers {
+  natsUrl: string;
+  neo4jUri: string;
+  /** Credentials where the Neo4j needs them (containers); local servers run without auth. */
+  neo4jAuth?: { user: string; password: string };
+  /** How they were obtained: given in the environment, containers, or local processes. */
+  kind: 'environment' | 'containers' | 'local';
+  stop(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  /** Forces a NATS of our own with this max_payload (claim-check tests). */
+  natsMaxPayload?: number;
+}
+
+/**
+ * Finds or starts the servers a test needs. NATS_URL + NEO4J_URI in the environment win
+ * (`npm test` starts one pair for the whole run); otherwise containers where a container
+ * runtime answers, as testcontainers detects it; otherwise the local servers of deploy/local.
+ * TRAJECTORY_TEST_SERVERS=local|containers overrides the choice.
+ */
+export async function startTestServers(options: TestServerOptions = {}): Promise<TestServers> {
+  const { NATS_URL, NEO4J_URI } = process.env;
+  if (NATS_URL && NEO4J_URI && !options.natsMaxPayload) {
+    return { natsUrl: NATS_URL, neo4jUri: NEO4J_URI, kind: 'environment', stop: async () => {} };
+  }
+  const choice = process.env.TRAJECTORY_TEST_SERVERS;
+  if (choice === 'containers' || (choice !== 'local' && (await containerRuntimeAvailable()))) {
+    return startContainers(options);
+  }
+  return startLocal(options);
+}
+
+async function startLocal(options: TestServerOptions): Promise<TestServers> {
+  const dir = mkdtempSync(join(tmpdir(), 'trajectory-test-'));
+  const nats = await startNats({
+    dataDir: join(dir, 'nats'),
+    ...(options.natsMaxPayload ? { maxPayload: options.natsMaxPayload } : {}),
+  });
+  try {
+    // A NATS of our own (odd max_payload) can still share the run's Neo4j.
+    const sharedNeo4j = process.env.NEO4J_URI;
+    const neo4j = sharedNeo4j
+      ? { uri: sharedNeo4j, stop: async () => {} }
+      : await startNeo4j({ dataDir: join(dir, 'neo4j') });
+    return {
+      natsUrl: nats.url,
+      neo4jUri: neo4j.uri,
+      kind: 'local',
+      async stop() {
+        await Promise.all([nats.stop(), neo4j.stop()]);
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await nats.stop();
+    throw err;
+  }
+}
+
+/** The same probe order testcontainers uses, cheapest first: DOCKER_HOST, then known sockets. */
+export async function containerRuntimeAvailable(): Promise<boolean> {
+  const sockets = ['/var/run/docker.sock', join(homedir(), '.docker', 'run', 'docker.sock'), join(homedir(), '.testcontainers.properties')];
+  if (!process.env.DOCKER_HOST && !sockets.some((s) => existsSync(s))) return false;
+  try {
+    const { getContainerRuntimeClient } = await import('testcontainers');
+    await getContainerRuntimeClient();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function startContainers(options: TestServerOptions): Promise<TestServers> {
+  const { GenericContainer, Wait } = await import('testcontainers');
+  const { Neo4jContainer } = await import('@testcontainers/neo4j');
+  const natsArgs = ['-js', '-sd', '/data'];
+  if (options.natsMaxPayload) natsArgs.push('--max_payload', String(options.natsMaxPayload));
+  const [nats, neo4j] = await Promise.all([
+    new GenericContainer('nats:2.10-alpine')
+      .withCommand(natsArgs)
+      .withExposedPorts(4222)
+      .withWaitStrategy(Wait.forLogMessage(/Server is ready/))
+      .start(),
+    new Neo4jContainer('neo4j:5.26-community').start(),
+  ]);
+  return {
+    natsUrl: `nats://${nats.getHost()}:${nats.getMappedPort(4222)}`,
+    neo4jUri: neo4j.getBoltUri(),
+    neo4jAuth: { user: neo4j.getUsername(), password: neo4j.getPassword() },
+    kind: 'containers',
+    async stop() {
+      await Promise.all([nats.stop(), neo4j.stop()]);
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import { createHash } from 'node:crypto';
+import { type SubmitJobRequest, type TrainingJob, TrainingJobState } from '@trajectory/contracts';
+
+export class InvalidJobRequest extends Error {
+  override name = 'InvalidJobRequest';
+}
+
+/** The same dataset trained on the same base model is the same job: resubmitting is idempotent. */
+export function jobId(datasetId: string, baseModel: string): string {
+  return createHash('sha256').update(`${datasetId}\u0000${baseModel}`).digest('hex').slice(0, 24);
+}
+
+export function newQueuedJob(request: SubmitJobRequest, defaultBaseModel: string, now: Date): TrainingJob {
+  if (!request.datasetId) throw new InvalidJobRequest('dataset_id is required');
+  if (!request.datasetPath) throw new InvalidJobRequest('dataset_path is required');
+  const baseModel = request.baseModel || defaultBaseModel;
+  return {
+    jobId: jobId(request.datasetId, baseModel),
+    datasetId: request.datasetId,
+    datasetPath: request.datasetPath,
+    baseModel,
+    state: TrainingJobState.TRAINING_JOB_STATE_QUEUED,
+    createdAt: now,
+    updatedAt: now,
+    message: 'waiting for a GPU trainer',
+  };
+}
+
+/** The subject suffix for a state: TRAINING_JOB_STATE_QUEUED -> queued. */
+export function stateSubject(state: TrainingJobState): string {
+  return TrainingJobState[state].replace('TRAINING_JOB_STATE_', '').toLowerCase();
+}
