@@ -131,17 +131,16 @@ export async function startNeo4j({ dataDir, boltPort, detached = false }) {
     : [];
   const logFile = join(dir, 'neo4j-launcher.log');
   const out = openSync(logFile, 'a');
-  const child = spawn(
-    javaCommand(),
-    [...jvmOptions, '-jar', LAUNCHER_JAR, '--data', dir, '--bolt-port', String(boltPort)],
-    { stdio: ['ignore', out, out], detached },
-  );
+  const child = spawn(javaCommand(), [...jvmOptions, '-jar', LAUNCHER_JAR, '--data', dir, '--bolt-port', String(boltPort)], {
+    stdio: ['ignore', out, out],
+    detached,
+  });
   const readyLine = `NEO4J_READY bolt://127.0.0.1:${boltPort}`;
-  await waitFor(
-    'neo4j-launcher',
-    () => existsSync(logFile) && readFileSync(logFile, 'utf8').includes(readyLine),
-    { timeoutMs: 120_000, child, logFile },
-  );
+  await waitFor('neo4j-launcher', () => existsSync(logFile) && readFileSync(logFile, 'utf8').includes(readyLine), {
+    timeoutMs: 120_000,
+    child,
+    logFile,
+  });
   if (detached) child.unref();
   return { uri: `bolt://127.0.0.1:${boltPort}`, port: boltPort, pid: child.pid, child, logFile, stop: () => stopChild(child) };
 }
@@ -179,9 +178,14 @@ export async function startLocalServers({ dataDir, natsPort = 4222, boltPort = 7
   const running = readState(dir);
   if (running && pidAlive(running.nats.pid) && pidAlive(running.neo4j.pid)) return running;
   if (running) await stopLocalServers({ dataDir: dir });
-  for (const [name, port] of [['NATS', natsPort], ['Neo4j Bolt', boltPort]]) {
+  for (const [name, port] of [
+    ['NATS', natsPort],
+    ['Neo4j Bolt', boltPort],
+  ]) {
     if (await portAnswers(port)) {
-      throw new Error(`port ${port} (${name}) is taken by another process; stop it, or set NATS_URL/NEO4J_URI to use servers you already run`);
+      throw new Error(
+        `port ${port} (${name}) is taken by another process; stop it, or set NATS_URL/NEO4J_URI to use servers you already run`,
+      );
     }
   }
   const nats = await startNats({ dataDir: join(dir, 'nats'), port: natsPort, detached: true });
@@ -228,7 +232,12 @@ export function localServersStatus({ dataDir }) {
 async function main(argv) {
   const [command, ...rest] = argv;
   const dataIdx = rest.indexOf('--data');
-  const dataDir = dataIdx >= 0 ? rest[dataIdx + 1] : (process.env.TRAJECTORY_DATA_DIR ? join(process.env.TRAJECTORY_DATA_DIR, 'servers') : '.trajectory/servers');
+  const dataDir =
+    dataIdx >= 0
+      ? rest[dataIdx + 1]
+      : process.env.TRAJECTORY_DATA_DIR
+        ? join(process.env.TRAJECTORY_DATA_DIR, 'servers')
+        : '.trajectory/servers';
   switch (command) {
     case 'start': {
       const state = await startLocalServers({ dataDir });

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { freePort } from '@trajectory/local-servers';
-import { buildDataset, loadTargets, submitTrainingJob, uploadExport, waitForStored } from '@trajectory/cli';
 import { connectBus, SUBJECTS } from '@trajectory/bus';
+import { buildDataset, loadTargets, submitTrainingJob, uploadExport, waitForStored } from '@trajectory/cli';
 import { ConversationSegmented, TrainingJobChanged, TrainingJobState, type UploadExportResult } from '@trajectory/contracts';
+import { freePort } from '@trajectory/local-servers';
 import {
   clearGraph,
   OtlpCollector,
@@ -19,8 +19,8 @@ import {
   startPipeline,
   startServiceProcess,
   startTestServers,
-  testDriver,
   type TestServers,
+  testDriver,
 } from '@trajectory/testkit';
 import type { Driver } from 'neo4j-driver';
 

@@ -1,6 +1,6 @@
-import { type NatsConnection, type ConnectionOptions } from '@nats-io/nats-core';
-import { connect } from '@nats-io/transport-node';
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { ConnectionOptions, NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
 import { ensureStreams } from './topology.js';
 
 export interface BusOptions {

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { headers as natsHeaders, type MsgHdrs, nanos } from '@nats-io/nats-core';
-import { Objm, type ObjectStore } from '@nats-io/obj';
+import { type MsgHdrs, nanos, headers as natsHeaders } from '@nats-io/nats-core';
+import { type ObjectStore, Objm } from '@nats-io/obj';
 import { ClaimCheck, type JsonCodec } from '@trajectory/contracts';
-import { extractTraceContext, injectTraceContext, type Context } from '@trajectory/telemetry';
+import { type Context, extractTraceContext, injectTraceContext } from '@trajectory/telemetry';
 import type { Bus } from './connection.js';
 
 export const CLAIM_CHECK_HEADER = 'Trajectory-Claim-Check';
@@ -44,13 +44,7 @@ export interface PublishResult {
  * `msgId` makes the publish idempotent inside the stream's duplicate window. A payload the
  * server would refuse goes to the object store, and a small claim check travels instead.
  */
-export async function publishEvent<T>(
-  bus: Bus,
-  subject: string,
-  codec: JsonCodec<T>,
-  event: T,
-  msgId: string,
-): Promise<PublishResult> {
+export async function publishEvent<T>(bus: Bus, subject: string, codec: JsonCodec<T>, event: T, msgId: string): Promise<PublishResult> {
   let data = encoder.encode(JSON.stringify(codec.toJSON(event)));
   const headers = natsHeaders();
   injectTraceContext(headers, headerSetter);
@@ -75,12 +69,7 @@ export class PoisonMessageError extends Error {
 }
 
 /** Resolves a claim check if present, then parses proto3 JSON. */
-export async function decodeEvent<T>(
-  bus: Bus,
-  codec: JsonCodec<T>,
-  data: Uint8Array,
-  headers: MsgHdrs | undefined,
-): Promise<T> {
+export async function decodeEvent<T>(bus: Bus, codec: JsonCodec<T>, data: Uint8Array, headers: MsgHdrs | undefined): Promise<T> {
   let payload = data;
   if (headers?.get(CLAIM_CHECK_HEADER) === '1') {
     const claim = ClaimCheck.fromJSON(parseJson(payload));

@@ -1,4 +1,3 @@
-import { nanos } from '@nats-io/nats-core';
 import {
   AckPolicy,
   type ConsumerConfig,
@@ -10,6 +9,7 @@ import {
   StorageType,
   type StreamConfig,
 } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/nats-core';
 
 /** Every subject the pipeline publishes on. Documented in the README. */
 export const SUBJECTS = {
@@ -28,13 +28,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export const STREAMS = {
   events: {
     name: 'TRAJECTORY_EVENTS',
-    subjects: [
-      'trajectory.conversation.>',
-      'trajectory.graph.>',
-      'trajectory.dataset.>',
-      'trajectory.training.>',
-      'trajectory.adapter.>',
-    ],
+    subjects: ['trajectory.conversation.>', 'trajectory.graph.>', 'trajectory.dataset.>', 'trajectory.training.>', 'trajectory.adapter.>'],
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     discard: DiscardPolicy.Old,

@@ -21,7 +21,13 @@ Targets come from the environment: NATS_URL, NEO4J_URI, INGESTION_GRPC_TARGET, G
 SAMPLES_GRPC_TARGET, TRAINING_GRPC_TARGET (defaults: the local ports of npm start).`;
 
 async function withBus<T>(targets: Targets, fn: (bus: Awaited<ReturnType<typeof connectBus>>) => Promise<T>): Promise<T> {
-  const bus = await connectBus({ url: targets.NATS_URL, name: 'trajectory-cli', user: targets.NATS_USER, password: targets.NATS_PASSWORD, token: targets.NATS_TOKEN });
+  const bus = await connectBus({
+    url: targets.NATS_URL,
+    name: 'trajectory-cli',
+    user: targets.NATS_USER,
+    password: targets.NATS_PASSWORD,
+    token: targets.NATS_TOKEN,
+  });
   try {
     return await fn(bus);
   } finally {
@@ -38,7 +44,11 @@ async function ingest(targets: Targets, file: string, wait: boolean) {
   );
   if (wait) {
     await withBus(targets, (bus) =>
-      waitForStored(bus, result, { since, timeoutMs: 5 * 60_000, onStored: (e) => console.log(`  stored ${e.conversationId}: ${e.nodeCount} nodes, ${e.edgeCount} edges`) }),
+      waitForStored(bus, result, {
+        since,
+        timeoutMs: 5 * 60_000,
+        onStored: (e) => console.log(`  stored ${e.conversationId}: ${e.nodeCount} nodes, ${e.edgeCount} edges`),
+      }),
     );
   }
   return result;
@@ -57,7 +67,8 @@ async function status(targets: Targets) {
     console.log(`${name.padEnd(13)} ${target.padEnd(20)} ${health}`);
   }
   const stats = await graphStats(targets).catch(() => undefined);
-  if (stats) console.log(`graph: ${stats.conversations} conversations, ${stats.messages} messages, ${stats.nodes} nodes, ${stats.edges} edges`);
+  if (stats)
+    console.log(`graph: ${stats.conversations} conversations, ${stats.messages} messages, ${stats.nodes} nodes, ${stats.edges} edges`);
   const jobs = await listTrainingJobs(targets).catch(() => []);
   for (const job of jobs) console.log(`job ${job.jobId} ${TrainingJobState[job.state]} dataset ${job.datasetId} (${job.baseModel})`);
 }
@@ -76,7 +87,11 @@ async function query(targets: Targets, cypher: string) {
   const auth = targets.NEO4J_USER && targets.NEO4J_PASSWORD ? neo4j.auth.basic(targets.NEO4J_USER, targets.NEO4J_PASSWORD) : undefined;
   const driver = neo4j.driver(targets.NEO4J_URI, auth, { disableLosslessIntegers: true });
   try {
-    const { records } = await driver.executeQuery(cypher, {}, { routing: neo4j.routing.READ, ...(targets.NEO4J_DATABASE ? { database: targets.NEO4J_DATABASE } : {}) });
+    const { records } = await driver.executeQuery(
+      cypher,
+      {},
+      { routing: neo4j.routing.READ, ...(targets.NEO4J_DATABASE ? { database: targets.NEO4J_DATABASE } : {}) },
+    );
     for (const record of records) console.log(JSON.stringify(record.toObject()));
   } finally {
     await driver.close();

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { type Bus, decodeEvent, STREAMS, SUBJECTS } from '@trajectory/bus';
 import {
@@ -96,13 +96,22 @@ export async function graphStats(targets: Targets): Promise<GraphStats> {
 export async function buildDataset(targets: Targets, request: { outputDir?: string; asOf?: Date } = {}): Promise<BuildDatasetResponse> {
   const client = createClient(SamplesServiceClient, targets.SAMPLES_GRPC_TARGET);
   try {
-    return await unary(client.buildDataset, client, { outputDir: request.outputDir ?? '', asOf: request.asOf, contextSize: 0 }, 10 * 60_000);
+    return await unary(
+      client.buildDataset,
+      client,
+      { outputDir: request.outputDir ?? '', asOf: request.asOf, contextSize: 0 },
+      10 * 60_000,
+    );
   } finally {
     client.close();
   }
 }
 
-export async function submitTrainingJob(targets: Targets, dataset: { datasetId: string; path: string }, baseModel = ''): Promise<TrainingJob> {
+export async function submitTrainingJob(
+  targets: Targets,
+  dataset: { datasetId: string; path: string },
+  baseModel = '',
+): Promise<TrainingJob> {
   const client = createClient(TrainingServiceClient, targets.TRAINING_GRPC_TARGET);
   try {
     return await unary(client.submitJob, client, { datasetId: dataset.datasetId, datasetPath: dataset.path, baseModel });

@@ -69,9 +69,7 @@ export function loadConfig<S extends z.ZodRawShape>(
     const problems = result.error.issues.map((issue) => {
       const name = issue.path.join('.') || '(environment)';
       const given = typeof issue.path[0] === 'string' ? cleaned[issue.path[0]] : undefined;
-      return given === undefined
-        ? `${name}: ${issue.message}`
-        : `${name}=${JSON.stringify(redactIfSecret(name, given))}: ${issue.message}`;
+      return given === undefined ? `${name}: ${issue.message}` : `${name}=${JSON.stringify(redactIfSecret(name, given))}: ${issue.message}`;
     });
     throw new ConfigError(service, problems);
   }

@@ -2,11 +2,11 @@
 // Generates src/gen from proto/ with protoc + ts-proto. With --check it generates into a
 // temporary folder and fails when src/gen differs, so hand edits and stale output are caught.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, mkdirSync, existsSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pkgRoot = join(here, '..');
@@ -54,7 +54,7 @@ function generate(outDir) {
     );
   } catch (err) {
     if (err.code === 'ENOENT') {
-      console.error('protoc was not found: install Debian\'s protobuf-compiler (npm start/npm test do it for you).');
+      console.error("protoc was not found: install Debian's protobuf-compiler (npm start/npm test do it for you).");
     }
     throw err;
   }
@@ -64,8 +64,12 @@ if (process.argv.includes('--check')) {
   const tmp = mkdtempSync(join(tmpdir(), 'contracts-check-'));
   try {
     generate(tmp);
-    const fresh = listFiles(tmp).map((f) => relative(tmp, f)).sort();
-    const current = listFiles(genDir).map((f) => relative(genDir, f)).sort();
+    const fresh = listFiles(tmp)
+      .map((f) => relative(tmp, f))
+      .sort();
+    const current = listFiles(genDir)
+      .map((f) => relative(genDir, f))
+      .sort();
     const problems = [];
     for (const f of new Set([...fresh, ...current])) {
       if (!fresh.includes(f)) problems.push(`${f}: not generated from proto/ (stray file)`);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConversationIngested, ExportSource, RelationType, ConversationSegmented } from './index.js';
+import { ConversationIngested, ConversationSegmented, ExportSource, RelationType } from './index.js';
 
 test('events round-trip through proto3 JSON with readable names', () => {
   const event: ConversationIngested = {

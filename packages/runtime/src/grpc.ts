@@ -35,15 +35,18 @@ export function createClient<C>(Ctor: ClientCtor<C>, target: string, options: gr
 
 /** Awaits a unary call on a ts-proto grpc-js client. */
 export function unary<Req, Res>(
-  fn: (req: Req, metadata: grpc.Metadata, options: Partial<grpc.CallOptions>, cb: (err: grpc.ServiceError | null, res: Res) => void) => unknown,
+  fn: (
+    req: Req,
+    metadata: grpc.Metadata,
+    options: Partial<grpc.CallOptions>,
+    cb: (err: grpc.ServiceError | null, res: Res) => void,
+  ) => unknown,
   client: unknown,
   request: Req,
   deadlineMs = 60_000,
 ): Promise<Res> {
   return new Promise((resolve, reject) => {
-    fn.call(client, request, new grpc.Metadata(), { deadline: Date.now() + deadlineMs }, (err, res) =>
-      err ? reject(err) : resolve(res),
-    );
+    fn.call(client, request, new grpc.Metadata(), { deadline: Date.now() + deadlineMs }, (err, res) => (err ? reject(err) : resolve(res)));
   });
 }
 
@@ -54,7 +57,10 @@ export function unary<Req, Res>(
 export function tracedImplementation<T extends grpc.UntypedServiceImplementation>(serviceName: string, impl: T): T {
   const wrapped: grpc.UntypedServiceImplementation = {};
   for (const [method, handler] of Object.entries(impl)) {
-    wrapped[method] = ((call: { metadata: grpc.Metadata; on(event: string, fn: () => void): void }, callback?: (...args: unknown[]) => void) => {
+    wrapped[method] = ((
+      call: { metadata: grpc.Metadata; on(event: string, fn: () => void): void },
+      callback?: (...args: unknown[]) => void,
+    ) => {
       const parent = extractTraceContext(call.metadata, metadataGetter);
       const span = tracer().startSpan(`${serviceName}/${method}`, { kind: SpanKind.SERVER }, parent);
       const active = trace.setSpan(parent, span);

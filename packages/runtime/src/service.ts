@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { type Bus, connectBus } from '@trajectory/bus';
-import { commonConfigShape, loadConfig, listenAddress, type z } from '@trajectory/config';
+import { commonConfigShape, listenAddress, loadConfig, type z } from '@trajectory/config';
 import { initTelemetry, type Logger } from '@trajectory/telemetry';
 import { HealthImplementation } from 'grpc-health-check';
 import { tracedImplementation } from './grpc.js';

@@ -1,5 +1,5 @@
-import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 
 /**
  * Deletes every stream of the shared test NATS (events, dead letters, KV and object buckets),

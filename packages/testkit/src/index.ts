@@ -1,3 +1,4 @@
+export { resetBus } from './bus.js';
 export { clearGraph, query, testDriver } from './neo4j.js';
 export { type CollectedSpan, OtlpCollector } from './otlp.js';
 export { containerRuntimeAvailable, startTestServers, type TestServerOptions, type TestServers } from './servers.js';
@@ -10,4 +11,3 @@ export {
   startServiceProcess,
   targetVariable,
 } from './services.js';
-export { resetBus } from './bus.js';

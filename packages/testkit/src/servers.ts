@@ -45,9 +45,7 @@ async function startLocal(options: TestServerOptions): Promise<TestServers> {
   try {
     // A NATS of our own (odd max_payload) can still share the run's Neo4j.
     const sharedNeo4j = process.env.NEO4J_URI;
-    const neo4j = sharedNeo4j
-      ? { uri: sharedNeo4j, stop: async () => {} }
-      : await startNeo4j({ dataDir: join(dir, 'neo4j') });
+    const neo4j = sharedNeo4j ? { uri: sharedNeo4j, stop: async () => {} } : await startNeo4j({ dataDir: join(dir, 'neo4j') });
     return {
       natsUrl: nats.url,
       neo4jUri: neo4j.uri,

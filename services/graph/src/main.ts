@@ -1,9 +1,9 @@
 import type * as grpc from '@grpc/grpc-js';
-import { publishEvent, startWorker, SUBJECTS, WORK_QUEUES } from '@trajectory/bus';
+import { publishEvent, SUBJECTS, startWorker, WORK_QUEUES } from '@trajectory/bus';
 import { DEFAULT_PORTS, neo4jConfigShape } from '@trajectory/config';
 import {
-  ConversationSegmented,
   type ConversationGraph,
+  ConversationSegmented,
   type GetStatsRequest,
   GraphServiceService,
   type GraphStats,
@@ -61,7 +61,13 @@ main(() =>
             nodeCount: event.nodes.length,
             edgeCount: event.edges.length,
           };
-          await publishEvent(bus, SUBJECTS.graphStored, GraphStored, stored, `stored:${stored.conversationId}:${event.contentHash}:${event.segmenter}`);
+          await publishEvent(
+            bus,
+            SUBJECTS.graphStored,
+            GraphStored,
+            stored,
+            `stored:${stored.conversationId}:${event.contentHash}:${event.segmenter}`,
+          );
           logger.info({ conversationId: stored.conversationId, nodes: stored.nodeCount, edges: stored.edgeCount }, 'conversation stored');
         },
       });
@@ -80,21 +86,19 @@ main(() =>
         streamConversationGraphs(call: grpc.ServerWritableStream<StreamConversationGraphsRequest, ConversationGraph>) {
           const session = driver.session({ ...database, defaultAccessMode: neo4j.session.READ });
           // Rows stream from Bolt to gRPC one conversation at a time.
-          session
-            .run(CONVERSATION_GRAPH_QUERY, CONVERSATION_GRAPH_PARAMS(call.request.conversationIds))
-            .subscribe({
-              onNext(record) {
-                call.write(toConversationGraph(record.toObject() as Parameters<typeof toConversationGraph>[0]));
-              },
-              onCompleted() {
-                void session.close();
-                call.end();
-              },
-              onError(err) {
-                void session.close();
-                call.destroy(err);
-              },
-            });
+          session.run(CONVERSATION_GRAPH_QUERY, CONVERSATION_GRAPH_PARAMS(call.request.conversationIds)).subscribe({
+            onNext(record) {
+              call.write(toConversationGraph(record.toObject() as Parameters<typeof toConversationGraph>[0]));
+            },
+            onCompleted() {
+              void session.close();
+              call.end();
+            },
+            onError(err) {
+              void session.close();
+              call.destroy(err);
+            },
+          });
         },
       });
     },

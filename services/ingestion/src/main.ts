@@ -8,12 +8,7 @@ import { finished } from 'node:stream/promises';
 import * as grpc from '@grpc/grpc-js';
 import { publishEvent, SUBJECTS } from '@trajectory/bus';
 import { DEFAULT_PORTS, z } from '@trajectory/config';
-import {
-  ConversationIngested,
-  IngestionServiceService,
-  type UploadExportChunk,
-  type UploadExportResult,
-} from '@trajectory/contracts';
+import { ConversationIngested, IngestionServiceService, type UploadExportChunk, type UploadExportResult } from '@trajectory/contracts';
 import { main, runService } from '@trajectory/runtime';
 import { ingestChatGptFile } from './core/ingest.js';
 
@@ -24,7 +19,11 @@ main(() =>
     configShape: {
       // Set to false only when you want secrets kept in your graph and datasets.
       INGESTION_REDACT_SECRETS: z.stringbool().default(true),
-      INGESTION_MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024 * 1024),
+      INGESTION_MAX_UPLOAD_BYTES: z.coerce
+        .number()
+        .int()
+        .positive()
+        .default(4 * 1024 * 1024 * 1024),
     },
     async start({ config, bus, logger, addGrpcService }) {
       addGrpcService(IngestionServiceService, {
@@ -82,7 +81,8 @@ main(() =>
               if (!out.write(chunk.data)) await once(out, 'drain');
             }
           }
-          if (!fileName) throw Object.assign(new Error('the first chunk must be a header with the file name'), { code: grpc.status.INVALID_ARGUMENT });
+          if (!fileName)
+            throw Object.assign(new Error('the first chunk must be a header with the file name'), { code: grpc.status.INVALID_ARGUMENT });
           out.end();
           await finished(out);
           return { dir, path, fileName };

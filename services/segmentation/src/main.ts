@@ -1,4 +1,4 @@
-import { publishEvent, startWorker, SUBJECTS, WORK_QUEUES } from '@trajectory/bus';
+import { publishEvent, SUBJECTS, startWorker, WORK_QUEUES } from '@trajectory/bus';
 import { DEFAULT_PORTS, z } from '@trajectory/config';
 import { ConversationIngested, ConversationSegmented } from '@trajectory/contracts';
 import { main, runService } from '@trajectory/runtime';

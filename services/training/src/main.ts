@@ -47,13 +47,22 @@ main(() =>
             } catch {
               return (await read(job.jobId)) ?? job;
             }
-            await publishEvent(bus, SUBJECTS.training(stateSubject(job.state)), TrainingJobChanged, { job }, `training:${job.jobId}:${stateSubject(job.state)}`);
+            await publishEvent(
+              bus,
+              SUBJECTS.training(stateSubject(job.state)),
+              TrainingJobChanged,
+              { job },
+              `training:${job.jobId}:${stateSubject(job.state)}`,
+            );
             logger.info({ jobId: job.jobId, datasetId: job.datasetId, baseModel: job.baseModel }, 'training job queued');
             return job;
           })()
             .then((job) => callback(null, job))
             .catch((err: Error) =>
-              callback({ code: err instanceof InvalidJobRequest ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL, details: err.message }),
+              callback({
+                code: err instanceof InvalidJobRequest ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL,
+                details: err.message,
+              }),
             );
         },
         getJob(call: grpc.ServerUnaryCall<GetJobRequest, TrainingJob>, callback: grpc.sendUnaryData<TrainingJob>) {

@@ -1,4 +1,4 @@
-import { type CognitiveNode, type ConversationGraph, type Edge, RelationType, relationTypeFromJSON } from '@trajectory/contracts';
+import { type CognitiveNode, type ConversationGraph, type Edge, type RelationType, relationTypeFromJSON } from '@trajectory/contracts';
 import { RELATIONSHIP_TYPES } from './cypher.js';
 
 export const STATS_QUERY = `
@@ -42,7 +42,12 @@ interface NodeRow {
 }
 
 /** Turns one row of CONVERSATION_GRAPH_QUERY into the gRPC message. */
-export function toConversationGraph(row: { id: string; title: string | null; nodes: NodeRow[]; edges: { fromId: string; toId: string; type: string }[] }): ConversationGraph {
+export function toConversationGraph(row: {
+  id: string;
+  title: string | null;
+  nodes: NodeRow[];
+  edges: { fromId: string; toId: string; type: string }[];
+}): ConversationGraph {
   const nodes: CognitiveNode[] = row.nodes.map((n) => ({
     id: n.id,
     conversationId: row.id,

@@ -65,7 +65,10 @@ export function messageText(content: ChatGptMessage['content']): string {
       return str('result');
     case 'thoughts': {
       const thoughts = Array.isArray(content.thoughts) ? (content.thoughts as { content?: unknown }[]) : [];
-      const text = thoughts.map((t) => (typeof t.content === 'string' ? t.content : '')).filter(Boolean).join('\n');
+      const text = thoughts
+        .map((t) => (typeof t.content === 'string' ? t.content : ''))
+        .filter(Boolean)
+        .join('\n');
       return text || partsText(content.parts);
     }
     default:

@@ -1,14 +1,11 @@
-import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
-import { Transform } from 'node:stream';
+import { pipeline, Transform } from 'node:stream';
 import streamJson from 'stream-json';
 import StreamArray from 'stream-json/streamers/StreamArray.js';
 
 /** One top-level element of an export file, or the reason it could not be read. */
-export type ExportItem =
-  | { ok: true; index: number; place: string; value: unknown }
-  | { ok: false; place: string; message: string };
+export type ExportItem = { ok: true; index: number; place: string; value: unknown } | { ok: false; place: string; message: string };
 
 /** A single-object export (one conversation) is read whole; larger ones must be arrays. */
 const MAX_SINGLE_OBJECT_BYTES = 64 * 1024 * 1024;
@@ -70,13 +67,11 @@ export async function* readJsonExport(path: string): AsyncGenerator<ExportItem> 
       cb(null, chunk);
     },
   });
-  const elements = createReadStream(path).pipe(counter).pipe(streamJson.parser()).pipe(StreamArray.streamArray());
   let failure: Error | undefined;
-  const onError = (err: Error) => {
-    failure ??= err;
-  };
-  elements.on('error', onError);
-  counter.on('error', onError);
+  // pipeline() destroys every stage when one fails, so a parse error ends the iteration below.
+  const elements = pipeline(createReadStream(path), counter, streamJson.parser(), StreamArray.streamArray(), (err) => {
+    if (err) failure ??= err;
+  });
   let next = 0;
   try {
     for await (const { key, value } of elements as AsyncIterable<{ key: number; value: unknown }>) {
@@ -86,7 +81,6 @@ export async function* readJsonExport(path: string): AsyncGenerator<ExportItem> 
   } catch (err) {
     failure ??= err as Error;
   }
-  if (!elements.readableEnded && !failure) await once(elements, 'close').catch(() => undefined);
   if (failure) {
     yield { ok: false, place: `[${next}] near byte ${bytes}`, message: `malformed JSON: ${failure.message}` };
   }

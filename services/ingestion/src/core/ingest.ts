@@ -14,7 +14,9 @@ export interface IngestFileOptions {
 
 /** Stable identity of a conversation's content: re-ingesting the same export dedupes. */
 export function conversationContentHash(conversation: Conversation): string {
-  return createHash('sha256').update(JSON.stringify(ConversationIngested.toJSON({ ingestId: '', fileName: '', contentHash: '', conversation }))).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(ConversationIngested.toJSON({ ingestId: '', fileName: '', contentHash: '', conversation })))
+    .digest('hex');
 }
 
 /**

@@ -11,8 +11,9 @@ const SECRET_PATTERNS: { kind: string; pattern: RegExp; keepGroup?: number }[] =
   { kind: 'bearer_token', pattern: /(\bBearer\s+)[A-Za-z0-9._~+/-]{20,}=*/g, keepGroup: 1 },
   {
     kind: 'password',
-    // `password: hunter2`, `PASSWORD="x y"`, `pwd=...`: the label stays, the value goes.
-    pattern: /(\b(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?token)\b["']?\s*[:=]\s*)("[^"\n]{3,}"|'[^'\n]{3,}'|[^\s"',;]{3,})/gi,
+    // `password: hunter2`, `DB_PASSWORD="x y"`, `pwd=...`: the label stays, the value goes.
+    pattern:
+      /((?<![A-Za-z])(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?token)\b["']?\s*[:=]\s*)("[^"\n]{3,}"|'[^'\n]{3,}'|[^\s"',;]{3,})/gi,
     keepGroup: 1,
   },
 ];

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { type ConversationGraph, TrajectorySample } from '@trajectory/contracts';
 import { type BuildOptions, trajectorySamples } from './trajectories.js';

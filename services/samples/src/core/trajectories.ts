@@ -1,11 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  type CognitiveNode,
-  type ConversationGraph,
-  RelationType,
-  type SampleTurn,
-  type TrajectorySample,
-} from '@trajectory/contracts';
+import { type CognitiveNode, type ConversationGraph, RelationType, type SampleTurn, type TrajectorySample } from '@trajectory/contracts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Time constant of the age decay: a node two years old weighs e^-1 of a new one. */

@@ -10,7 +10,10 @@ export interface Segmentation {
 
 /** Node ids derive from content identity, so segmenting the same conversation twice yields the same ids. */
 export function nodeId(conversationId: string, messageIds: string[]): string {
-  return createHash('sha256').update(`${conversationId}\u0000${messageIds.join('\u0000')}`).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(`${conversationId}\u0000${messageIds.join('\u0000')}`)
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /**

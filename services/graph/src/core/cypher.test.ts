@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { type ConversationSegmented, ExportSource, RelationType } from '@trajectory/contracts';
+import { conversationGraphStatements, RELATIONSHIP_TYPES, relationshipType } from './cypher.js';
+
+test('every relation of the design maps to an upper-case relationship type', () => {
+  assert.deepEqual(RELATIONSHIP_TYPES, [
+    'FOLLOWS',
+    'DERIVES',
+    'RESPONDS',
+    'HYPOTHESIZES',
+    'REFINES',
+    'ITERATION_FINAL',
+    'RESTARTS',
+    'SPECULATES',
+    'CLARIFIES',
+    'CONTRASTS',
+  ]);
+  assert.throws(() => relationshipType(RelationType.RELATION_TYPE_UNSPECIFIED), /known relation type/);
+});
+
+test('statements batch rows with UNWIND and MERGE on stable keys, one edge statement per type', () => {
+  const event: ConversationSegmented = {
+    ingestId: 'i',
+    contentHash: 'h',
+    segmenter: 's',
+    conversation: {
+      id: 'c',
+      source: ExportSource.EXPORT_SOURCE_CHATGPT,
+      title: 't',
+      createdAt: new Date('2024-01-01T00:00:00Z'),
+      updatedAt: undefined,
+      currentLeafId: 'm2',
+      messages: [
+        {
+          id: 'm1',
+          parentId: '',
+          role: 'user',
+          text: 'q',
+          createdAt: undefined,
+          contentType: 'text',
+          onCurrentBranch: true,
+          redactions: 0,
+        },
+        {
+          id: 'm2',
+          parentId: 'm1',
+          role: 'assistant',
+          text: 'a',
+          createdAt: undefined,
+          contentType: 'text',
+          onCurrentBranch: true,
+          redactions: 0,
+        },
+      ],
+    },
+    nodes: [
+      { id: 'n1', conversationId: 'c', messageIds: ['m1'], role: 'user', text: 'q', createdAt: undefined, tags: [], onCurrentBranch: true },
+      {
+        id: 'n2',
+        conversationId: 'c',
+        messageIds: ['m2'],
+        role: 'assistant',
+        text: 'a',
+        createdAt: undefined,
+        tags: ['x'],
+        onCurrentBranch: true,
+      },
+    ],
+    edges: [
+      { fromId: 'n2', toId: 'n1', type: RelationType.RELATION_TYPE_FOLLOWS },
+      { fromId: 'n2', toId: 'n1', type: RelationType.RELATION_TYPE_RESPONDS },
+    ],
+  };
+  const statements = conversationGraphStatements(event);
+  assert.ok(
+    statements.every((s) => !/\bCREATE\b/.test(s.text)),
+    'writes must MERGE, never CREATE',
+  );
+  const messages = statements[1]?.parameters.messages as { uid: string; parentUid: string | null }[];
+  assert.deepEqual(
+    messages.map((m) => [m.uid, m.parentUid]),
+    [
+      ['c/m1', null],
+      ['c/m2', 'c/m1'],
+    ],
+  );
+  const edgeStatements = statements.filter((s) => s.text.includes('$edges'));
+  assert.deepEqual(
+    edgeStatements.map((s) => s.text.match(/MERGE \(a\)-\[:(\w+)\]->\(b\)/)?.[1]),
+    ['FOLLOWS', 'RESPONDS'],
+  );
+});
