@@ -13,7 +13,7 @@ import {
 import { main, runService } from '@trajectory/runtime';
 import { withSpan } from '@trajectory/telemetry';
 import neo4j from 'neo4j-driver';
-import { conversationGraphStatements, SCHEMA_STATEMENTS } from './core/cypher.js';
+import { ensureSchema, writeConversationGraph } from './adapters/neo4j-store.js';
 import { CONVERSATION_GRAPH_PARAMS, CONVERSATION_GRAPH_QUERY, STATS_QUERY, toConversationGraph } from './core/read.js';
 
 main(() =>
@@ -34,24 +34,16 @@ main(() =>
       } catch (err) {
         throw new Error(`cannot reach Neo4j at ${config.NEO4J_URI}: ${(err as Error).message}`);
       }
-      for (const statement of SCHEMA_STATEMENTS) await driver.executeQuery(statement, {}, database);
+      await ensureSchema(driver, database);
 
       const worker = await startWorker({
         bus,
         queue: WORK_QUEUES.graph,
         codec: ConversationSegmented,
         async handle(event) {
-          const statements = conversationGraphStatements(event);
-          await withSpan('neo4j write conversation', { attributes: { 'db.system': 'neo4j', statements: statements.length } }, async () => {
-            const session = driver.session(database);
-            try {
-              await session.executeWrite(async (tx) => {
-                for (const s of statements) await tx.run(s.text, s.parameters);
-              });
-            } finally {
-              await session.close();
-            }
-          });
+          await withSpan('neo4j write conversation', { attributes: { 'db.system': 'neo4j', nodes: event.nodes.length } }, () =>
+            writeConversationGraph(driver, event, database),
+          );
           const conversation = event.conversation;
           const stored: GraphStored = {
             ingestId: event.ingestId,

@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import { jetstreamManager } from '@nats-io/jetstream';
+import {
+  type Bus,
+  CLAIM_CHECK_HEADER,
+  connectBus,
+  decodeEvent,
+  ensureStreams,
+  publishEvent,
+  STREAMS,
+  startWorker,
+  type WorkQueueSpec,
+} from '@trajectory/bus';
+import { DeadLetter, GraphStored } from '@trajectory/contracts';
+import { resetBus, startTestServers, type TestServers } from '@trajectory/testkit';
+
+let servers: TestServers;
+let bus: Bus;
+
+before(async () => {
+  servers = await startTestServers();
+  await resetBus(servers.natsUrl);
+  bus = await connectBus({ url: servers.natsUrl, name: 'bus-itest' });
+});
+
+after(async () => {
+  await bus?.close();
+  await servers?.stop();
+});
+
+function testQueue(overrides: Partial<WorkQueueSpec> = {}): WorkQueueSpec {
+  const id = randomUUID().slice(0, 8);
+  return {
+    stream: STREAMS.events.name,
+    durable: `itest-${id}`,
+    filterSubject: `trajectory.graph.itest-${id}`,
+    maxDeliver: 3,
+    backoffMs: [50],
+    ackWaitMs: 5_000,
+    maxAckPending: 16,
+    ...overrides,
+  };
+}
+
+const stored = (conversationId: string): GraphStored => ({
+  ingestId: 'i',
+  conversationId,
+  contentHash: 'h',
+  messageCount: 1,
+  nodeCount: 1,
+  edgeCount: 0,
+});
+
+async function deadLetters(consumer: string, expected: number): Promise<DeadLetter[]> {
+  const c = await bus.js.consumers.get(STREAMS.deadLetters.name, { filter_subjects: `trajectory.dlq.${consumer}` });
+  const out: DeadLetter[] = [];
+  const messages = await c.fetch({ max_messages: expected, expires: 5_000 });
+  for await (const m of messages) out.push(DeadLetter.fromJSON(m.json()));
+  return out;
+}
+
+test('declaring streams is idempotent, also from concurrent processes', async () => {
+  const jsm = await jetstreamManager(bus.nc);
+  await Promise.all([ensureStreams(jsm), ensureStreams(jsm), ensureStreams(jsm)]);
+  const names: string[] = [];
+  for await (const name of jsm.streams.names()) names.push(name);
+  assert.ok(names.includes(STREAMS.events.name) && names.includes(STREAMS.deadLetters.name));
+});
+
+test('publishing twice with the same message id stores it once', async () => {
+  const q = testQueue();
+  const a = await publishEvent(bus, q.filterSubject, GraphStored, stored('x'), `dedupe-${q.durable}`);
+  const b = await publishEvent(bus, q.filterSubject, GraphStored, stored('x'), `dedupe-${q.durable}`);
+  assert.equal(a.duplicate, false);
+  assert.equal(b.duplicate, true);
+  assert.equal(a.seq, b.seq);
+});
+
+test('a failing handler is retried with backoff and the message is acked once it succeeds', async () => {
+  const q = testQueue({ maxDeliver: 5 });
+  const attempts: number[] = [];
+  let done!: () => void;
+  const finished = new Promise<void>((r) => {
+    done = r;
+  });
+  const worker = await startWorker({
+    bus,
+    queue: q,
+    codec: GraphStored,
+    async handle(_event, meta) {
+      attempts.push(meta.deliveries);
+      if (meta.deliveries < 3) throw new Error('transient');
+      done();
+    },
+  });
+  await publishEvent(bus, q.filterSubject, GraphStored, stored('retry'), randomUUID());
+  await finished;
+  await worker.stop();
+  assert.deepEqual(attempts, [1, 2, 3]);
+  const info = await bus.jsm.consumers.info(q.stream, q.durable);
+  assert.equal(info.num_ack_pending, 0);
+  assert.equal(info.num_pending, 0);
+});
+
+test('after max_deliver failures the message goes to the dead-letter stream and the queue moves on', async () => {
+  const q = testQueue({ maxDeliver: 3 });
+  const handled: string[] = [];
+  const worker = await startWorker({
+    bus,
+    queue: q,
+    codec: GraphStored,
+    batch: 1,
+    async handle(event) {
+      if (event.conversationId === 'poison') throw new Error('cannot store this one');
+      handled.push(event.conversationId);
+    },
+  });
+  await publishEvent(bus, q.filterSubject, GraphStored, stored('poison'), randomUUID());
+  await publishEvent(bus, q.filterSubject, GraphStored, stored('fine'), randomUUID());
+  // Not JSON at all: dead-lettered on the first delivery.
+  await bus.js.publish(q.filterSubject, new Uint8Array([0xff, 0xfe, 0x00]));
+  const letters = await deadLetters(q.durable, 2);
+  await worker.stop();
+  assert.deepEqual(handled, ['fine']);
+  const byError = new Map(letters.map((l) => [l.error, l]));
+  const exhausted = byError.get('cannot store this one');
+  assert.equal(exhausted?.deliveries, 3);
+  assert.equal(exhausted?.originalSubject, q.filterSubject);
+  assert.equal(JSON.parse(exhausted?.payload ?? '{}').conversationId, 'poison');
+  const poison = letters.find((l) => l.error === 'payload is not UTF-8');
+  assert.equal(poison?.deliveries, 1);
+  assert.equal(poison?.payloadBase64, true);
+});
+
+test('an event larger than max_payload travels by claim check through the object store', async () => {
+  const small = await startTestServers({ natsMaxPayload: 64 * 1024 });
+  const smallBus = await connectBus({ url: small.natsUrl, name: 'claim-check' });
+  try {
+    const q = testQueue();
+    const big = { ...stored('big'), contentHash: 'x'.repeat(300 * 1024) };
+    const result = await publishEvent(smallBus, q.filterSubject, GraphStored, big, randomUUID());
+    assert.equal(result.claimChecked, true);
+    const raw = await smallBus.jsm.streams.getMessage(STREAMS.events.name, { seq: result.seq });
+    assert.equal(raw?.header.get(CLAIM_CHECK_HEADER), '1');
+    assert.ok((raw?.data.length ?? Infinity) < 1024);
+    const decoded = await decodeEvent(smallBus, GraphStored, raw?.data ?? new Uint8Array(), raw?.header);
+    assert.equal(decoded.contentHash.length, 300 * 1024);
+  } finally {
+    await smallBus.close();
+    await small.stop();
+  }
+});
