@@ -175,8 +175,8 @@ async function test() {
       rmSync(servers.dir, { recursive: true, force: true });
     }
   }
+  // Nothing printed after the test runner's own summary, which CI reads.
   if (failures.length > 0) throw new Error(`failed: ${failures.join(', ')}`);
-  console.log('\nall test suites passed');
 }
 
 const commands = {

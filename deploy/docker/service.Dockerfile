@@ -1,0 +1,76 @@
+# One Dockerfile for all five Trajectory services; one image per service.
+#
+#   docker build -f deploy/docker/service.Dockerfile --build-arg SERVICE=graph -t trajectory-graph .
+#
+# SERVICE is one of: ingestion, segmentation, graph, samples, training. The build context is the
+# repository root (see /.dockerignore). deploy/docker-compose.yml builds every service this way.
+#
+# Stages:
+#   manifests  only package.json files, the lockfile and .npmrc, so `npm ci` is cached until
+#              a dependency changes, not on every source edit
+#   build      full dev install, protoc, `turbo run build` for SERVICE and the workspace
+#              packages it depends on
+#   prod-deps  production dependencies of SERVICE only (`npm ci --omit=dev --workspace`)
+#   runtime    prod-deps + the compiled dist/ folders, run as the unprivileged `node` user
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+FROM ${NODE_IMAGE} AS base
+ENV TURBO_TELEMETRY_DISABLED=1 \
+    DO_NOT_TRACK=1 \
+    NPM_CONFIG_UPDATE_NOTIFIER=false \
+    NPM_CONFIG_FUND=false \
+    NPM_CONFIG_AUDIT=false
+WORKDIR /app
+
+FROM base AS manifests
+COPY . .
+RUN find . -type f ! -name package.json ! -name package-lock.json ! -name .npmrc -delete \
+ && find . -depth -mindepth 1 -type d -empty -delete
+
+FROM base AS build
+# packages/contracts generates its TypeScript from proto/ with protoc + ts-proto.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends protobuf-compiler \
+ && rm -rf /var/lib/apt/lists/*
+COPY --from=manifests /app ./
+# No dependency needs an install script to run (turbo and biome ship their binaries as optional
+# packages; the scripts npm would run only try optional native speed-ups for test tooling).
+RUN npm ci --ignore-scripts
+COPY . .
+# Declared only here so the layers above are shared by the five service images.
+ARG SERVICE
+RUN case "${SERVICE}" in ingestion|segmentation|graph|samples|training) ;; \
+      *) echo "build with --build-arg SERVICE=ingestion|segmentation|graph|samples|training (got '${SERVICE}')" >&2; exit 1 ;; \
+    esac
+# The service and the workspace packages it depends on; not deploy/local (Maven, Neo4j launcher).
+RUN npx turbo run build --filter="@trajectory/${SERVICE}..."
+# Collect just the compiled output (no sources, no tests) for the runtime stage.
+RUN mkdir -p /out \
+ && for dist in packages/*/dist "services/${SERVICE}/dist"; do \
+      [ -d "$dist" ] || continue; mkdir -p "/out/$(dirname "$dist")"; cp -R "$dist" "/out/$dist"; \
+    done \
+ && find /out \( -name '*.test.js' -o -name '*.test.js.map' -o -name '*.test.d.ts' \) -delete
+
+FROM base AS prod-deps
+COPY --from=manifests /app ./
+ARG SERVICE
+RUN npm ci --omit=dev --ignore-scripts --workspace="@trajectory/${SERVICE}" \
+ && npm cache clean --force
+
+FROM base AS runtime
+ARG SERVICE
+ENV NODE_ENV=production \
+    SERVICE=${SERVICE}
+COPY --from=prod-deps /app ./
+COPY --from=build /out ./
+# Files stay root-owned (read-only to the service); the service writes only to mounted volumes.
+RUN mkdir -p /data/datasets && chown node:node /data/datasets
+USER node
+# WORKDIR expands build args, so CMD can stay in exec form (node is PID 1 and gets SIGTERM,
+# which runService turns into a graceful drain).
+WORKDIR /app/services/${SERVICE}
+# grpc.health.v1 check against this process's own gRPC port (GRPC_LISTEN, else the default port).
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "Promise.all([import('@trajectory/runtime'),import('@trajectory/config')]).then(([r,c])=>r.checkHealth('127.0.0.1:'+((process.env.GRPC_LISTEN||'').split(':').pop()||c.DEFAULT_PORTS[process.env.SERVICE]))).then((s)=>process.exit(s==='SERVING'?0:1),()=>process.exit(1))"]
+CMD ["node", "dist/main.js"]
