@@ -190,6 +190,16 @@ test('a ChatGPT export flows through all five services into Neo4j, a dataset and
     assert.notEqual(graphSpan?.parentSpanId, '');
   });
 
+  await t.test('every service drains and exits 0 on SIGTERM', async () => {
+    const exits = await Promise.all([...pipeline.services.values()].map(async (s) => [s.name, await s.stop()] as const));
+    assert.deepEqual(exits.sort(), SERVICE_NAMES.map((n) => [n, 0] as const).sort());
+    for (const service of pipeline.services.values()) {
+      const lines = readFileSync(service.logFile, 'utf8').trim().split('\n');
+      const last = JSON.parse(lines.at(-1) ?? '{}');
+      assert.equal(last.msg, `${service.name} stopped`, `${service.name}'s last log line`);
+    }
+  });
+
   await t.test('events on the documented subjects are readable proto3 JSON', () => {
     const ingested = seen.filter((s) => s.subject === SUBJECTS.conversationIngested);
     assert.equal(ingested.length, 3);

@@ -98,17 +98,36 @@ async function ensureServers() {
   return { natsUrl: state.nats.url, neo4jUri: state.neo4j.uri, local: true };
 }
 
-async function start() {
-  setup();
-  const servers = await ensureServers();
+async function startServices(servers) {
   const { startPipeline } = await import('@trajectory/testkit');
   step('starting the five services');
-  const pipeline = await startPipeline({
+  return startPipeline({
     natsUrl: servers.natsUrl,
     neo4jUri: servers.neo4jUri,
     logDir: join(DATA_DIR, 'logs'),
     datasetDir: join(DATA_DIR, 'datasets'),
   });
+}
+
+/** Servers and services, running until Ctrl-C: for `trajectory ingest`, `status`, `events`. */
+async function up() {
+  setup();
+  const servers = await ensureServers();
+  const pipeline = await startServices(servers);
+  for (const [name, service] of pipeline.services) console.log(`${name.padEnd(13)} ${service.target}  log: ${service.logFile}`);
+  console.log('\nServices are up: try `npx trajectory status` or `npx trajectory ingest FILE --wait`. Ctrl-C stops them.');
+  await new Promise((res) => {
+    process.once('SIGINT', res);
+    process.once('SIGTERM', res);
+  });
+  step('stopping the services');
+  await pipeline.stop();
+}
+
+async function start() {
+  setup();
+  const servers = await ensureServers();
+  const pipeline = await startServices(servers);
   let code = 0;
   try {
     step(`running the main job on the bundled sample export (${SAMPLE_EXPORT.replace(`${ROOT}/`, '')})`);
@@ -145,10 +164,10 @@ function findTests(suffix) {
 async function test() {
   const python = setup({ python: true });
   const failures = [];
-  step('lint and format check (biome)');
-  if ((await runAsync('npx', ['biome', 'check', '.'])) !== 0) failures.push('lint');
-  step('typecheck and unit tests (turbo)');
-  if ((await runAsync('npx', ['turbo', 'run', 'typecheck', 'test', '--output-logs=new-only'])) !== 0) failures.push('unit tests');
+  step('lint and format (biome), typecheck, unit tests (turbo)');
+  if ((await runAsync('npx', ['turbo', 'run', 'lint', 'typecheck', 'test', '--output-logs=new-only'])) !== 0) {
+    failures.push('lint, typecheck or unit tests');
+  }
   step('trainer-gpu tests (pytest)');
   if ((await runAsync(python, ['-m', 'pytest', '-q', join(ROOT, 'trainer-gpu')])) !== 0) failures.push('pytest');
 
@@ -182,6 +201,7 @@ async function test() {
 const commands = {
   start,
   test,
+  up,
   setup: () => setup({ python: true }),
   'servers-start': async () => {
     ensureDebianPackages();
