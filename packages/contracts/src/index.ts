@@ -11,3 +11,13 @@ export interface JsonCodec<T> {
   fromJSON(object: unknown): T;
   toJSON(message: T): unknown;
 }
+
+/**
+ * The name of an enum value without its proto prefix, lower-cased:
+ * enumSuffix(RelationType, RelationType.RELATION_TYPE_ITERATION_FINAL, 'RELATION_TYPE_') === 'iteration_final'.
+ */
+export function enumSuffix(enumObject: Record<number, string>, value: number, prefix: string): string {
+  const name = enumObject[value];
+  if (name === undefined || !name.startsWith(prefix)) throw new Error(`${value} is not a ${prefix}* value`);
+  return name.slice(prefix.length).toLowerCase();
+}

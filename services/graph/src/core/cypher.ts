@@ -1,12 +1,18 @@
-import { type CognitiveNode, type ConversationSegmented, ExportSource, RelationType, relationTypeToJSON } from '@trajectory/contracts';
+import {
+  type CognitiveNode,
+  type ConversationSegmented,
+  ExportSource,
+  enumSuffix,
+  RelationType,
+  relationTypeToJSON,
+} from '@trajectory/contracts';
 
 /** Relationship type in Neo4j for a relation: RELATION_TYPE_ITERATION_FINAL -> ITERATION_FINAL. */
 export function relationshipType(type: RelationType): string {
-  const name = relationTypeToJSON(type);
-  if (type === RelationType.RELATION_TYPE_UNSPECIFIED || !name.startsWith('RELATION_TYPE_')) {
-    throw new Error(`edge without a known relation type: ${name}`);
+  if (type === RelationType.RELATION_TYPE_UNSPECIFIED || RelationType[type] === undefined) {
+    throw new Error(`edge without a known relation type: ${relationTypeToJSON(type)}`);
   }
-  return name.slice('RELATION_TYPE_'.length);
+  return enumSuffix(RelationType, type, 'RELATION_TYPE_').toUpperCase();
 }
 
 /** Every relationship type edges may have; Cypher cannot take a type as a parameter. */
@@ -58,7 +64,7 @@ export function conversationGraphStatements(event: ConversationSegmented): State
       parameters: {
         id: cid,
         title: conversation.title,
-        source: ExportSource[conversation.source].replace('EXPORT_SOURCE_', '').toLowerCase(),
+        source: enumSuffix(ExportSource, conversation.source, 'EXPORT_SOURCE_'),
         createdAt: iso(conversation.createdAt),
         updatedAt: iso(conversation.updatedAt),
         currentLeafId: conversation.currentLeafId,

@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { type CognitiveNode, type ConversationGraph, RelationType, type SampleTurn, type TrajectorySample } from '@trajectory/contracts';
+import {
+  type CognitiveNode,
+  type ConversationGraph,
+  enumSuffix,
+  RelationType,
+  type SampleTurn,
+  type TrajectorySample,
+} from '@trajectory/contracts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Time constant of the age decay: a node two years old weighs e^-1 of a new one. */
@@ -38,9 +45,7 @@ function turn(node: CognitiveNode): SampleTurn {
   return { nodeId: node.id, role: node.role, text: node.text, createdAt: node.createdAt };
 }
 
-function relationName(type: RelationType): string {
-  return RelationType[type].replace('RELATION_TYPE_', '').toLowerCase();
-}
+const relationName = (type: RelationType) => enumSuffix(RelationType, type, 'RELATION_TYPE_');
 
 /**
  * Trajectory samples [n(t-k) .. n(t)] -> n(t+1) of one conversation. Every node with a

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type SubmitJobRequest, type TrainingJob, TrainingJobState } from '@trajectory/contracts';
+import { enumSuffix, type SubmitJobRequest, type TrainingJob, TrainingJobState } from '@trajectory/contracts';
 
 export class InvalidJobRequest extends Error {
   override name = 'InvalidJobRequest';
@@ -28,5 +28,5 @@ export function newQueuedJob(request: SubmitJobRequest, defaultBaseModel: string
 
 /** The subject suffix for a state: TRAINING_JOB_STATE_QUEUED -> queued. */
 export function stateSubject(state: TrainingJobState): string {
-  return TrainingJobState[state].replace('TRAINING_JOB_STATE_', '').toLowerCase();
+  return enumSuffix(TrainingJobState, state, 'TRAINING_JOB_STATE_');
 }

@@ -184,8 +184,8 @@ public final class Neo4jLauncher {
                 .setConfig(BoltConnector.encryption_level, BoltConnector.EncryptionLevel.DISABLED)
                 .setConfig(HttpConnector.enabled, false)
                 .setConfig(HttpsConnector.enabled, false)
-                // Server-side routing opens an extra intra-cluster listener (:7688); not needed
-                // for a single instance (neo4j:// URIs still work via the Bolt ROUTE message).
+                // Server-side routing is a cluster feature; off for a single instance
+                // (neo4j:// URIs still work: the ROUTE reply points back at this Bolt port).
                 .setConfig(GraphDatabaseSettings.routing_enabled, false)
                 // Local dev/test server on loopback: no authentication.
                 .setConfig(GraphDatabaseSettings.auth_enabled, false)
@@ -215,7 +215,7 @@ public final class Neo4jLauncher {
     }
 
     /**
-     * Runs a few representative queries in a transaction that is rolled back, so the
+     * Runs a representative query in a transaction that is rolled back, so the
      * one-off cost of loading/JIT-ing the Cypher parser, planner and runtime (several
      * seconds on a small machine) is paid before READY instead of by the first client
      * query. Leaves no data behind. Failures are reported but not fatal.
