@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { connectBus, SUBJECTS } from '@trajectory/bus';
-import { buildDataset, loadTargets, submitTrainingJob, uploadExport, waitForStored } from '@trajectory/cli';
-import { ConversationSegmented, TrainingJobChanged, TrainingJobState, type UploadExportResult } from '@trajectory/contracts';
+import { buildDataset, ingestStatus, loadTargets, submitTrainingJob, uploadExport, waitForStored } from '@trajectory/cli';
+import { ConversationSegmented, IngestState, TrainingJobChanged, TrainingJobState, type UploadExportResult } from '@trajectory/contracts';
 import { freePort } from '@trajectory/local-servers';
 import {
   clearGraph,
@@ -85,10 +85,12 @@ test('a ChatGPT export flows through all five services into Neo4j, a dataset and
   const targets = loadTargets(pipeline.env);
   const since = new Date();
   const upload: UploadExportResult = await uploadExport(targets, SAMPLE);
-  assert.deepEqual(upload.errors, []);
-  assert.equal(upload.conversationsPublished, 3);
-  assert.equal(upload.messages, 11);
-  assert.equal(upload.redactions, 1);
+  const report = upload.report;
+  assert.deepEqual(report?.skipped, []);
+  assert.equal(report?.conversationsNew, 3);
+  assert.equal(report?.messages, 11);
+  assert.equal(report?.branchPoints, 1);
+  assert.deepEqual(report?.redactionsByKind, { openai_key: 1 });
 
   await t.test('segmentation killed with SIGKILL mid-ingest and restarted loses and duplicates nothing', async () => {
     const env = { ...pipeline.env, SEGMENTATION_CONCURRENCY: '1' };
@@ -190,14 +192,14 @@ test('a ChatGPT export flows through all five services into Neo4j, a dataset and
     assert.notEqual(graphSpan?.parentSpanId, '');
   });
 
-  await t.test('every service drains and exits 0 on SIGTERM', async () => {
-    const exits = await Promise.all([...pipeline.services.values()].map(async (s) => [s.name, await s.stop()] as const));
-    assert.deepEqual(exits.sort(), SERVICE_NAMES.map((n) => [n, 0] as const).sort());
-    for (const service of pipeline.services.values()) {
-      const lines = readFileSync(service.logFile, 'utf8').trim().split('\n');
-      const last = JSON.parse(lines.at(-1) ?? '{}');
-      assert.equal(last.msg, `${service.name} stopped`, `${service.name}'s last log line`);
-    }
+  await t.test('ingesting the same export again is a no-op', async () => {
+    const again = await uploadExport(targets, SAMPLE);
+    assert.equal(again.report?.conversationsUnchanged, 3);
+    assert.equal(again.report?.conversationsNew, 0);
+    assert.ok(again.conversations.every((c) => c.duplicate));
+    const status = await ingestStatus(targets, again.ingestId);
+    assert.equal(status.state, IngestState.INGEST_STATE_DONE);
+    assert.equal(status.conversationsPublished, 0);
   });
 
   await t.test('events on the documented subjects are readable proto3 JSON', () => {
@@ -206,5 +208,15 @@ test('a ChatGPT export flows through all five services into Neo4j, a dataset and
     const first = JSON.parse(ingested[0]?.data ?? '{}');
     assert.equal(first.conversation.source, 'EXPORT_SOURCE_CHATGPT');
     assert.match(first.conversation.createdAt, /^\d{4}-\d\d-\d\dT/);
+  });
+
+  await t.test('every service drains and exits 0 on SIGTERM', async () => {
+    const exits = await Promise.all([...pipeline.services.values()].map(async (s) => [s.name, await s.stop()] as const));
+    assert.deepEqual(exits.sort(), SERVICE_NAMES.map((n) => [n, 0] as const).sort());
+    for (const service of pipeline.services.values()) {
+      const lines = readFileSync(service.logFile, 'utf8').trim().split('\n');
+      const last = JSON.parse(lines.at(-1) ?? '{}');
+      assert.equal(last.msg, `${service.name} stopped`, `${service.name}'s last log line`);
+    }
   });
 });

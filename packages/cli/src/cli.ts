@@ -1,15 +1,27 @@
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connect } from '@nats-io/transport-node';
 import { connectBus } from '@trajectory/bus';
-import { TrainingJobState } from '@trajectory/contracts';
+import { IngestReport, IngestState, TrainingJobState } from '@trajectory/contracts';
+import { createRedactor, DEFAULT_LIMITS, emptyReport, formatReport, ingestExport, redactionModeFromEnv } from '@trajectory/ingestion';
 import { checkHealth } from '@trajectory/runtime';
 import neo4j from 'neo4j-driver';
-import { buildDataset, graphStats, listTrainingJobs, submitTrainingJob, uploadExport, waitForStored } from './pipeline.js';
+import {
+  buildDataset,
+  graphStats,
+  listTrainingJobs,
+  submitTrainingJob,
+  type UploadProgress,
+  uploadExport,
+  waitForStored,
+} from './pipeline.js';
 import { loadTargets, type Targets } from './targets.js';
 
 const USAGE = `usage: trajectory <command> [options]
 
-  ingest FILE [--wait]   upload a ChatGPT conversations.json; --wait until the graph has it
+  ingest FILE [--wait]   upload an export (ChatGPT/Claude zip or JSON, JSONL, Markdown, notes);
+                         --wait until the graph has it
+  inspect FILE [--json]  read an export offline (no server) and print the ingest report
   run FILE               the whole job: ingest, wait, build a dataset, queue a training job
   dataset [--out DIR]    build a JSONL training dataset from the graph
   train DATASET_ID PATH  queue a training job for a dataset file
@@ -35,13 +47,22 @@ async function withBus<T>(targets: Targets, fn: (bus: Awaited<ReturnType<typeof 
   }
 }
 
+function progressBar(p: UploadProgress): string {
+  const width = 24;
+  const parsing = p.status?.state === IngestState.INGEST_STATE_PARSING;
+  const fraction = p.bytesTotal > 0 ? Math.min(1, p.bytesSent / p.bytesTotal) : 1;
+  const filled = Math.round(fraction * width);
+  const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+  const conversations = p.status ? ` · ${p.status.conversationsRead} conversations read, ${p.status.conversationsPublished} published` : '';
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${mb(p.bytesSent)}/${mb(p.bytesTotal)}${parsing ? ' · parsing' : ''}${conversations}`;
+}
+
 async function ingest(targets: Targets, file: string, wait: boolean) {
   const since = new Date();
-  const result = await uploadExport(targets, file);
-  for (const error of result.errors) console.error(`! ${error.fileName} ${error.place}: ${error.message}`);
-  console.log(
-    `ingested ${result.conversationsPublished} conversations, ${result.messages} messages, ${result.redactions} secrets redacted (ingest ${result.ingestId})`,
-  );
+  const tty = process.stderr.isTTY;
+  const result = await uploadExport(targets, file, tty ? (p) => process.stderr.write(`\r${progressBar(p)}\x1b[K`) : undefined);
+  if (tty) process.stderr.write('\n');
+  console.log(`ingest ${result.ingestId}\n${formatReport(result.report ?? emptyReport())}`);
   if (wait) {
     await withBus(targets, (bus) =>
       waitForStored(bus, result, {
@@ -102,7 +123,12 @@ export async function run(argv: string[]) {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { wait: { type: 'boolean', default: false }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      wait: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   const [command, ...args] = positionals;
   if (values.help || !command) {
@@ -118,6 +144,19 @@ export async function run(argv: string[]) {
       need(1);
       await ingest(targets, args[0] as string, values.wait);
       return;
+    case 'inspect': {
+      need(1);
+      const result = await ingestExport({
+        path: args[0] as string,
+        fileName: basename(args[0] as string),
+        ingestId: 'inspect',
+        redactor: createRedactor(redactionModeFromEnv(process.env.INGESTION_REDACTION)),
+        limits: DEFAULT_LIMITS,
+      });
+      const report = result.report ?? emptyReport();
+      console.log(values.json ? JSON.stringify(IngestReport.toJSON(report), null, 2) : formatReport(report));
+      return;
+    }
     case 'run': {
       need(1);
       await ingest(targets, args[0] as string, true);

@@ -1,2 +1,2 @@
-export { buildDataset, graphStats, listTrainingJobs, submitTrainingJob, uploadExport, waitForStored } from './pipeline.js';
+export { buildDataset, graphStats, ingestStatus, listTrainingJobs, submitTrainingJob, uploadExport, waitForStored } from './pipeline.js';
 export { loadTargets, type Targets } from './targets.js';

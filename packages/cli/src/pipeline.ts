@@ -1,14 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { type Bus, decodeEvent, STREAMS, SUBJECTS } from '@trajectory/bus';
 import {
   type BuildDatasetResponse,
+  ConversationChange,
   GraphServiceClient,
   type GraphStats,
   GraphStored,
   IngestionServiceClient,
+  type IngestStatus,
   SamplesServiceClient,
   type TrainingJob,
   TrainingServiceClient,
@@ -19,15 +23,40 @@ import type { Targets } from './targets.js';
 
 const CHUNK_BYTES = 256 * 1024;
 
-/** Streams an export file to the ingestion service in chunks (client streaming). */
-export async function uploadExport(targets: Targets, file: string): Promise<UploadExportResult> {
+export interface UploadProgress {
+  bytesSent: number;
+  bytesTotal: number;
+  /** From the service's GetIngest, while it parses. */
+  status?: IngestStatus;
+}
+
+/**
+ * Streams an export file to the ingestion service in chunks (client streaming). The ingest id
+ * is chosen here, so `onProgress` can follow the service's progress through GetIngest.
+ */
+export async function uploadExport(
+  targets: Targets,
+  file: string,
+  onProgress?: (progress: UploadProgress) => void,
+): Promise<UploadExportResult> {
   const client = createClient(IngestionServiceClient, targets.INGESTION_GRPC_TARGET);
+  const ingestId = randomUUID();
+  const progress: UploadProgress = { bytesSent: 0, bytesTotal: (await stat(file)).size };
+  const poll = onProgress
+    ? setInterval(() => {
+        client.getIngest({ ingestId }, (err: grpc.ServiceError | null, status: IngestStatus) => {
+          if (!err) progress.status = status;
+          onProgress(progress);
+        });
+      }, 300)
+    : undefined;
   try {
     return await new Promise<UploadExportResult>((resolve, reject) => {
       const call = client.uploadExport((err: grpc.ServiceError | null, res: UploadExportResult) => (err ? reject(err) : resolve(res)));
-      call.write({ header: { fileName: basename(file), source: 0 } });
+      call.write({ header: { fileName: basename(file), source: 0, ingestId, size: progress.bytesTotal } });
       const input = createReadStream(file, { highWaterMark: CHUNK_BYTES });
       input.on('data', (chunk) => {
+        progress.bytesSent += chunk.length;
         if (!call.write({ data: chunk as Buffer })) {
           input.pause();
           call.once('drain', () => input.resume());
@@ -40,6 +69,7 @@ export async function uploadExport(targets: Targets, file: string): Promise<Uplo
       });
     });
   } finally {
+    if (poll) clearInterval(poll);
     client.close();
   }
 }
@@ -53,7 +83,9 @@ export async function waitForStored(
   upload: UploadExportResult,
   options: { since: Date; timeoutMs: number; onStored?: (event: GraphStored) => void },
 ): Promise<GraphStored[]> {
-  const expected = new Map(upload.conversations.map((c) => [`${c.id}:${c.contentHash}`, c.id]));
+  // Unchanged conversations publish nothing, so nothing is stored for them.
+  const published = upload.conversations.filter((c) => c.change !== ConversationChange.CONVERSATION_CHANGE_UNSPECIFIED);
+  const expected = new Map(published.map((c) => [`${c.id}:${c.contentHash}`, c.id]));
   const seen = new Map<string, GraphStored>();
   if (expected.size === 0) return [];
   const consumer = await bus.js.consumers.get(STREAMS.events.name, {
@@ -82,6 +114,15 @@ export async function waitForStored(
     throw new Error(`timed out after ${options.timeoutMs} ms waiting for the graph to store: ${missing.join(', ')}`);
   }
   return [...seen.values()];
+}
+
+export async function ingestStatus(targets: Targets, ingestId: string): Promise<IngestStatus> {
+  const client = createClient(IngestionServiceClient, targets.INGESTION_GRPC_TARGET);
+  try {
+    return await unary(client.getIngest, client, { ingestId });
+  } finally {
+    client.close();
+  }
 }
 
 export async function graphStats(targets: Targets): Promise<GraphStats> {

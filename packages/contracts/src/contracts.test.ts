@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConversationIngested, ConversationSegmented, ExportSource, RelationType } from './index.js';
+import { ConversationChange, ConversationIngested, ConversationSegmented, ExportSource, RelationType } from './index.js';
 
 test('events round-trip through proto3 JSON with readable names', () => {
   const event: ConversationIngested = {
@@ -15,7 +15,10 @@ test('events round-trip through proto3 JSON with readable names', () => {
       updatedAt: undefined,
       currentLeafId: 'm2',
       messages: [],
+      sourceFile: 'conversations.json',
     },
+    change: ConversationChange.CONVERSATION_CHANGE_NEW,
+    newMessageIds: [],
   };
   const json = JSON.parse(JSON.stringify(ConversationIngested.toJSON(event)));
   assert.equal(json.conversation.source, 'EXPORT_SOURCE_CHATGPT');

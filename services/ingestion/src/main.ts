@@ -6,89 +6,182 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import * as grpc from '@grpc/grpc-js';
+import { Kvm } from '@nats-io/kv';
 import { publishEvent, SUBJECTS } from '@trajectory/bus';
 import { DEFAULT_PORTS, z } from '@trajectory/config';
-import { ConversationIngested, IngestionServiceService, type UploadExportChunk, type UploadExportResult } from '@trajectory/contracts';
+import {
+  ConversationIngested,
+  type GetIngestRequest,
+  IngestionServiceService,
+  IngestState,
+  type IngestStatus,
+  type UploadExportChunk,
+  type UploadExportResult,
+} from '@trajectory/contracts';
 import { main, runService } from '@trajectory/runtime';
-import { ingestChatGptFile } from './core/ingest.js';
+import { JOBS_BUCKET, kvIngestJobs, kvLedger, LEDGER_BUCKET } from './adapters/kv.js';
+import { ingestExport } from './core/ingest.js';
+import { createRedactor, redactionModeFromEnv } from './core/redact.js';
+import { DEFAULT_LIMITS } from './core/types.js';
+
+const positive = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 main(() =>
   runService({
     name: 'ingestion',
     defaultPort: DEFAULT_PORTS.ingestion,
     configShape: {
-      // Set to false only when you want secrets kept in your graph and datasets.
-      INGESTION_REDACT_SECRETS: z.stringbool().default(true),
-      INGESTION_MAX_UPLOAD_BYTES: z.coerce
-        .number()
-        .int()
-        .positive()
-        .default(4 * 1024 * 1024 * 1024),
+      // secrets (default) | secrets+pii | off: what is replaced by placeholders before anything leaves ingestion.
+      INGESTION_REDACTION: z
+        .string()
+        .optional()
+        .transform((value, ctx) => {
+          try {
+            return redactionModeFromEnv(value);
+          } catch (err) {
+            ctx.addIssue({ code: 'custom', message: (err as Error).message });
+            return z.NEVER;
+          }
+        }),
+      INGESTION_MAX_UPLOAD_BYTES: positive(8 * 1024 * 1024 * 1024),
+      INGESTION_MAX_MESSAGE_BYTES: positive(DEFAULT_LIMITS.maxMessageBytes),
+      INGESTION_MAX_ENTRY_BYTES: positive(DEFAULT_LIMITS.maxEntryBytes),
+      INGESTION_MAX_COMPRESSION_RATIO: positive(DEFAULT_LIMITS.maxCompressionRatio),
     },
     async start({ config, bus, logger, addGrpcService }) {
+      const redactor = createRedactor(config.INGESTION_REDACTION);
+      const limits = {
+        ...DEFAULT_LIMITS,
+        maxMessageBytes: config.INGESTION_MAX_MESSAGE_BYTES,
+        maxEntryBytes: config.INGESTION_MAX_ENTRY_BYTES,
+        maxCompressionRatio: config.INGESTION_MAX_COMPRESSION_RATIO,
+      };
+      const kvm = new Kvm(bus.nc);
+      const ledger = kvLedger(await kvm.create(LEDGER_BUCKET, { history: 1 }));
+      // Status records expire: they are for following an upload, not an archive.
+      const jobs = kvIngestJobs(await kvm.create(JOBS_BUCKET, { history: 1, ttl: 7 * 24 * 60 * 60 * 1000 }));
+
       addGrpcService(IngestionServiceService, {
         uploadExport(
           call: grpc.ServerReadableStream<UploadExportChunk, UploadExportResult>,
           callback: grpc.sendUnaryData<UploadExportResult>,
         ) {
-          receiveUpload(call)
-            .then(async ({ dir, path, fileName }) => {
-              try {
-                const ingestId = randomUUID();
-                const result = await ingestChatGptFile({
-                  path,
-                  fileName,
-                  ingestId,
-                  redact: config.INGESTION_REDACT_SECRETS,
-                  publish: async (event, msgId) => {
-                    return publishEvent(bus, SUBJECTS.conversationIngested, ConversationIngested, event, msgId);
-                  },
-                });
-                logger.info(
-                  { ingestId, fileName, conversations: result.conversationsPublished, errors: result.errors.length },
-                  'export ingested',
-                );
-                callback(null, result);
-              } finally {
-                await rm(dir, { recursive: true, force: true });
-              }
-            })
+          handleUpload(call)
+            .then((result) => callback(null, result))
             .catch((err: Error & { code?: number }) => {
               logger.error({ err }, 'upload failed');
               callback({ code: err.code ?? grpc.status.INTERNAL, details: err.message });
             });
         },
+        getIngest(call: grpc.ServerUnaryCall<GetIngestRequest, IngestStatus>, callback: grpc.sendUnaryData<IngestStatus>) {
+          jobs
+            .get(call.request.ingestId)
+            .then((status) =>
+              status ? callback(null, status) : callback({ code: grpc.status.NOT_FOUND, details: `no ingest ${call.request.ingestId}` }),
+            )
+            .catch((err: Error) => callback(err));
+        },
       });
 
-      /** Spools the client stream to a temporary file so parsing runs in bounded memory. */
-      async function receiveUpload(call: grpc.ServerReadableStream<UploadExportChunk, UploadExportResult>) {
+      async function handleUpload(call: grpc.ServerReadableStream<UploadExportChunk, UploadExportResult>): Promise<UploadExportResult> {
         const dir = await mkdtemp(join(tmpdir(), 'trajectory-upload-'));
-        const path = join(dir, 'upload.json');
+        const status: IngestStatus = {
+          ingestId: '',
+          state: IngestState.INGEST_STATE_RECEIVING,
+          fileName: '',
+          bytesReceived: 0,
+          bytesExpected: 0,
+          conversationsRead: 0,
+          conversationsPublished: 0,
+          error: '',
+          result: undefined,
+        };
+        let lastSaved = 0;
+        const save = async (force = false) => {
+          if (!status.ingestId || (!force && Date.now() - lastSaved < 500)) return;
+          lastSaved = Date.now();
+          await jobs.put(status).catch((err: Error) => logger.warn({ err }, 'ingest status not saved'));
+        };
+        try {
+          const path = join(dir, 'upload');
+          await receive(call, path, status, save);
+          status.state = IngestState.INGEST_STATE_PARSING;
+          await save(true);
+          const result = await ingestExport({
+            path,
+            fileName: status.fileName,
+            ingestId: status.ingestId,
+            redactor,
+            limits,
+            ledger,
+            publish: (event, msgId) => publishEvent(bus, SUBJECTS.conversationIngested, ConversationIngested, event, msgId),
+            onProgress: (p) => {
+              status.conversationsRead = p.conversationsRead;
+              status.conversationsPublished = p.conversationsPublished;
+              void save();
+            },
+          });
+          status.state = IngestState.INGEST_STATE_DONE;
+          status.result = result;
+          await save(true);
+          const r = result.report;
+          logger.info(
+            {
+              ingestId: status.ingestId,
+              file: status.fileName,
+              conversations: r?.conversations,
+              new: r?.conversationsNew,
+              skipped: r?.skipped.length,
+            },
+            'export ingested',
+          );
+          return result;
+        } catch (err) {
+          status.state = IngestState.INGEST_STATE_FAILED;
+          status.error = (err as Error).message;
+          await save(true);
+          throw err;
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      }
+
+      /** Spools the client stream to a file so parsing runs in bounded memory. */
+      async function receive(
+        call: grpc.ServerReadableStream<UploadExportChunk, UploadExportResult>,
+        path: string,
+        status: IngestStatus,
+        save: (force?: boolean) => Promise<void>,
+      ) {
         const out = createWriteStream(path);
-        let fileName = '';
-        let size = 0;
         try {
           for await (const chunk of call as AsyncIterable<UploadExportChunk>) {
             if (chunk.header) {
-              fileName = basename(chunk.header.fileName) || 'upload.json';
+              status.fileName = basename(chunk.header.fileName) || 'upload';
+              status.ingestId = /^[A-Za-z0-9_-]{1,128}$/.test(chunk.header.ingestId) ? chunk.header.ingestId : randomUUID();
+              status.bytesExpected = chunk.header.size;
+              await save(true);
             } else if (chunk.data) {
-              size += chunk.data.length;
-              if (size > config.INGESTION_MAX_UPLOAD_BYTES) {
+              if (!status.ingestId) {
+                throw Object.assign(new Error('the first chunk must be a header with the file name'), {
+                  code: grpc.status.INVALID_ARGUMENT,
+                });
+              }
+              status.bytesReceived += chunk.data.length;
+              if (status.bytesReceived > config.INGESTION_MAX_UPLOAD_BYTES) {
                 throw Object.assign(new Error(`upload exceeds INGESTION_MAX_UPLOAD_BYTES (${config.INGESTION_MAX_UPLOAD_BYTES})`), {
                   code: grpc.status.RESOURCE_EXHAUSTED,
                 });
               }
               if (!out.write(chunk.data)) await once(out, 'drain');
+              void save();
             }
           }
-          if (!fileName)
-            throw Object.assign(new Error('the first chunk must be a header with the file name'), { code: grpc.status.INVALID_ARGUMENT });
+          if (!status.ingestId) throw Object.assign(new Error('the upload had no header'), { code: grpc.status.INVALID_ARGUMENT });
           out.end();
           await finished(out);
-          return { dir, path, fileName };
         } catch (err) {
           out.destroy();
-          await rm(dir, { recursive: true, force: true });
           throw err;
         }
       }

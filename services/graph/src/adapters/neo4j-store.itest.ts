@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type ConversationSegmented, ExportSource, RelationType } from '@trajectory/contracts';
+import { type ConversationSegmented, ExportSource, Message, RelationType } from '@trajectory/contracts';
 import { clearGraph, query, startTestServers, type TestServers, testDriver } from '@trajectory/testkit';
 import type { Driver } from 'neo4j-driver';
 import { ensureSchema, writeConversationGraph } from './neo4j-store.js';
@@ -21,16 +21,17 @@ after(async () => {
 });
 
 function event(nodeIds: string[]): ConversationSegmented {
-  const messages = nodeIds.map((id, i) => ({
-    id: `m-${id}`,
-    parentId: i === 0 ? '' : `m-${nodeIds[i - 1]}`,
-    role: i % 2 === 0 ? 'user' : 'assistant',
-    text: `text ${id}`,
-    createdAt: new Date(Date.UTC(2024, 0, 1, 0, i)),
-    contentType: 'text',
-    onCurrentBranch: true,
-    redactions: 0,
-  }));
+  const messages = nodeIds.map((id, i) =>
+    Message.fromPartial({
+      id: `m-${id}`,
+      parentId: i === 0 ? '' : `m-${nodeIds[i - 1]}`,
+      role: i % 2 === 0 ? 'user' : 'assistant',
+      text: `text ${id}`,
+      createdAt: new Date(Date.UTC(2024, 0, 1, 0, i)),
+      contentType: 'text',
+      onCurrentBranch: true,
+    }),
+  );
   return {
     ingestId: 'i',
     contentHash: nodeIds.join(''),
@@ -43,6 +44,7 @@ function event(nodeIds: string[]): ConversationSegmented {
       updatedAt: undefined,
       currentLeafId: messages.at(-1)?.id ?? '',
       messages,
+      sourceFile: 'conversations.json',
     },
     nodes: nodeIds.map((id, i) => ({
       id,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type ConversationSegmented, ExportSource, RelationType } from '@trajectory/contracts';
+import { type ConversationSegmented, ExportSource, Message, RelationType } from '@trajectory/contracts';
 import { conversationGraphStatements, RELATIONSHIP_TYPES, relationshipType } from './cypher.js';
 
 test('every relation of the design maps to an upper-case relationship type', () => {
@@ -31,27 +31,10 @@ test('statements batch rows with UNWIND and MERGE on stable keys, one edge state
       createdAt: new Date('2024-01-01T00:00:00Z'),
       updatedAt: undefined,
       currentLeafId: 'm2',
+      sourceFile: 'conversations.json',
       messages: [
-        {
-          id: 'm1',
-          parentId: '',
-          role: 'user',
-          text: 'q',
-          createdAt: undefined,
-          contentType: 'text',
-          onCurrentBranch: true,
-          redactions: 0,
-        },
-        {
-          id: 'm2',
-          parentId: 'm1',
-          role: 'assistant',
-          text: 'a',
-          createdAt: undefined,
-          contentType: 'text',
-          onCurrentBranch: true,
-          redactions: 0,
-        },
+        Message.fromPartial({ id: 'm1', parentId: '', role: 'user', text: 'q', contentType: 'text', onCurrentBranch: true }),
+        Message.fromPartial({ id: 'm2', parentId: 'm1', role: 'assistant', text: 'a', contentType: 'text', onCurrentBranch: true }),
       ],
     },
     nodes: [

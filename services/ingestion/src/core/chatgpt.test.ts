@@ -1,130 +1,214 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import type { ConversationIngested } from '@trajectory/contracts';
 import { sharedFixture } from './fixtures.test-helper.js';
-import { ingestChatGptFile } from './ingest.js';
+import { ingestFile, mapLedger, tmpFile } from './ingest.test-helper.js';
 
-async function ingest(path: string, fileName = 'conversations.json') {
-  const events: ConversationIngested[] = [];
-  const msgIds: string[] = [];
-  const result = await ingestChatGptFile({
-    path,
-    fileName,
-    ingestId: 'test',
-    redact: true,
-    publish: async (event, msgId) => {
-      events.push(event);
-      msgIds.push(msgId);
-      return { duplicate: false };
-    },
-  });
-  return { result, events, msgIds, conversations: events.map((e) => e.conversation).filter((c) => c !== undefined) };
-}
-
-function tmpFile(content: string | Buffer): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'ingest-test-')), 'conversations.json');
-  writeFileSync(path, content);
-  return path;
-}
-
-test('the real June 2023 export: 8 conversations, branches kept, null roots and hidden system messages dropped', async () => {
-  const { result, conversations } = await ingest(sharedFixture('pkuppens_2023-06_export_subset.conversations.json'));
-  assert.deepEqual(result.errors, []);
-  assert.equal(conversations.length, 8);
+test('the real June 2023 export: exact conversation, message and branch counts', async () => {
+  const { report, conversations } = await ingestFile(sharedFixture('pkuppens_2023-06_export_subset.conversations.json'));
+  assert.deepEqual(report.skipped, []);
+  assert.equal(report.conversations, 8);
+  assert.equal(report.messages, 175);
+  // Four conversations regenerate an answer; in one the discarded answer is empty (a failed
+  // generation) and carries no text, so three visible branch points remain.
+  assert.equal(report.branchPoints, 3);
+  assert.deepEqual(report.contentTypes, { code: 15, system_error: 2, tether_browsing_display: 9, tether_quote: 7, text: 142 });
+  assert.equal(report.messagesWithoutTime, 0, 'every message keeps its original time');
   for (const c of conversations) {
     const ids = new Set(c.messages.map((m) => m.id));
     // Every parent link points at a kept message; exactly one root per conversation.
     assert.ok(c.messages.every((m) => m.parentId === '' || ids.has(m.parentId)));
     assert.equal(c.messages.filter((m) => m.parentId === '').length, 1);
-    assert.ok(c.messages.every((m) => m.role !== 'system' && m.text.trim() !== ''));
+    assert.ok(c.messages.every((m) => m.role !== 'system' && m.text.trim() !== '' && m.createdAtFromSource));
     assert.ok(c.createdAt instanceof Date && c.createdAt.getUTCFullYear() === 2023);
-    // The current leaf is the last message on the current branch.
     assert.equal(c.messages.filter((m) => m.onCurrentBranch).at(-1)?.id, c.currentLeafId);
   }
-  // Four conversations regenerate an answer; in one the discarded answer is empty (a failed
-  // generation) and carries no text, so three visible branch points remain.
-  const branchPoints = conversations.map((c) => {
-    const children = new Map<string, number>();
-    for (const m of c.messages) if (m.parentId) children.set(m.parentId, (children.get(m.parentId) ?? 0) + 1);
-    return [...children.values()].filter((n) => n > 1).length;
-  });
-  assert.equal(branchPoints.filter((n) => n > 0).length, 3);
-  const contentTypes = new Set(conversations.flatMap((c) => c.messages.map((m) => m.contentType)));
-  assert.deepEqual([...contentTypes].sort(), ['code', 'system_error', 'tether_browsing_display', 'tether_quote', 'text']);
+  const tools = conversations.flatMap((c) => c.messages).filter((m) => m.role === 'tool');
+  assert.equal(tools.length, 18);
+  assert.ok(tools.some((m) => m.authorName === 'browser'));
 });
 
-test('a 2025 single-conversation object: thoughts kept as their own message, custom instructions dropped', async () => {
-  const { conversations } = await ingest(sharedFixture('polylogue_native-conversation-v1.json'));
-  assert.equal(conversations.length, 1);
+test('2025 single-conversation objects: typed parts, thoughts, image pointers, custom instructions dropped', async () => {
+  const { report, conversations } = await ingestFile(sharedFixture('polylogue_native-conversation-v1.json'));
+  assert.equal(report.conversations, 1);
+  assert.equal(report.branchPoints, 1);
   const c = conversations[0];
   assert.ok(c);
   assert.equal(c.id, 'chatgpt-fixture-conversation');
   assert.ok(!c.messages.some((m) => m.contentType === 'user_editable_context'));
-  const superseded = c.messages.find((m) => m.text === 'Superseded answer.');
-  assert.equal(superseded?.onCurrentBranch, false);
+  assert.equal(c.messages.find((m) => m.text === 'Superseded answer.')?.onCurrentBranch, false);
   assert.equal(c.messages.find((m) => m.id === c.currentLeafId)?.onCurrentBranch, true);
-  assert.ok(c.messages.some((m) => m.contentType === 'thoughts'));
+  const user = c.messages.find((m) => m.role === 'user');
+  assert.deepEqual(
+    user?.parts.map((p) => p.type),
+    ['text', 'image'],
+  );
+  assert.match(user?.parts[1]?.reference ?? '', /^(file-service|sediment):\/\//);
+  assert.ok(c.messages.some((m) => m.contentType === 'thoughts' && m.parts[0]?.type === 'thoughts'));
+  assert.ok(c.messages.some((m) => m.contentType === 'execution_output' && m.role === 'tool'));
 
-  const { conversations: other } = await ingest(sharedFixture('blackiya_2026_single_conversation_thoughts.json'));
+  const { conversations: other } = await ingestFile(sharedFixture('blackiya_2026_single_conversation_thoughts.json'));
   assert.deepEqual(
     other[0]?.messages.map((m) => [m.role, m.contentType]),
     [
       ['user', 'text'],
       ['assistant', 'thoughts'],
+      ['assistant', 'reasoning_recap'],
       ['assistant', 'text'],
     ],
   );
 });
 
+const conversation = (id: string, messages: { id: string; role: string; text: string; type?: string; time?: number | null }[]) => {
+  const mapping: Record<string, unknown> = { root: { id: 'root', message: null, parent: null, children: [messages[0]?.id] } };
+  messages.forEach((m, i) => {
+    mapping[m.id] = {
+      id: m.id,
+      parent: i === 0 ? 'root' : messages[i - 1]?.id,
+      children: messages[i + 1] ? [messages[i + 1]?.id] : [],
+      message: {
+        id: m.id,
+        author: { role: m.role, name: null },
+        create_time: m.time === undefined ? 1700000000.25 + i : m.time,
+        content: m.type ? { content_type: m.type, text: m.text, payload: { x: 1 } } : { content_type: 'text', parts: [m.text] },
+      },
+    };
+  });
+  return { id, title: id, create_time: 1700000000.5, mapping, current_node: messages.at(-1)?.id };
+};
+
+test('unknown content types are kept as typed parts with a warning; null and fractional times are honest', async () => {
+  const { report, conversations } = await ingestFile(
+    tmpFile(
+      JSON.stringify([
+        conversation('c1', [
+          { id: 'u', role: 'user', text: 'hello' },
+          { id: 'a', role: 'assistant', text: 'a hologram', type: 'hologram_v9' },
+          { id: 'u2', role: 'user', text: 'no time here', time: null },
+        ]),
+      ]),
+    ),
+  );
+  const c = conversations[0];
+  assert.deepEqual(
+    c?.messages.map((m) => m.parts[0]?.type),
+    ['text', 'unknown:hologram_v9', 'text'],
+  );
+  assert.equal(c?.messages[1]?.text, 'a hologram');
+  assert.match(report.warnings[0]?.message ?? '', /unknown content type "hologram_v9": kept as a typed part/);
+  assert.match(report.warnings[0]?.place ?? '', /^\[0\] conversation c1 message a$/);
+  assert.equal(c?.messages[0]?.createdAt?.toISOString(), '2023-11-14T22:13:20.250Z');
+  assert.equal(c?.messages[2]?.createdAt, undefined);
+  assert.equal(c?.messages[2]?.createdAtFromSource, false);
+  assert.equal(report.messagesWithoutTime, 1);
+});
+
 test('a truncated file: the conversations before the damage go through, the error names the file and place', async () => {
-  const good = { id: 'c1', title: 't', mapping: { r: { id: 'r', message: null, parent: null, children: [] } } };
-  const text = JSON.stringify([good, { ...good, id: 'c2' }, { ...good, id: 'c3' }]);
-  const { result, conversations } = await ingest(tmpFile(text.slice(0, text.length - 40)), 'broken.json');
+  const text = JSON.stringify([
+    conversation('c1', [{ id: 'x', role: 'user', text: 'one' }]),
+    conversation('c2', [{ id: 'y', role: 'user', text: 'two' }]),
+    conversation('c3', [{ id: 'z', role: 'user', text: 'three' }]),
+  ]);
+  const { report, conversations } = await ingestFile(tmpFile(text.slice(0, text.length - 40)), { fileName: 'broken.json' });
   assert.deepEqual(
     conversations.map((c) => c.id),
     ['c1', 'c2'],
   );
-  assert.equal(result.errors.length, 1);
-  assert.equal(result.errors[0]?.fileName, 'broken.json');
-  assert.match(result.errors[0]?.place ?? '', /^\[2\] near byte \d+$/);
-  assert.match(result.errors[0]?.message ?? '', /malformed JSON/);
+  assert.equal(report.skipped.length, 1);
+  assert.equal(report.skipped[0]?.fileName, 'broken.json');
+  assert.match(report.skipped[0]?.place ?? '', /^\[2\] near byte \d+$/);
+  assert.match(report.skipped[0]?.message ?? '', /malformed JSON/);
 });
 
-test('a bad conversation is reported with its index and the rest still go through', async () => {
-  const good = (id: string) => ({ id, mapping: { r: { id: 'r', message: null, parent: null, children: [] } } });
-  const { result, conversations } = await ingest(tmpFile(JSON.stringify([good('a'), { title: 'no id' }, 42, good('b')])));
+test('a bad or unknown-version element is reported with its index; the rest still go through', async () => {
+  const good = (id: string) => conversation(id, [{ id: `${id}-m`, role: 'user', text: 'hi' }]);
+  const { report, conversations } = await ingestFile(
+    tmpFile(JSON.stringify([good('a'), { mapping: {} }, 42, { messages_v7: [] }, good('b')])),
+  );
   assert.deepEqual(
     conversations.map((c) => c.id),
     ['a', 'b'],
   );
   assert.deepEqual(
-    result.errors.map((e) => [e.place, e.message]),
-    [
-      ['[1]', 'conversation has no id or conversation_id'],
-      ['[2]', 'a conversation must be a JSON object'],
-    ],
+    report.skipped.map((e) => e.place),
+    ['[1]', '[2]', '[3]'],
   );
+  assert.match(report.skipped[0]?.message ?? '', /no id or conversation_id/);
+  assert.match(report.skipped[2]?.message ?? '', /unknown export format or version.*messages_v7/);
 });
 
-test('not an export at all: empty, binary, or a bare value', async () => {
+test('a 50 MB message is skipped with its conversation named; its neighbours stay linked', async () => {
+  const huge = 'x'.repeat(50 * 1024 * 1024);
+  const { report, conversations } = await ingestFile(
+    tmpFile(
+      JSON.stringify([
+        conversation('big', [
+          { id: 'q', role: 'user', text: 'question' },
+          { id: 'h', role: 'assistant', text: huge },
+          { id: 'f', role: 'user', text: 'follow-up' },
+        ]),
+      ]),
+    ),
+  );
+  assert.deepEqual(
+    conversations[0]?.messages.map((m) => [m.id, m.parentId]),
+    [
+      ['q', ''],
+      ['f', 'q'],
+    ],
+  );
+  assert.match(report.skipped[0]?.place ?? '', /conversation big message h/);
+  assert.match(report.skipped[0]?.message ?? '', /52428800 bytes is over the 1048576-byte limit/);
+});
+
+test('not an export at all: empty, binary, non-UTF-8, or a bare value', async () => {
   for (const [content, expected] of [
     ['', /the file is empty/],
-    [Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01]), /expected a JSON array or object/],
+    [Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01]), /./],
+    [Buffer.concat([Buffer.from('[{"id":"a","mapping":{},"title":"caf'), Buffer.from([0xe9]), Buffer.from('"}]')]), /not valid UTF-8/],
     ['"just a string"', /expected a JSON array or object/],
   ] as const) {
-    const { result, conversations } = await ingest(tmpFile(content));
+    const { report, conversations } = await ingestFile(tmpFile(content));
     assert.equal(conversations.length, 0);
-    assert.match(result.errors[0]?.message ?? '', expected);
+    assert.match(report.skipped[0]?.message ?? '', expected);
   }
 });
 
-test('re-ingesting identical content yields identical message ids (dedupe at the bus)', async () => {
-  const path = sharedFixture('pkuppens_2023-06_export_subset.conversations.json');
-  const first = await ingest(path);
-  const second = await ingest(path);
-  assert.deepEqual(first.msgIds, second.msgIds);
-  assert.equal(new Set(first.msgIds).size, 8);
+test('re-ingesting an export publishes nothing; a newer export publishes only what is new', async () => {
+  const ledger = mapLedger();
+  const v1 = [
+    conversation('kept', [{ id: 'k1', role: 'user', text: 'same' }]),
+    conversation('grows', [
+      { id: 'g1', role: 'user', text: 'start' },
+      { id: 'g2', role: 'assistant', text: 'reply' },
+    ]),
+  ];
+  const first = await ingestFile(tmpFile(JSON.stringify(v1)), { ledger });
+  assert.equal(first.events.length, 2);
+  assert.equal(first.report.conversationsNew, 2);
+
+  const again = await ingestFile(tmpFile(JSON.stringify(v1)), { ledger });
+  assert.equal(again.events.length, 0, 'the same export again publishes nothing');
+  assert.equal(again.report.conversationsUnchanged, 2);
+
+  const v2 = [
+    v1[0],
+    conversation('grows', [
+      { id: 'g1', role: 'user', text: 'start' },
+      { id: 'g2', role: 'assistant', text: 'reply' },
+      { id: 'g3', role: 'user', text: 'and more' },
+    ]),
+    conversation('fresh', [{ id: 'f1', role: 'user', text: 'new one' }]),
+  ];
+  const newer = await ingestFile(tmpFile(JSON.stringify(v2)), { ledger });
+  assert.deepEqual(
+    newer.events.map((e) => [e.conversation?.id, e.newMessageIds]),
+    [
+      ['grows', ['g3']],
+      ['fresh', ['f1']],
+    ],
+  );
+  assert.equal(newer.report.conversationsContinued, 1);
+  assert.equal(newer.report.conversationsNew, 1);
+  assert.equal(newer.report.conversationsUnchanged, 1);
+  assert.equal(newer.report.messagesNew, 2);
 });

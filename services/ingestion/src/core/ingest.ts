@@ -1,59 +1,268 @@
 import { createHash } from 'node:crypto';
-import { type Conversation, ConversationIngested, type IngestError, type UploadExportResult } from '@trajectory/contracts';
-import { normaliseChatGptConversation } from './chatgpt.js';
-import { readJsonExport } from './export-reader.js';
+import { createInterface } from 'node:readline';
+import {
+  type Conversation,
+  ConversationChange,
+  ConversationIngested,
+  ExportSource,
+  enumSuffix,
+  type IngestError,
+  type IngestedConversation,
+  type IngestReport,
+  type UploadExportResult,
+} from '@trajectory/contracts';
+import { readExportEntries } from './archive.js';
+import { isChatGptConversation, normaliseChatGptConversation } from './chatgpt.js';
+import { normaliseClaudeConversation } from './claude.js';
+import { readJsonElements } from './export-reader.js';
+import { isMarkdownTranscript, parseJsonlConversations, parseMarkdownTranscript, parseNotes } from './generic.js';
+import { decodeTextStream, readTextWithFallback } from './text-encoding.js';
+import type { ExportEntry, IngestLimits, ParseContext, ParsedItem, Redactor } from './types.js';
 
-export interface IngestFileOptions {
+/** What ingestion remembers of a conversation it published, to publish only what changed. */
+export interface LedgerEntry {
+  contentHash: string;
+  /** Short hashes of the message ids. */
+  messages: string[];
+}
+
+export interface Ledger {
+  get(conversationId: string): Promise<LedgerEntry | undefined>;
+  put(conversationId: string, entry: LedgerEntry): Promise<void>;
+}
+
+export interface IngestProgress {
+  conversationsRead: number;
+  conversationsPublished: number;
+}
+
+export interface IngestOptions {
   path: string;
   fileName: string;
   ingestId: string;
-  redact: boolean;
-  /** Publishes one event, idempotent for the same msgId; true when the stream had it already. */
-  publish: (event: ConversationIngested, msgId: string) => Promise<{ duplicate: boolean }>;
+  redactor: Redactor;
+  limits: IngestLimits;
+  /** Absent for an offline inspection: every conversation then counts as new. */
+  ledger?: Ledger;
+  /** Absent for an offline inspection. Idempotent for the same msgId. */
+  publish?: (event: ConversationIngested, msgId: string) => Promise<{ duplicate: boolean }>;
+  onProgress?: (progress: IngestProgress) => void;
 }
 
-/** Stable identity of a conversation's content: re-ingesting the same export dedupes. */
+/** Texts read whole (Markdown transcripts, notes) are capped; exports proper stream. */
+const MAX_TEXT_FILE_BYTES = 64 * 1024 * 1024;
+
+const shortHash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
+
+/** Stable identity of a conversation's content (not of where it was read from). */
 export function conversationContentHash(conversation: Conversation): string {
-  return createHash('sha256')
-    .update(JSON.stringify(ConversationIngested.toJSON({ ingestId: '', fileName: '', contentHash: '', conversation })))
-    .digest('hex');
+  const json = ConversationIngested.toJSON({
+    ingestId: '',
+    fileName: '',
+    contentHash: '',
+    conversation: { ...conversation, sourceFile: '' },
+    change: ConversationChange.CONVERSATION_CHANGE_UNSPECIFIED,
+    newMessageIds: [],
+  });
+  return createHash('sha256').update(JSON.stringify(json)).digest('hex');
+}
+
+export function emptyReport(): IngestReport {
+  return {
+    conversationsBySource: {},
+    conversations: 0,
+    conversationsNew: 0,
+    conversationsContinued: 0,
+    conversationsEdited: 0,
+    conversationsUnchanged: 0,
+    messages: 0,
+    messagesNew: 0,
+    messagesWithoutTime: 0,
+    branchPoints: 0,
+    contentTypes: {},
+    redactionsByKind: {},
+    skipped: [],
+    warnings: [],
+    files: [],
+    bytes: 0,
+  };
+}
+
+const bump = (counts: Record<string, number>, key: string, by = 1) => {
+  counts[key] = (counts[key] ?? 0) + by;
+};
+
+/** The conversations of one export entry, by what the entry holds. */
+async function* conversationsOf(entry: ExportEntry, ctx: ParseContext): AsyncGenerator<ParsedItem> {
+  const baseName = entry.name.split(/[/:]/).at(-1) ?? entry.name;
+  switch (entry.kind) {
+    case 'json':
+      for await (const element of readJsonElements(await entry.open())) {
+        if (!element.ok) {
+          yield element;
+          continue;
+        }
+        try {
+          const value = element.value;
+          if (isChatGptConversation(value)) {
+            yield { ok: true, place: element.place, conversation: normaliseChatGptConversation(value, ctx, element.place) };
+          } else if (value && typeof value === 'object' && 'chat_messages' in value) {
+            yield { ok: true, place: element.place, conversation: normaliseClaudeConversation(value, ctx, element.place) };
+          } else {
+            const keys = value && typeof value === 'object' ? Object.keys(value).slice(0, 8).join(', ') : typeof value;
+            yield {
+              ok: false,
+              place: element.place,
+              message: `unknown export format or version: neither a ChatGPT conversation (mapping) nor a Claude one (chat_messages); found ${keys || 'nothing'}`,
+            };
+          }
+        } catch (err) {
+          yield { ok: false, place: element.place, message: (err as Error).message };
+        }
+      }
+      return;
+    case 'jsonl': {
+      const lines = createInterface({ input: decodeTextStream(await entry.open(), entry.name), crlfDelay: Number.POSITIVE_INFINITY });
+      yield* parseJsonlConversations(lines, ctx, baseName);
+      return;
+    }
+    case 'markdown':
+    case 'text': {
+      const { text, warning } = await readTextWithFallback(await entry.open(), entry.name, MAX_TEXT_FILE_BYTES);
+      if (warning) ctx.warn('(whole file)', warning);
+      const transcript = entry.kind === 'markdown' || isMarkdownTranscript(text) ? parseMarkdownTranscript(text, ctx, baseName) : undefined;
+      yield { ok: true, place: '(whole file)', conversation: transcript ?? parseNotes(text, ctx, baseName) };
+      return;
+    }
+  }
+}
+
+function branchPoints(conversation: Conversation): number {
+  const children = new Map<string, number>();
+  for (const m of conversation.messages) if (m.parentId) children.set(m.parentId, (children.get(m.parentId) ?? 0) + 1);
+  return [...children.values()].filter((n) => n > 1).length;
 }
 
 /**
- * Reads a ChatGPT export element by element and publishes one ConversationIngested per
- * conversation. A bad element is reported with its place and skipped; the rest go through.
+ * Reads an export (a zip, a conversations.json or its shards, a Claude export, JSONL, Markdown
+ * transcripts, notes), and publishes one ConversationIngested per new or changed conversation.
+ * Each problem is reported with its file and place and skipped; everything else goes through.
  */
-export async function ingestChatGptFile(options: IngestFileOptions): Promise<UploadExportResult> {
-  const result: UploadExportResult = {
-    ingestId: options.ingestId,
-    conversationsPublished: 0,
-    messages: 0,
-    redactions: 0,
-    errors: [],
-    conversations: [],
+export async function ingestExport(options: IngestOptions): Promise<UploadExportResult> {
+  const report = emptyReport();
+  const conversations: IngestedConversation[] = [];
+  const progress: IngestProgress = { conversationsRead: 0, conversationsPublished: 0 };
+  const locate = (file: string, place: string, message: string): IngestError => ({ fileName: file, place, message });
+  // Every placeholder the redactor puts in is counted here, by kind.
+  const redact: Redactor = (text) => {
+    const result = options.redactor(text);
+    for (const [kind, n] of Object.entries(result.counts)) bump(report.redactionsByKind, kind, n);
+    return result;
   };
-  const fail = (place: string, message: string): IngestError => ({ fileName: options.fileName, place, message });
-  for await (const item of readJsonExport(options.path)) {
+
+  for await (const item of readExportEntries(options.path, options.fileName, options.limits)) {
     if (!item.ok) {
-      result.errors.push(fail(item.place, item.message));
+      report.skipped.push(locate(item.problem.file, item.problem.place, item.problem.message));
       continue;
     }
-    let conversation: Conversation;
+    const entry = item.entry;
+    report.files.push(entry.name);
+    const ctx: ParseContext = {
+      file: entry.name,
+      redact,
+      limits: options.limits,
+      warn: (place, message) => report.warnings.push(locate(entry.name, place, message)),
+      skip: (place, message) => report.skipped.push(locate(entry.name, place, message)),
+    };
     try {
-      conversation = normaliseChatGptConversation(item.value, { redact: options.redact });
+      for await (const parsed of conversationsOf(entry, ctx)) {
+        if (!parsed.ok) {
+          report.skipped.push(locate(entry.name, parsed.place, parsed.message));
+          continue;
+        }
+        conversations.push(await record(parsed.conversation));
+        progress.conversationsRead += 1;
+        options.onProgress?.(progress);
+      }
     } catch (err) {
-      result.errors.push(fail(item.place, (err as Error).message));
-      continue;
+      // Stream errors already name the entry; the report names it once, in its file column.
+      const message = (err as Error).message.replace(`${entry.name}: `, '');
+      report.skipped.push(locate(entry.name, '(entry)', message));
     }
-    const contentHash = conversationContentHash(conversation);
-    const { duplicate } = await options.publish(
-      { ingestId: options.ingestId, fileName: options.fileName, contentHash, conversation },
-      `ingested:${conversation.id}:${contentHash}`,
-    );
-    result.conversationsPublished += 1;
-    result.messages += conversation.messages.length;
-    result.redactions += conversation.messages.reduce((n, m) => n + m.redactions, 0);
-    result.conversations.push({ id: conversation.id, contentHash, messages: conversation.messages.length, duplicate });
   }
-  return result;
+  return { ingestId: options.ingestId, report, conversations };
+
+  async function record(conversation: Conversation): Promise<IngestedConversation> {
+    const contentHash = conversationContentHash(conversation);
+    report.conversations += 1;
+    bump(report.conversationsBySource, enumSuffix(ExportSource, conversation.source, 'EXPORT_SOURCE_'));
+    report.messages += conversation.messages.length;
+    report.messagesWithoutTime += conversation.messages.filter((m) => !m.createdAtFromSource).length;
+    report.branchPoints += branchPoints(conversation);
+    for (const m of conversation.messages) bump(report.contentTypes, m.contentType);
+
+    const known = await options.ledger?.get(conversation.id);
+    const seen = new Set(known?.messages ?? []);
+    const newMessageIds = conversation.messages.filter((m) => !seen.has(shortHash(m.id))).map((m) => m.id);
+    const change = !known
+      ? ConversationChange.CONVERSATION_CHANGE_NEW
+      : known.contentHash === contentHash
+        ? ConversationChange.CONVERSATION_CHANGE_UNSPECIFIED
+        : newMessageIds.length > 0
+          ? ConversationChange.CONVERSATION_CHANGE_CONTINUED
+          : ConversationChange.CONVERSATION_CHANGE_EDITED;
+    const unchanged = change === ConversationChange.CONVERSATION_CHANGE_UNSPECIFIED;
+    let duplicate = unchanged;
+    if (unchanged) {
+      report.conversationsUnchanged += 1;
+    } else {
+      if (change === ConversationChange.CONVERSATION_CHANGE_NEW) report.conversationsNew += 1;
+      else if (change === ConversationChange.CONVERSATION_CHANGE_CONTINUED) report.conversationsContinued += 1;
+      else report.conversationsEdited += 1;
+      report.messagesNew += newMessageIds.length;
+      if (options.publish) {
+        const event: ConversationIngested = {
+          ingestId: options.ingestId,
+          fileName: options.fileName,
+          contentHash,
+          conversation,
+          change,
+          newMessageIds,
+        };
+        duplicate = (await options.publish(event, `ingested:${conversation.id}:${contentHash}`)).duplicate;
+        // Remembered only once the event is safely in the stream: a crash before this line
+        // republishes, which the stream's dedupe and the graph's MERGE absorb.
+        await options.ledger?.put(conversation.id, { contentHash, messages: conversation.messages.map((m) => shortHash(m.id)) });
+        progress.conversationsPublished += 1;
+      }
+    }
+    return {
+      id: conversation.id,
+      contentHash,
+      messages: conversation.messages.length,
+      duplicate,
+      change,
+      newMessages: unchanged ? 0 : newMessageIds.length,
+      source: conversation.source,
+    };
+  }
+}
+
+/** A one-screen text rendering of a report, for the CLI. */
+export function formatReport(report: IngestReport): string {
+  const kv = (m: Record<string, number>) =>
+    Object.entries(m)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'none';
+  const lines = [
+    `files: ${report.files.join(', ') || 'none'}`,
+    `conversations: ${report.conversations} (${kv(report.conversationsBySource)}); new ${report.conversationsNew}, continued ${report.conversationsContinued}, edited ${report.conversationsEdited}, unchanged ${report.conversationsUnchanged}`,
+    `messages: ${report.messages}, new ${report.messagesNew}, without a time in the export ${report.messagesWithoutTime}; branch points ${report.branchPoints}`,
+    `content types: ${kv(report.contentTypes)}`,
+    `redactions: ${kv(report.redactionsByKind)}`,
+  ];
+  for (const s of report.skipped) lines.push(`skipped  ${s.fileName} ${s.place}: ${s.message}`);
+  for (const w of report.warnings) lines.push(`warning  ${w.fileName} ${w.place}: ${w.message}`);
+  return lines.join('\n');
 }

@@ -1,21 +1,22 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type Conversation, ExportSource, type Message, RelationType } from '@trajectory/contracts';
+import { type Conversation, ExportSource, Message, RelationType } from '@trajectory/contracts';
 import { nodeId, segmentConversation } from './segment.js';
 
-const message = (id: string, parentId: string, role: string, onCurrentBranch = true): Message => ({
-  id,
-  parentId,
-  role,
-  text: `text of ${id}`,
-  createdAt: new Date('2024-01-01T00:00:00Z'),
-  contentType: 'text',
-  onCurrentBranch,
-  redactions: 0,
-});
+const message = (id: string, parentId: string, role: string, onCurrentBranch = true): Message =>
+  Message.fromPartial({
+    id,
+    parentId,
+    role,
+    text: `text of ${id}`,
+    createdAt: new Date('2024-01-01T00:00:00Z'),
+    contentType: 'text',
+    onCurrentBranch,
+  });
 
 /** u1 -> (a1 | a2 regenerated) ; a2 -> u2 -> a3 */
 const conversation: Conversation = {
+  sourceFile: 'conversations.json',
   id: 'conv',
   source: ExportSource.EXPORT_SOURCE_CHATGPT,
   title: 'branchy',
