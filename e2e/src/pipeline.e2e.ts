@@ -120,13 +120,13 @@ test('a ChatGPT export flows through all five services into Neo4j, a dataset and
       driver,
       `CALL { MATCH (c:Conversation) RETURN count(c) AS conversations }
        CALL { MATCH (m:Message) RETURN count(m) AS messages }
-       CALL { MATCH (n:CognitiveNode) RETURN count(n) AS nodes, count(DISTINCT n.id) AS distinctNodes }
+       CALL { MATCH (n:Node) RETURN count(n) AS nodes, count(DISTINCT n.id) AS distinctNodes }
        RETURN conversations, messages, nodes, distinctNodes`,
     );
     assert.deepEqual(counts, { conversations: 3, messages: 11, nodes: 11, distinctNodes: 11 });
     const edges = await query<{ type: string; n: number }>(
       driver,
-      'MATCH (:CognitiveNode)-[r]->(:CognitiveNode) RETURN type(r) AS type, count(r) AS n ORDER BY type',
+      'MATCH (:Node)-[r]->(:Node) RETURN type(r) AS type, count(r) AS n ORDER BY type',
     );
     assert.deepEqual(edges, [
       { type: 'FOLLOWS', n: 8 },
@@ -135,7 +135,7 @@ test('a ChatGPT export flows through all five services into Neo4j, a dataset and
     // The regenerated answer is kept as a branch; only the newer one is on the current path.
     const branch = await query<{ text: string; current: boolean }>(
       driver,
-      `MATCH (:Conversation {title: 'Planning a sourdough schedule'})-[:HAS_MESSAGE]->(m:Message {role: 'assistant'})-[:REPLY_TO]->(:Message {role: 'user', id: 'a-u1'})
+      `MATCH (:Conversation {title: 'Planning a sourdough schedule'})<-[:IN_CONVERSATION]-(m:Message {role: 'assistant'})-[:REPLY_TO]->(:Message {role: 'user', id: 'a-u1'})
        RETURN m.text AS text, m.onCurrentBranch AS current ORDER BY m.createdAt`,
     );
     assert.deepEqual(

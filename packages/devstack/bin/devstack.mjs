@@ -140,8 +140,8 @@ async function start() {
   console.log(`
 Done. The cognitive graph is in Neo4j at ${servers.neo4jUri}, events are in NATS at ${servers.natsUrl}.
 Query it:
-  NEO4J_URI=${servers.neo4jUri} npx trajectory query "MATCH (c:Conversation)-[:HAS_NODE]->(n:CognitiveNode) RETURN c.title, count(n)"
-  NEO4J_URI=${servers.neo4jUri} npx trajectory query "MATCH (b:CognitiveNode)-[r]->(a:CognitiveNode) RETURN type(r), count(*)"
+  NEO4J_URI=${servers.neo4jUri} npx trajectory query "MATCH (n:Node)-[:IN_CONVERSATION]->(c:Conversation) RETURN c.title, count(n)"
+  NEO4J_URI=${servers.neo4jUri} npx trajectory query "MATCH (b:Node)-[r]->(a:Node) RETURN type(r), count(*)"
 The dataset (JSONL) is in ${join(DATA_DIR, 'datasets')}; service logs in ${join(DATA_DIR, 'logs')}.
 ${servers.local ? 'The servers keep running for your queries: stop them with `npm run servers:stop`.' : ''}`);
 }

@@ -1,20 +1,11 @@
-import type * as grpc from '@grpc/grpc-js';
 import { publishEvent, SUBJECTS, startWorker, WORK_QUEUES } from '@trajectory/bus';
 import { DEFAULT_PORTS, neo4jConfigShape } from '@trajectory/config';
-import {
-  type ConversationGraph,
-  ConversationSegmented,
-  type GetStatsRequest,
-  GraphServiceService,
-  type GraphStats,
-  GraphStored,
-  type StreamConversationGraphsRequest,
-} from '@trajectory/contracts';
+import { ConversationSegmented, GraphServiceService, GraphStored } from '@trajectory/contracts';
 import { main, runService } from '@trajectory/runtime';
 import { withSpan } from '@trajectory/telemetry';
 import neo4j from 'neo4j-driver';
-import { ensureSchema, writeConversationGraph } from './adapters/neo4j-store.js';
-import { CONVERSATION_GRAPH_PARAMS, CONVERSATION_GRAPH_QUERY, STATS_QUERY, toConversationGraph } from './core/read.js';
+import { migrate, writeConversationGraph } from './adapters/neo4j-store.js';
+import { graphQueryService } from './adapters/query-service.js';
 
 main(() =>
   runService({
@@ -34,7 +25,8 @@ main(() =>
       } catch (err) {
         throw new Error(`cannot reach Neo4j at ${config.NEO4J_URI}: ${(err as Error).message}`);
       }
-      await ensureSchema(driver, database);
+      const applied = await migrate(driver, database);
+      if (applied.length > 0) logger.info({ migrations: applied }, 'graph schema migrated');
 
       const worker = await startWorker({
         bus,
@@ -65,34 +57,7 @@ main(() =>
       });
       onShutdown(() => worker.stop());
 
-      addGrpcService(GraphServiceService, {
-        getStats(_call: grpc.ServerUnaryCall<GetStatsRequest, GraphStats>, callback: grpc.sendUnaryData<GraphStats>) {
-          driver
-            .executeQuery(STATS_QUERY, {}, { ...database, routing: neo4j.routing.READ })
-            .then(({ records }) => {
-              const r = records[0]?.toObject() ?? {};
-              callback(null, { conversations: r.conversations ?? 0, messages: r.messages ?? 0, nodes: r.nodes ?? 0, edges: r.edges ?? 0 });
-            })
-            .catch((err: Error) => callback(err));
-        },
-        streamConversationGraphs(call: grpc.ServerWritableStream<StreamConversationGraphsRequest, ConversationGraph>) {
-          const session = driver.session({ ...database, defaultAccessMode: neo4j.session.READ });
-          // Rows stream from Bolt to gRPC one conversation at a time.
-          session.run(CONVERSATION_GRAPH_QUERY, CONVERSATION_GRAPH_PARAMS(call.request.conversationIds)).subscribe({
-            onNext(record) {
-              call.write(toConversationGraph(record.toObject() as Parameters<typeof toConversationGraph>[0]));
-            },
-            onCompleted() {
-              void session.close();
-              call.end();
-            },
-            onError(err) {
-              void session.close();
-              call.destroy(err);
-            },
-          });
-        },
-      });
+      addGrpcService(GraphServiceService, graphQueryService(driver, database));
     },
   }),
 );

@@ -25,7 +25,7 @@ main(() =>
             bus,
             SUBJECTS.conversationSegmented,
             ConversationSegmented,
-            { ingestId: event.ingestId, contentHash: event.contentHash, segmenter: SEGMENTER, conversation, nodes, edges },
+            { ingestId: event.ingestId, contentHash: event.contentHash, segmenter: SEGMENTER, conversation, nodes, edges, chains: [] },
             `segmented:${conversation.id}:${event.contentHash}:${SEGMENTER}`,
           );
           logger.info({ conversationId: conversation.id, nodes: nodes.length, edges: edges.length }, 'conversation segmented');

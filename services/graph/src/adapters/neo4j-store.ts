@@ -1,15 +1,29 @@
 import type { ConversationSegmented } from '@trajectory/contracts';
 import type { Driver, SessionConfig } from 'neo4j-driver';
-import { conversationGraphStatements, SCHEMA_STATEMENTS } from '../core/cypher.js';
+import { conversationGraphStatements, MIGRATIONS } from '../core/cypher.js';
 
-export async function ensureSchema(driver: Driver, session: SessionConfig = {}): Promise<void> {
-  for (const statement of SCHEMA_STATEMENTS)
-    await driver.executeQuery(statement, {}, session.database ? { database: session.database } : {});
+/** Applies the schema migrations not yet recorded in the database, in order. */
+export async function migrate(driver: Driver, session: SessionConfig = {}): Promise<string[]> {
+  const config = session.database ? { database: session.database } : {};
+  // The constraint on SchemaMigration comes with the first migration; MERGE keeps racing starts safe.
+  const applied: string[] = [];
+  for (const migration of MIGRATIONS) {
+    const { records } = await driver.executeQuery('MATCH (m:SchemaMigration {id: $id}) RETURN m.id', { id: migration.id }, config);
+    if (records.length > 0) continue;
+    // Schema statements cannot share a transaction with data writes: one auto-commit each.
+    for (const statement of migration.statements) await driver.executeQuery(statement, {}, config);
+    await driver.executeQuery('MERGE (m:SchemaMigration {id: $id}) ON CREATE SET m.appliedAt = datetime()', { id: migration.id }, config);
+    applied.push(migration.id);
+  }
+  return applied;
 }
 
-/** Stores one segmented conversation in a single transaction; replays leave the graph unchanged. */
-export async function writeConversationGraph(driver: Driver, event: ConversationSegmented, session: SessionConfig = {}): Promise<void> {
-  const statements = conversationGraphStatements(event);
+/**
+ * Stores segmented conversations in one managed transaction: a reader never sees half of one,
+ * and the driver retries the whole transaction on transient errors (deadlocks, leader changes).
+ */
+export async function writeConversationGraphs(driver: Driver, events: ConversationSegmented[], session: SessionConfig = {}): Promise<void> {
+  const statements = events.flatMap(conversationGraphStatements);
   const s = driver.session(session);
   try {
     await s.executeWrite(async (tx) => {
@@ -19,3 +33,6 @@ export async function writeConversationGraph(driver: Driver, event: Conversation
     await s.close();
   }
 }
+
+export const writeConversationGraph = (driver: Driver, event: ConversationSegmented, session: SessionConfig = {}) =>
+  writeConversationGraphs(driver, [event], session);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type ConversationSegmented, ExportSource, Message, RelationType } from '@trajectory/contracts';
-import { conversationGraphStatements, RELATIONSHIP_TYPES, relationshipType } from './cypher.js';
+import { branchPairs, conversationGraphStatements, RELATIONSHIP_TYPES, relationshipType } from './cypher.js';
 
 test('every relation of the design maps to an upper-case relationship type', () => {
   assert.deepEqual(RELATIONSHIP_TYPES, [
@@ -17,6 +17,14 @@ test('every relation of the design maps to an upper-case relationship type', () 
     'CONTRASTS',
   ]);
   assert.throws(() => relationshipType(RelationType.RELATION_TYPE_UNSPECIFIED), /known relation type/);
+});
+
+test('an alternative answer is paired with the sibling the user kept', () => {
+  const m = (id: string, parentId: string, onCurrentBranch: boolean) => Message.fromPartial({ id, parentId, onCurrentBranch });
+  assert.deepEqual(branchPairs([m('q', '', true), m('a1', 'q', false), m('a2', 'q', true), m('a3', 'q', false), m('f', 'a2', true)]), [
+    { alternative: 'a1', kept: 'a2' },
+    { alternative: 'a3', kept: 'a2' },
+  ]);
 });
 
 test('statements batch rows with UNWIND and MERGE on stable keys, one edge statement per type', () => {
@@ -51,9 +59,10 @@ test('statements batch rows with UNWIND and MERGE on stable keys, one edge state
       },
     ],
     edges: [
-      { fromId: 'n2', toId: 'n1', type: RelationType.RELATION_TYPE_FOLLOWS },
-      { fromId: 'n2', toId: 'n1', type: RelationType.RELATION_TYPE_RESPONDS },
+      { fromId: 'n2', toId: 'n1', type: RelationType.RELATION_TYPE_FOLLOWS, confidence: 1, tags: [] },
+      { fromId: 'n2', toId: 'n1', type: RelationType.RELATION_TYPE_RESPONDS, confidence: 0.5, tags: ['x'] },
     ],
+    chains: [],
   };
   const statements = conversationGraphStatements(event);
   assert.ok(
@@ -68,9 +77,10 @@ test('statements batch rows with UNWIND and MERGE on stable keys, one edge state
       ['c/m2', 'c/m1'],
     ],
   );
-  const edgeStatements = statements.filter((s) => s.text.includes('$edges'));
+  const edgeStatements = statements.filter((s) => s.text.includes('UNWIND $edges'));
   assert.deepEqual(
-    edgeStatements.map((s) => s.text.match(/MERGE \(a\)-\[:(\w+)\]->\(b\)/)?.[1]),
+    edgeStatements.map((s) => s.text.match(/MERGE \(a\)-\[r:(\w+)\]->\(b\)/)?.[1]),
     ['FOLLOWS', 'RESPONDS'],
   );
+  assert.deepEqual(edgeStatements[1]?.parameters.edges, [{ from: 'n2', to: 'n1', type: 'RESPONDS', confidence: 0.5, tags: ['x'] }]);
 });

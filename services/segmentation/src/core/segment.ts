@@ -40,9 +40,9 @@ export function segmentConversation(conversation: Conversation): Segmentation {
     byMessage.set(message.id, node);
     const previous = message.parentId ? byMessage.get(message.parentId) : undefined;
     if (!previous) continue;
-    edges.push({ fromId: node.id, toId: previous.id, type: RelationType.RELATION_TYPE_FOLLOWS });
+    edges.push({ fromId: node.id, toId: previous.id, type: RelationType.RELATION_TYPE_FOLLOWS, confidence: 1, tags: [] });
     if (node.role === 'assistant' && previous.role === 'user') {
-      edges.push({ fromId: node.id, toId: previous.id, type: RelationType.RELATION_TYPE_RESPONDS });
+      edges.push({ fromId: node.id, toId: previous.id, type: RelationType.RELATION_TYPE_RESPONDS, confidence: 1, tags: [] });
     }
   }
   return { nodes, edges };

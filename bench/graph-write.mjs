@@ -1,0 +1,363 @@
+#!/usr/bin/env node
+// Write throughput of the graph service into a real local Neo4j 5.26 (deploy/local/servers.mjs),
+// at seed scale: about 5,200 synthetic segmented conversations, 260,000 nodes and 274,000
+// node-node edges (deterministic, seeded generator).
+//
+//   A  baseline: plain `UNWIND $rows MERGE` of nodes, then of edges per type, in batches
+//   B  service:  writeConversationGraphs(driver, group) with G conversations per transaction and
+//                P transactions in flight; a small grid of (G, P) runs at a reduced scale first
+//                and the best setting then writes the full scale.
+// Each full-scale phase gets a fresh Neo4j with the service's migrations applied (same
+// constraints and indexes). Rates count only :Node nodes and node-node edges in both phases;
+// the service also writes Conversation, Message, Source, RefinementChain nodes and
+// IN_CONVERSATION, REPLY_TO, FROM_MESSAGE, IN_CHAIN, FROM_SOURCE relationships (printed).
+//
+// Build first:  npx turbo run build --filter=@trajectory/graph...
+//   node bench/graph-write.mjs                  # scale 1.0
+//   node bench/graph-write.mjs 0.1              # 10% quick run
+//   options: --grid-scale 0.03  --groups 1,8,32  --parallel 1,2,4  --batch 10000  --no-grid
+//            --best G,P (skip the grid, use this setting)
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ExportSource, Message, RelationType } from '@trajectory/contracts';
+import neo4j from 'neo4j-driver';
+import { startNeo4j } from '../deploy/local/servers.mjs';
+import { migrate, writeConversationGraphs } from '../services/graph/dist/adapters/neo4j-store.js';
+import { relationshipType } from '../services/graph/dist/core/cypher.js';
+
+// ---------- arguments ----------
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const VALUE_OPTIONS = ['--grid-scale', '--groups', '--parallel', '--batch', '--best'];
+const positional = args.filter((a, i) => !a.startsWith('--') && !VALUE_OPTIONS.includes(args[i - 1]));
+const scale = Number(positional[0] ?? 1);
+const gridScale = Math.min(scale, Number(option('grid-scale', 0.03)));
+const groups = option('groups', '1,8,32').split(',').map(Number);
+const parallels = option('parallel', '1,2,4').split(',').map(Number);
+const batchSize = Number(option('batch', 10_000));
+const noGrid = args.includes('--no-grid');
+const forcedBest = option('best', undefined)?.split(',').map(Number);
+if (!(scale > 0)) throw new Error(`scale must be a positive number, got ${positional[0]}`);
+
+// ---------- deterministic generator ----------
+function mulberry32(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const WORDS = (
+  'hydration sourdough crumb fermentation model adapter quantize gradient memory cache index query ' +
+  'latency throughput schema migration graph node edge chain refine idea hypothesis evidence result ' +
+  'because however therefore instead actually maybe probably consider test measure compare rewrite ' +
+  'the a of to and in that it is for on with as this we you not but be have from or by at can will'
+).split(' ');
+const TOPICS = [
+  ['baking', 'bread'],
+  ['ml', 'training'],
+  ['infra', 'databases'],
+  ['writing'],
+  ['health'],
+  ['travel'],
+];
+const FULL_CONVERSATIONS = 5200;
+const START = Date.parse('2023-01-01T00:00:00Z');
+const SPAN_MS = 3 * 365 * 24 * 3600 * 1000;
+
+function text(rand, length) {
+  let s = '';
+  while (s.length < length) s += `${WORDS[Math.floor(rand() * WORDS.length)]} `;
+  return `${s.slice(0, length - 1).trimEnd()}.`;
+}
+
+/** Conversation `i` of the synthetic seed set, as the segmentation service would emit it. */
+function syntheticEvent(i) {
+  const rand = mulberry32(0x5eed + i * 7919);
+  const cid = `conv-${String(i).padStart(5, '0')}`;
+  const count = 40 + Math.floor(rand() * 21); // 40..60, mean 50
+  const start = START + Math.floor(rand() * (SPAN_MS - 86_400_000));
+  const topic = TOPICS[i % TOPICS.length];
+  const ids = Array.from({ length: count }, (_, k) => `${cid}/n${k}`);
+  const roles = ids.map((_, k) => (k % 2 ? 'assistant' : 'user'));
+  const times = ids.map((_, k) => new Date(start + k * 90_000 + Math.floor(rand() * 60_000)));
+  const messages = ids.map((_, k) =>
+    Message.fromPartial({
+      id: `m${k}`,
+      parentId: k === 0 ? '' : `m${k - 1}`,
+      role: roles[k],
+      text: text(rand, 250 + Math.floor(rand() * 100)),
+      createdAt: times[k],
+      createdAtFromSource: true,
+      contentType: 'text',
+      onCurrentBranch: true,
+    }),
+  );
+  const edges = [];
+  const seen = new Set();
+  const edge = (from, to, type, confidence, tags) => {
+    const key = `${from}|${type}|${to}`;
+    if (from === to || seen.has(key)) return;
+    seen.add(key);
+    edges.push({ fromId: ids[from], toId: ids[to], type, confidence, tags });
+  };
+  for (let k = 1; k < count; k++) edge(k, k - 1, RelationType.RELATION_TYPE_FOLLOWS, 1, []);
+  const pick = () => 1 + Math.floor(rand() * (count - 1));
+  for (let r = Math.floor(rand() * 4); r > 0; r--) {
+    const k = pick() | 1; // an assistant turn responds to an earlier user turn
+    if (k < count) edge(k, Math.max(0, k - 1 - 2 * Math.floor(rand() * 3)), RelationType.RELATION_TYPE_RESPONDS, 0.8, []);
+  }
+  for (let r = Math.floor(rand() * 4); r > 0; r--) {
+    const k = pick();
+    edge(k, Math.floor(rand() * k), RelationType.RELATION_TYPE_REFINES, 0.7, ['correction']);
+  }
+  const chains = [];
+  if (rand() < 0.6) {
+    const first = Math.floor(rand() * (count - 10));
+    const steps = [first, first + 2, first + 4 + Math.floor(rand() * 4)];
+    chains.push({ id: `${cid}/chain0`, conversationId: cid, nodeIds: steps.map((k) => ids[k]), tags: topic.slice(0, 1) });
+    edge(first, steps[2], RelationType.RELATION_TYPE_ITERATION_FINAL, 0.9, []);
+  }
+  const inChain = new Set(chains.flatMap((c) => c.nodeIds));
+  return {
+    ingestId: 'bench',
+    contentHash: `hash-${cid}`,
+    segmenter: 'bench',
+    conversation: {
+      id: cid,
+      source: ExportSource.EXPORT_SOURCE_CHATGPT,
+      title: `${topic[0]} notes ${i}`,
+      createdAt: times[0],
+      updatedAt: times.at(-1),
+      currentLeafId: messages.at(-1).id,
+      messages,
+      // One export file per half year, as a user re-exporting now and then would have.
+      sourceFile: `export-${new Date(start).getUTCFullYear()}-${new Date(start).getUTCMonth() < 6 ? 1 : 2}.zip:conversations.json`,
+    },
+    nodes: ids.map((id, k) => ({
+      id,
+      conversationId: cid,
+      messageIds: [`m${k}`],
+      role: roles[k],
+      text: messages[k].text,
+      createdAt: times[k],
+      tags: inChain.has(id) ? topic.slice(0, 1) : [],
+      onCurrentBranch: true,
+    })),
+    edges,
+    chains,
+  };
+}
+
+const eventsAt = (s, offset = 0) => Array.from({ length: Math.max(1, Math.round(FULL_CONVERSATIONS * s)) }, (_, i) => syntheticEvent(offset + i));
+const totals = (events) => ({
+  nodes: events.reduce((n, e) => n + e.nodes.length, 0),
+  edges: events.reduce((n, e) => n + e.edges.length, 0),
+});
+
+// ---------- Neo4j helpers ----------
+async function freshNeo4j() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'graph-write-bench-'));
+  const server = await startNeo4j({ dataDir });
+  const driver = neo4j.driver(server.uri, undefined, { maxConnectionPoolSize: 32, disableLosslessIntegers: true });
+  await driver.verifyConnectivity();
+  await migrate(driver);
+  return {
+    driver,
+    async close() {
+      await driver.close();
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function countGraph(driver) {
+  const one = async (q) => (await driver.executeQuery(q)).records[0].get(0);
+  return {
+    nodes: await one('MATCH (n:Node) RETURN count(n)'),
+    edges: await one('MATCH (:Node)-[r]->(:Node) RETURN count(r)'),
+    allNodes: await one('MATCH (n) WHERE NOT n:SchemaMigration RETURN count(n)'),
+    allRels: await one('MATCH ()-[r]->() RETURN count(r)'),
+  };
+}
+
+async function clearGraph(driver) {
+  const s = driver.session();
+  try {
+    await s.run('MATCH (n) WHERE NOT n:SchemaMigration CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS');
+  } finally {
+    await s.close();
+  }
+}
+
+const now = () => performance.now();
+const seconds = (t0) => (performance.now() - t0) / 1000;
+
+// ---------- Phase A: plain UNWIND baseline ----------
+async function baseline(driver, events) {
+  const iso = (d) => (d ? d.toISOString() : null);
+  const nodeRows = events.flatMap((e) =>
+    e.nodes.map((n, position) => ({
+      id: n.id,
+      createdAt: iso(n.createdAt),
+      props: {
+        conversationId: e.conversation.id,
+        role: n.role,
+        text: n.text,
+        tags: n.tags,
+        onCurrentBranch: n.onCurrentBranch,
+        position,
+        segmenter: e.segmenter,
+      },
+    })),
+  );
+  const edgeRows = new Map();
+  for (const e of events) {
+    for (const x of e.edges) {
+      const type = relationshipType(x.type);
+      if (!edgeRows.has(type)) edgeRows.set(type, []);
+      edgeRows.get(type).push({ from: x.fromId, to: x.toId, confidence: x.confidence, tags: x.tags });
+    }
+  }
+  const write = async (text, rows) => {
+    for (let i = 0; i < rows.length; i += batchSize) {
+      await driver.executeQuery(text, { rows: rows.slice(i, i + batchSize) });
+    }
+  };
+  const t0 = now();
+  await write('UNWIND $rows AS r MERGE (n:Node {id: r.id}) SET n += r.props, n.createdAt = datetime(r.createdAt)', nodeRows);
+  const nodeSeconds = seconds(t0);
+  const t1 = now();
+  for (const [type, rows] of edgeRows) {
+    await write(
+      `UNWIND $rows AS r MATCH (a:Node {id: r.from}), (b:Node {id: r.to}) MERGE (a)-[e:${type}]->(b) SET e.confidence = r.confidence, e.tags = r.tags`,
+      rows,
+    );
+  }
+  const edgeSeconds = seconds(t1);
+  return { seconds: seconds(t0), nodeSeconds, edgeSeconds };
+}
+
+// ---------- Phase B: the service's write path ----------
+async function service(driver, events, group, parallel) {
+  const batches = [];
+  for (let i = 0; i < events.length; i += group) batches.push(events.slice(i, i + group));
+  let next = 0;
+  const t0 = now();
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < batches.length) {
+        const batch = batches[next++];
+        await writeConversationGraphs(driver, batch);
+      }
+    }),
+  );
+  return { seconds: seconds(t0) };
+}
+
+// ---------- run ----------
+const rows = [];
+const fmt = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+function row(method, setting, counts, secs, base) {
+  const nps = counts.nodes / secs;
+  const eps = counts.edges / secs;
+  rows.push({
+    method,
+    setting,
+    nodes: fmt(counts.nodes),
+    edges: fmt(counts.edges),
+    seconds: fmt(secs, 1),
+    'nodes/s': fmt(nps),
+    'edges/s': fmt(eps),
+    'vs baseline': base ? `${fmt(nps / base.nps, 2)}x / ${fmt(eps / base.eps, 2)}x` : '1.00x',
+  });
+  return { nps, eps };
+}
+function printTable(list) {
+  const cols = Object.keys(list[0]);
+  const width = cols.map((c) => Math.max(c.length, ...list.map((r) => String(r[c]).length)));
+  const line = (cells) => cells.map((c, i) => (i < 2 ? String(c).padEnd(width[i]) : String(c).padStart(width[i]))).join('  ');
+  console.log(line(cols));
+  console.log(width.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of list) console.log(line(cols.map((c) => r[c])));
+}
+
+const started = now();
+const events = eventsAt(scale);
+const want = totals(events);
+console.log(
+  `scale ${scale}: ${fmt(events.length)} conversations, ${fmt(want.nodes)} nodes, ${fmt(want.edges)} node-node edges` +
+    ` (generated in ${fmt(seconds(started), 1)} s); baseline batch ${fmt(batchSize)} rows`,
+);
+
+// Phase A
+let db = await freshNeo4j();
+const a = await baseline(db.driver, events);
+const aCounts = await countGraph(db.driver);
+await db.close();
+if (aCounts.nodes !== want.nodes || aCounts.edges !== want.edges) throw new Error(`baseline wrote ${JSON.stringify(aCounts)}, expected ${JSON.stringify(want)}`);
+console.log(
+  `A baseline: nodes ${fmt(a.nodeSeconds, 1)} s (${fmt(want.nodes / a.nodeSeconds)}/s), edges ${fmt(a.edgeSeconds, 1)} s (${fmt(want.edges / a.edgeSeconds)}/s), phase ${fmt(a.seconds, 1)} s`,
+);
+const base = row('A plain UNWIND', `batch ${batchSize}`, want, a.seconds, undefined);
+
+// Grid at reduced scale
+let best = forcedBest ? { group: forcedBest[0], parallel: forcedBest[1] } : undefined;
+if (!best && !noGrid) {
+  const gridEvents = eventsAt(gridScale, 100_000); // other conversation ids than the full run
+  const gridWant = totals(gridEvents);
+  console.log(`grid at scale ${gridScale}: ${fmt(gridEvents.length)} conversations, ${fmt(gridWant.nodes)} nodes, ${fmt(gridWant.edges)} edges`);
+  db = await freshNeo4j();
+  // Warm-up (JIT, query plans) so the first grid cell is not penalised.
+  await service(db.driver, eventsAt(0.005, 200_000), 8, 2);
+  await clearGraph(db.driver);
+  const grid = [];
+  for (const group of groups) {
+    for (const parallel of parallels) {
+      const r = await service(db.driver, gridEvents, group, parallel);
+      const c = await countGraph(db.driver);
+      if (c.nodes !== gridWant.nodes || c.edges !== gridWant.edges) throw new Error(`grid G=${group} P=${parallel} wrote ${JSON.stringify(c)}`);
+      await clearGraph(db.driver);
+      const nps = gridWant.nodes / r.seconds;
+      grid.push({ group, parallel, seconds: r.seconds, nps });
+      console.log(`  G=${String(group).padStart(3)} P=${parallel}: ${fmt(r.seconds, 2)} s, ${fmt(nps)} nodes/s, ${fmt(gridWant.edges / r.seconds)} edges/s`);
+    }
+  }
+  await db.close();
+  best = grid.reduce((x, y) => (y.nps > x.nps ? y : x));
+}
+best ??= { group: 8, parallel: 2 };
+
+// Phase B at full scale with the best setting
+db = await freshNeo4j();
+const b = await service(db.driver, events, best.group, best.parallel);
+const bCounts = await countGraph(db.driver);
+await db.close();
+if (bCounts.nodes !== want.nodes || bCounts.edges !== want.edges) throw new Error(`service wrote ${JSON.stringify(bCounts)}, expected ${JSON.stringify(want)}`);
+const svc = row('B writeConversationGraphs', `G=${best.group} conv/tx, P=${best.parallel}`, want, b.seconds, base);
+
+console.log('');
+printTable(rows);
+console.log('');
+console.log(
+  `B also wrote ${fmt(bCounts.allNodes - bCounts.nodes)} other nodes (Conversation, Message, Source, RefinementChain) and ` +
+    `${fmt(bCounts.allRels - bCounts.edges)} other relationships (IN_CONVERSATION, REPLY_TO, FROM_MESSAGE, IN_CHAIN, FROM_SOURCE): ` +
+    `${fmt(bCounts.allNodes)} nodes and ${fmt(bCounts.allRels)} relationships in all, ` +
+    `${fmt(bCounts.allNodes / b.seconds)} nodes/s and ${fmt(bCounts.allRels / b.seconds)} relationships/s of all kinds.`,
+);
+const ratio = Math.min(svc.nps / base.nps, svc.eps / base.eps);
+console.log(
+  ratio >= 0.5
+    ? `Target met: the service reaches ${fmt(ratio, 2)}x of the baseline with ${best.group} conversations per transaction and ${best.parallel} in parallel.`
+    : `Target missed: the service reaches ${fmt(ratio, 2)}x of the baseline (needs 0.50x) at its best setting, G=${best.group}, P=${best.parallel}.`,
+);
+console.log(`total run ${fmt(seconds(started), 1)} s`);

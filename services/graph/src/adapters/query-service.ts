@@ -1,0 +1,145 @@
+import * as grpc from '@grpc/grpc-js';
+import type { GraphServiceServer } from '@trajectory/contracts';
+import neo4j, { type Driver, Neo4jError, type SessionConfig } from 'neo4j-driver';
+import {
+  CONVERSATION_GRAPH_PARAMS,
+  CONVERSATION_GRAPH_QUERY,
+  type ConversationGraphRow,
+  NEIGHBOURHOOD_PARAMS,
+  NEIGHBOURHOOD_QUERIES,
+  neighbourhoodDepth,
+  REFINEMENT_CHAINS_PARAMS,
+  REFINEMENT_CHAINS_QUERY,
+  type RefinementChainRow,
+  STATS_PARAMS,
+  STATS_QUERY,
+  type StatsRow,
+  TOPIC_EVOLUTION_PARAMS,
+  TOPIC_EVOLUTION_QUERY,
+  toConversationGraph,
+  toGraphStats,
+  toNeighbourhood,
+  toRefinementChainView,
+  toTopicPoint,
+} from '../core/read.js';
+
+type Status = Partial<grpc.StatusObject> & { code: grpc.status; details: string };
+
+const status = (code: grpc.status, details: string): Status => ({ code, details, metadata: new grpc.Metadata() });
+
+/** A driver or query failure as a gRPC status. */
+function toStatus(err: unknown): Status {
+  if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'number' && 'details' in err) return err as Status;
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof Neo4jError) {
+    if (err.code === 'ServiceUnavailable' || err.code === 'SessionExpired') return status(grpc.status.UNAVAILABLE, message);
+    if (err.code.startsWith('Neo.ClientError.Statement.')) return status(grpc.status.INVALID_ARGUMENT, message);
+  }
+  return status(grpc.status.INTERNAL, message);
+}
+
+/**
+ * The GraphService implementation over a Neo4j driver: fixed, parameterised, read-only Cypher,
+ * run in read sessions. Streaming calls write one message per record as records arrive.
+ */
+export function graphQueryService(driver: Driver, database: SessionConfig = {}): GraphServiceServer {
+  const config = database.database ? { database: database.database } : {};
+
+  const read = async <T>(cypher: string, params: Record<string, unknown>): Promise<T[]> => {
+    const { records } = await driver.executeQuery(cypher, params, { ...config, routing: neo4j.routing.READ });
+    return records.map((r) => r.toObject() as T);
+  };
+
+  const stream = <T, M>(
+    call: grpc.ServerWritableStream<unknown, M>,
+    cypher: string,
+    params: Record<string, unknown>,
+    map: (row: T) => M,
+  ): void => {
+    const session = driver.session({ ...config, defaultAccessMode: neo4j.session.READ });
+    let failed = false;
+    const fail = (err: unknown) => {
+      if (failed) return;
+      failed = true;
+      void session.close();
+      call.emit('error', toStatus(err));
+    };
+    call.on('cancelled', () => void session.close());
+    session.run(cypher, params).subscribe({
+      onNext(record) {
+        if (failed) return;
+        try {
+          call.write(map(record.toObject() as T));
+        } catch (err) {
+          fail(err);
+        }
+      },
+      onCompleted() {
+        if (failed) return;
+        void session.close();
+        call.end();
+      },
+      onError: fail,
+    });
+  };
+
+  const unary = <M>(callback: grpc.sendUnaryData<M>, work: () => Promise<M | Status>) => {
+    work()
+      .then((res) => {
+        if (res && typeof res === 'object' && 'code' in res && 'details' in res && typeof res.code === 'number') callback(res as Status);
+        else callback(null, res as M);
+      })
+      .catch((err: unknown) => callback(toStatus(err)));
+  };
+
+  return {
+    getStats(_call, callback) {
+      unary(callback, async () => toGraphStats((await read<StatsRow>(STATS_QUERY, STATS_PARAMS()))[0]));
+    },
+
+    streamConversationGraphs(call) {
+      stream(call, CONVERSATION_GRAPH_QUERY, CONVERSATION_GRAPH_PARAMS(call.request.conversationIds), toConversationGraph);
+    },
+
+    getConversationGraph(call, callback) {
+      unary(callback, async () => {
+        const id = call.request.conversationId;
+        if (!id) return status(grpc.status.INVALID_ARGUMENT, 'conversation_id is required');
+        const row = (await read<ConversationGraphRow>(CONVERSATION_GRAPH_QUERY, CONVERSATION_GRAPH_PARAMS([id])))[0];
+        return row ? toConversationGraph(row) : status(grpc.status.NOT_FOUND, `no conversation ${id}`);
+      });
+    },
+
+    listRefinementChains(call) {
+      stream(call, REFINEMENT_CHAINS_QUERY, REFINEMENT_CHAINS_PARAMS(call.request), (row: RefinementChainRow) =>
+        toRefinementChainView(row),
+      );
+    },
+
+    getNeighbourhood(call, callback) {
+      unary(callback, async () => {
+        const { nodeId, depth, limit } = call.request;
+        if (!nodeId) return status(grpc.status.INVALID_ARGUMENT, 'node_id is required');
+        const rows = await read<Parameters<typeof toNeighbourhood>[0]>(
+          NEIGHBOURHOOD_QUERIES[neighbourhoodDepth(depth)],
+          NEIGHBOURHOOD_PARAMS(nodeId, limit),
+        );
+        return rows[0] ? toNeighbourhood(rows[0]) : status(grpc.status.NOT_FOUND, `no node ${nodeId}`);
+      });
+    },
+
+    topicEvolution(call) {
+      if (call.request.text.trim() === '') {
+        call.emit('error', status(grpc.status.INVALID_ARGUMENT, 'text is required'));
+        return;
+      }
+      const params = TOPIC_EVOLUTION_PARAMS(call.request);
+      // Text without a single word (only Lucene syntax, say) matches nothing.
+      if (params.query === '') {
+        call.end();
+        return;
+      }
+      stream(call, TOPIC_EVOLUTION_QUERY, params, toTopicPoint);
+    },
+  };
+}
