@@ -7,8 +7,8 @@
 //   B  service:  writeConversationGraphs(driver, group) with G conversations per transaction and
 //                P transactions in flight; a small grid of (G, P) runs at a reduced scale first
 //                and the best setting then writes the full scale.
-// Each full-scale phase gets a fresh Neo4j with the service's migrations applied (same
-// constraints and indexes). Rates count only :Node nodes and node-node edges in both phases;
+// One fresh Neo4j with the service's migrations applied (same constraints and indexes for both
+// phases), emptied between phases. Rates count only :Node nodes and node-node edges in both phases;
 // the service also writes Conversation, Message, Source, RefinementChain nodes and
 // IN_CONVERSATION, REPLY_TO, FROM_MESSAGE, IN_CHAIN, FROM_SOURCE relationships (printed).
 //
@@ -299,16 +299,27 @@ console.log(
     ` (generated in ${fmt(seconds(started), 1)} s); baseline batch ${fmt(batchSize)} rows`,
 );
 
+// One Neo4j for the whole run (migrations applied once, same constraints and indexes for every
+// phase); each phase starts from an empty graph (batched deletes in between), after a warm-up of
+// both write paths so neither pays the JVM's and the planner's first-run costs.
+const t0 = now();
+const db = await freshNeo4j();
+console.log(`Neo4j started and migrated in ${fmt(seconds(t0), 1)} s`);
+const warm = eventsAt(0.01, 200_000);
+await baseline(db.driver, warm);
+await clearGraph(db.driver);
+await service(db.driver, warm, 8, 2);
+await clearGraph(db.driver);
+
 // Phase A
-let db = await freshNeo4j();
 const a = await baseline(db.driver, events);
 const aCounts = await countGraph(db.driver);
-await db.close();
 if (aCounts.nodes !== want.nodes || aCounts.edges !== want.edges) throw new Error(`baseline wrote ${JSON.stringify(aCounts)}, expected ${JSON.stringify(want)}`);
 console.log(
   `A baseline: nodes ${fmt(a.nodeSeconds, 1)} s (${fmt(want.nodes / a.nodeSeconds)}/s), edges ${fmt(a.edgeSeconds, 1)} s (${fmt(want.edges / a.edgeSeconds)}/s), phase ${fmt(a.seconds, 1)} s`,
 );
 const base = row('A plain UNWIND', `batch ${batchSize}`, want, a.seconds, undefined);
+await clearGraph(db.driver);
 
 // Grid at reduced scale
 let best = forcedBest ? { group: forcedBest[0], parallel: forcedBest[1] } : undefined;
@@ -316,10 +327,6 @@ if (!best && !noGrid) {
   const gridEvents = eventsAt(gridScale, 100_000); // other conversation ids than the full run
   const gridWant = totals(gridEvents);
   console.log(`grid at scale ${gridScale}: ${fmt(gridEvents.length)} conversations, ${fmt(gridWant.nodes)} nodes, ${fmt(gridWant.edges)} edges`);
-  db = await freshNeo4j();
-  // Warm-up (JIT, query plans) so the first grid cell is not penalised.
-  await service(db.driver, eventsAt(0.005, 200_000), 8, 2);
-  await clearGraph(db.driver);
   const grid = [];
   for (const group of groups) {
     for (const parallel of parallels) {
@@ -332,13 +339,11 @@ if (!best && !noGrid) {
       console.log(`  G=${String(group).padStart(3)} P=${parallel}: ${fmt(r.seconds, 2)} s, ${fmt(nps)} nodes/s, ${fmt(gridWant.edges / r.seconds)} edges/s`);
     }
   }
-  await db.close();
   best = grid.reduce((x, y) => (y.nps > x.nps ? y : x));
 }
 best ??= { group: 8, parallel: 2 };
 
-// Phase B at full scale with the best setting
-db = await freshNeo4j();
+// Phase B at the chosen scale with the best setting
 const b = await service(db.driver, events, best.group, best.parallel);
 const bCounts = await countGraph(db.driver);
 await db.close();

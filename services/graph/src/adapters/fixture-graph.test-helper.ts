@@ -12,47 +12,65 @@ import { type ConversationSegmented, type Edge, ExportSource, Message, RelationT
  */
 export function fixtureEvents(): ConversationSegmented[] {
   return [
-    conversation('conv-bread-2023', 'Bread hydration', '2023-03-01T09:00:00Z', [
-      ['h1', 'user', 'I think 80% hydration sourdough gives the best crumb', 0],
-      ['h2', 'assistant', 'High hydration opens the crumb but is harder to shape', 5],
-      ['h3', 'user', 'Actually my dough spreads flat at 80% hydration, too wet', 60],
-      ['h4', 'assistant', 'Then lower hydration to 72% and build strength with folds', 65],
-    ], {
-      edges: [
-        ['h2', 'h1', 'RESPONDS'],
-        ['h3', 'h1', 'REFINES'],
-        ['h4', 'h3', 'REFINES'],
-        ['h1', 'h4', 'ITERATION_FINAL'],
+    conversation(
+      'conv-bread-2023',
+      'Bread hydration',
+      '2023-03-01T09:00:00Z',
+      [
+        ['h1', 'user', 'I think 80% hydration sourdough gives the best crumb', 0],
+        ['h2', 'assistant', 'High hydration opens the crumb but is harder to shape', 5],
+        ['h3', 'user', 'Actually my dough spreads flat at 80% hydration, too wet', 60],
+        ['h4', 'assistant', 'Then lower hydration to 72% and build strength with folds', 65],
       ],
-      chains: [['bread-2023', ['h1', 'h3', 'h4'], ['baking']]],
-      alternative: ['h2b', 'h1', 'A regenerated answer about hydration and crumb'],
-    }),
-    conversation('conv-bread-2025', 'Bread again', '2025-05-10T18:00:00Z', [
-      ['b1', 'user', 'I no longer believe hydration matters most; fermentation time does', 0],
-      ['b2', 'assistant', 'Fermentation develops flavour and structure, hydration still affects handling', 10],
-      ['b3', 'user', 'So my rule now: 70% hydration, long cold fermentation', 30],
-    ], {
-      edges: [
-        ['b2', 'b1', 'RESPONDS'],
-        ['b3', 'b1', 'REFINES'],
-        ['b1', 'b3', 'ITERATION_FINAL'],
+      {
+        edges: [
+          ['h2', 'h1', 'RESPONDS'],
+          ['h3', 'h1', 'REFINES'],
+          ['h4', 'h3', 'REFINES'],
+          ['h1', 'h4', 'ITERATION_FINAL'],
+        ],
+        chains: [['bread-2023', ['h1', 'h3', 'h4'], ['baking']]],
+        alternative: ['h2b', 'h1', 'A regenerated answer about hydration and crumb'],
+      },
+    ),
+    conversation(
+      'conv-bread-2025',
+      'Bread again',
+      '2025-05-10T18:00:00Z',
+      [
+        ['b1', 'user', 'I no longer believe hydration matters most; fermentation time does', 0],
+        ['b2', 'assistant', 'Fermentation develops flavour and structure, hydration still affects handling', 10],
+        ['b3', 'user', 'So my rule now: 70% hydration, long cold fermentation', 30],
       ],
-      chains: [['bread-2025', ['b1', 'b3'], ['baking']]],
-    }),
-    conversation('conv-qlora', 'QLoRA notes', '2024-11-20T08:00:00Z', [
-      ['q1', 'user', 'QLoRA quantizes the base model to 4 bit', 0],
-      ['q2', 'assistant', 'Yes, NF4 with double quantization', 2],
-      ['q3', 'user', 'So adapters train in bf16 on top', 4],
-      ['q4', 'assistant', 'Right, and paged optimizers save memory', null],
-    ], {
-      edges: [
-        ['q2', 'q1', 'RESPONDS'],
-        ['q3', 'q2', 'DERIVES'],
-        ['q4', 'q3', 'RESPONDS'],
-        ['q1', 'q4', 'ITERATION_FINAL'],
+      {
+        edges: [
+          ['b2', 'b1', 'RESPONDS'],
+          ['b3', 'b1', 'REFINES'],
+          ['b1', 'b3', 'ITERATION_FINAL'],
+        ],
+        chains: [['bread-2025', ['b1', 'b3'], ['baking']]],
+      },
+    ),
+    conversation(
+      'conv-qlora',
+      'QLoRA notes',
+      '2024-11-20T08:00:00Z',
+      [
+        ['q1', 'user', 'QLoRA quantizes the base model to 4 bit', 0],
+        ['q2', 'assistant', 'Yes, NF4 with double quantization', 2],
+        ['q3', 'user', 'So adapters train in bf16 on top', 4],
+        ['q4', 'assistant', 'Right, and paged optimizers save memory', null],
       ],
-      chains: [['qlora-2024', ['q1', 'q2', 'q3', 'q4'], ['ml']]],
-    }),
+      {
+        edges: [
+          ['q2', 'q1', 'RESPONDS'],
+          ['q3', 'q2', 'DERIVES'],
+          ['q4', 'q3', 'RESPONDS'],
+          ['q1', 'q4', 'ITERATION_FINAL'],
+        ],
+        chains: [['qlora-2024', ['q1', 'q2', 'q3', 'q4'], ['ml']]],
+      },
+    ),
   ];
 }
 
@@ -92,12 +110,30 @@ function conversation(
   );
   if (extra.alternative) {
     const [alt, parent, text] = extra.alternative;
-    messages.push(Message.fromPartial({ id: `m-${alt}`, parentId: `m-${parent}`, role: 'assistant', text, createdAt: at(4), contentType: 'text', onCurrentBranch: false }));
+    messages.push(
+      Message.fromPartial({
+        id: `m-${alt}`,
+        parentId: `m-${parent}`,
+        role: 'assistant',
+        text,
+        createdAt: at(4),
+        contentType: 'text',
+        onCurrentBranch: false,
+      }),
+    );
   }
   const relation = (name: string) => RelationType[`RELATION_TYPE_${name}` as keyof typeof RelationType] as RelationType;
   const edges: Edge[] = [
-    ...nodes.slice(1).map(([nid], i) => ({ fromId: nid, toId: nodes[i]?.[0] ?? '', type: RelationType.RELATION_TYPE_FOLLOWS, confidence: 1, tags: [] })),
-    ...extra.edges.map(([from, to, type]) => ({ fromId: from, toId: to, type: relation(type), confidence: 0.8, tags: type === 'REFINES' ? ['correction'] : [] })),
+    ...nodes
+      .slice(1)
+      .map(([nid], i) => ({ fromId: nid, toId: nodes[i]?.[0] ?? '', type: RelationType.RELATION_TYPE_FOLLOWS, confidence: 1, tags: [] })),
+    ...extra.edges.map(([from, to, type]) => ({
+      fromId: from,
+      toId: to,
+      type: relation(type),
+      confidence: 0.8,
+      tags: type === 'REFINES' ? ['correction'] : [],
+    })),
   ];
   return {
     ingestId: 'fixture',

@@ -43,7 +43,8 @@ test('migrations create the constraints and indexes once, and record themselves'
     ['conversation_id', 'message_uid', 'node_id', 'refinement_chain_id', 'schema_migration_id', 'source_name'],
   );
   const indexes = (await query<{ name: string }>(driver, 'SHOW INDEXES YIELD name RETURN name')).map((i) => i.name);
-  for (const name of ['node_text', 'node_created_at', 'node_conversation', 'chain_length', 'chain_started_at']) assert.ok(indexes.includes(name), name);
+  for (const name of ['node_text', 'node_created_at', 'node_conversation', 'chain_length', 'chain_started_at'])
+    assert.ok(indexes.includes(name), name);
   const recorded = await query<{ id: string }>(driver, 'MATCH (m:SchemaMigration) RETURN m.id AS id ORDER BY id');
   assert.deepEqual(
     recorded.map((r) => r.id),
@@ -53,7 +54,10 @@ test('migrations create the constraints and indexes once, and record themselves'
 
 test('the model: labels, relationships, temporal values, branches, chains', async () => {
   await writeConversationGraphs(driver, fixtureEvents());
-  const labels = await query<{ label: string; n: number }>(driver, 'MATCH (n) WHERE NOT n:SchemaMigration RETURN labels(n)[0] AS label, count(*) AS n ORDER BY label');
+  const labels = await query<{ label: string; n: number }>(
+    driver,
+    'MATCH (n) WHERE NOT n:SchemaMigration RETURN labels(n)[0] AS label, count(*) AS n ORDER BY label',
+  );
   assert.deepEqual(labels, [
     { label: 'Conversation', n: FIXTURE_COUNTS.conversations },
     { label: 'Message', n: FIXTURE_COUNTS.messages },
@@ -61,16 +65,28 @@ test('the model: labels, relationships, temporal values, branches, chains', asyn
     { label: 'RefinementChain', n: FIXTURE_COUNTS.chains },
     { label: 'Source', n: 1 },
   ]);
-  const relations = await query<{ type: string; n: number }>(driver, 'MATCH (:Node)-[r]->(:Node) RETURN type(r) AS type, count(*) AS n ORDER BY type');
+  const relations = await query<{ type: string; n: number }>(
+    driver,
+    'MATCH (:Node)-[r]->(:Node) RETURN type(r) AS type, count(*) AS n ORDER BY type',
+  );
   assert.deepEqual(Object.fromEntries(relations.map((r) => [r.type, r.n])), FIXTURE_COUNTS.edgesByRelation);
-  const [refines] = await query<{ confidence: number; tags: string[] }>(driver, "MATCH (:Node {id: 'h3'})-[r:REFINES]->(:Node {id: 'h1'}) RETURN r.confidence AS confidence, r.tags AS tags");
+  const [refines] = await query<{ confidence: number; tags: string[] }>(
+    driver,
+    "MATCH (:Node {id: 'h3'})-[r:REFINES]->(:Node {id: 'h1'}) RETURN r.confidence AS confidence, r.tags AS tags",
+  );
   assert.deepEqual(refines, { confidence: 0.8, tags: ['correction'] });
   // Temporal values: Cypher date functions work on them.
   const [year] = await query<{ year: number }>(driver, "MATCH (n:Node {id: 'b1'}) RETURN n.createdAt.year AS year");
   assert.equal(year?.year, 2025);
-  const [branch] = await query<{ alt: string; kept: string }>(driver, 'MATCH (a:Message)-[:BRANCH_OF]->(k:Message) RETURN a.id AS alt, k.id AS kept');
+  const [branch] = await query<{ alt: string; kept: string }>(
+    driver,
+    'MATCH (a:Message)-[:BRANCH_OF]->(k:Message) RETURN a.id AS alt, k.id AS kept',
+  );
   assert.deepEqual(branch, { alt: 'm-h2b', kept: 'm-h2' });
-  const chain = await query<{ id: string }>(driver, "MATCH (n:Node)-[s:IN_CHAIN]->(:RefinementChain {id: 'bread-2023'}) RETURN n.id AS id ORDER BY s.position");
+  const chain = await query<{ id: string }>(
+    driver,
+    "MATCH (n:Node)-[s:IN_CHAIN]->(:RefinementChain {id: 'bread-2023'}) RETURN n.id AS id ORDER BY s.position",
+  );
   assert.deepEqual(
     chain.map((c) => c.id),
     ['h1', 'h3', 'h4'],
@@ -95,8 +111,26 @@ test('a conversation that grew is extended, not duplicated; a re-segmentation re
   assert.ok(bread?.conversation);
   await writeConversationGraph(driver, bread);
   const grown: ConversationSegmented = structuredClone(bread);
-  grown.conversation?.messages.push(Message.fromPartial({ id: 'm-h5', parentId: 'm-h4', role: 'user', text: 'Trying 72% tomorrow', contentType: 'text', onCurrentBranch: true }));
-  grown.nodes.push({ id: 'h5', conversationId: bread.conversation.id, messageIds: ['m-h5'], role: 'user', text: 'Trying 72% tomorrow', createdAt: undefined, tags: [], onCurrentBranch: true });
+  grown.conversation?.messages.push(
+    Message.fromPartial({
+      id: 'm-h5',
+      parentId: 'm-h4',
+      role: 'user',
+      text: 'Trying 72% tomorrow',
+      contentType: 'text',
+      onCurrentBranch: true,
+    }),
+  );
+  grown.nodes.push({
+    id: 'h5',
+    conversationId: bread.conversation.id,
+    messageIds: ['m-h5'],
+    role: 'user',
+    text: 'Trying 72% tomorrow',
+    createdAt: undefined,
+    tags: [],
+    onCurrentBranch: true,
+  });
   grown.edges = grown.edges.filter((e) => !(e.fromId === 'h4' && e.toId === 'h3' && e.type === RelationType.RELATION_TYPE_REFINES));
   grown.edges.push({ fromId: 'h5', toId: 'h4', type: RelationType.RELATION_TYPE_FOLLOWS, confidence: 1, tags: [] });
   await writeConversationGraph(driver, grown);

@@ -68,8 +68,18 @@ test('recipe: ideas I refined most', async () => {
     rows.map((r) => [r.chain, r.length, r.idea, r.conclusion]),
     [
       ['qlora-2024', 4, 'QLoRA quantizes the base model to 4 bit', 'Right, and paged optimizers save memory'],
-      ['bread-2023', 3, 'I think 80% hydration sourdough gives the best crumb', 'Then lower hydration to 72% and build strength with folds'],
-      ['bread-2025', 2, 'I no longer believe hydration matters most; fermentation time does', 'So my rule now: 70% hydration, long cold fermentation'],
+      [
+        'bread-2023',
+        3,
+        'I think 80% hydration sourdough gives the best crumb',
+        'Then lower hydration to 72% and build strength with folds',
+      ],
+      [
+        'bread-2025',
+        2,
+        'I no longer believe hydration matters most; fermentation time does',
+        'So my rule now: 70% hydration, long cold fermentation',
+      ],
     ],
   );
 });
@@ -77,8 +87,14 @@ test('recipe: ideas I refined most', async () => {
 test('recipe: what I believed then and later', async () => {
   const rows = await run('what I believed then and later', { topic: 'hydration', then: 2023, later: 2025 });
   assert.deepEqual(rows, [
-    { year: 2023, said: ['I think 80% hydration sourdough gives the best crumb', 'Actually my dough spreads flat at 80% hydration, too wet'] },
-    { year: 2025, said: ['I no longer believe hydration matters most; fermentation time does', 'So my rule now: 70% hydration, long cold fermentation'] },
+    {
+      year: 2023,
+      said: ['I think 80% hydration sourdough gives the best crumb', 'Actually my dough spreads flat at 80% hydration, too wet'],
+    },
+    {
+      year: 2025,
+      said: ['I no longer believe hydration matters most; fermentation time does', 'So my rule now: 70% hydration, long cold fermentation'],
+    },
   ]);
 });
 

@@ -1,7 +1,7 @@
 import {
   type ConversationSegmented,
-  enumSuffix,
   ExportSource,
+  enumSuffix,
   type Message,
   RelationType,
   relationTypeToJSON,

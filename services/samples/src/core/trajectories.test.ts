@@ -29,15 +29,16 @@ const graph: ConversationGraph = {
     node('u3', 'user', '2024-01-01T00:05:00Z'),
   ],
   edges: [
-    { fromId: 'a1', toId: 'u1', type: F },
-    { fromId: 'a1', toId: 'u1', type: R },
-    { fromId: 'a1b', toId: 'u1', type: F },
-    { fromId: 'a1b', toId: 'u1', type: R },
-    { fromId: 'u2', toId: 'a1', type: F },
-    { fromId: 'a2', toId: 'u2', type: F },
-    { fromId: 'a2', toId: 'u2', type: R },
-    { fromId: 'u3', toId: 'a2', type: F },
+    { fromId: 'a1', toId: 'u1', type: F, confidence: 1, tags: [] },
+    { fromId: 'a1', toId: 'u1', type: R, confidence: 1, tags: [] },
+    { fromId: 'a1b', toId: 'u1', type: F, confidence: 1, tags: [] },
+    { fromId: 'a1b', toId: 'u1', type: R, confidence: 1, tags: [] },
+    { fromId: 'u2', toId: 'a1', type: F, confidence: 1, tags: [] },
+    { fromId: 'a2', toId: 'u2', type: F, confidence: 1, tags: [] },
+    { fromId: 'a2', toId: 'u2', type: R, confidence: 1, tags: [] },
+    { fromId: 'u3', toId: 'a2', type: F, confidence: 1, tags: [] },
   ],
+  chains: [],
 };
 
 test('each node with a past is a target; context is its own branch, at most contextSize long', () => {
