@@ -61,14 +61,7 @@ const WORDS = (
   'because however therefore instead actually maybe probably consider test measure compare rewrite ' +
   'the a of to and in that it is for on with as this we you not but be have from or by at can will'
 ).split(' ');
-const TOPICS = [
-  ['baking', 'bread'],
-  ['ml', 'training'],
-  ['infra', 'databases'],
-  ['writing'],
-  ['health'],
-  ['travel'],
-];
+const TOPICS = [['baking', 'bread'], ['ml', 'training'], ['infra', 'databases'], ['writing'], ['health'], ['travel']];
 const FULL_CONVERSATIONS = 5200;
 const START = Date.parse('2023-01-01T00:00:00Z');
 const SPAN_MS = 3 * 365 * 24 * 3600 * 1000;
@@ -157,7 +150,8 @@ function syntheticEvent(i) {
   };
 }
 
-const eventsAt = (s, offset = 0) => Array.from({ length: Math.max(1, Math.round(FULL_CONVERSATIONS * s)) }, (_, i) => syntheticEvent(offset + i));
+const eventsAt = (s, offset = 0) =>
+  Array.from({ length: Math.max(1, Math.round(FULL_CONVERSATIONS * s)) }, (_, i) => syntheticEvent(offset + i));
 const totals = (events) => ({
   nodes: events.reduce((n, e) => n + e.nodes.length, 0),
   edges: events.reduce((n, e) => n + e.edges.length, 0),
@@ -314,7 +308,8 @@ await clearGraph(db.driver);
 // Phase A
 const a = await baseline(db.driver, events);
 const aCounts = await countGraph(db.driver);
-if (aCounts.nodes !== want.nodes || aCounts.edges !== want.edges) throw new Error(`baseline wrote ${JSON.stringify(aCounts)}, expected ${JSON.stringify(want)}`);
+if (aCounts.nodes !== want.nodes || aCounts.edges !== want.edges)
+  throw new Error(`baseline wrote ${JSON.stringify(aCounts)}, expected ${JSON.stringify(want)}`);
 console.log(
   `A baseline: nodes ${fmt(a.nodeSeconds, 1)} s (${fmt(want.nodes / a.nodeSeconds)}/s), edges ${fmt(a.edgeSeconds, 1)} s (${fmt(want.edges / a.edgeSeconds)}/s), phase ${fmt(a.seconds, 1)} s`,
 );
@@ -326,17 +321,22 @@ let best = forcedBest ? { group: forcedBest[0], parallel: forcedBest[1] } : unde
 if (!best && !noGrid) {
   const gridEvents = eventsAt(gridScale, 100_000); // other conversation ids than the full run
   const gridWant = totals(gridEvents);
-  console.log(`grid at scale ${gridScale}: ${fmt(gridEvents.length)} conversations, ${fmt(gridWant.nodes)} nodes, ${fmt(gridWant.edges)} edges`);
+  console.log(
+    `grid at scale ${gridScale}: ${fmt(gridEvents.length)} conversations, ${fmt(gridWant.nodes)} nodes, ${fmt(gridWant.edges)} edges`,
+  );
   const grid = [];
   for (const group of groups) {
     for (const parallel of parallels) {
       const r = await service(db.driver, gridEvents, group, parallel);
       const c = await countGraph(db.driver);
-      if (c.nodes !== gridWant.nodes || c.edges !== gridWant.edges) throw new Error(`grid G=${group} P=${parallel} wrote ${JSON.stringify(c)}`);
+      if (c.nodes !== gridWant.nodes || c.edges !== gridWant.edges)
+        throw new Error(`grid G=${group} P=${parallel} wrote ${JSON.stringify(c)}`);
       await clearGraph(db.driver);
       const nps = gridWant.nodes / r.seconds;
       grid.push({ group, parallel, seconds: r.seconds, nps });
-      console.log(`  G=${String(group).padStart(3)} P=${parallel}: ${fmt(r.seconds, 2)} s, ${fmt(nps)} nodes/s, ${fmt(gridWant.edges / r.seconds)} edges/s`);
+      console.log(
+        `  G=${String(group).padStart(3)} P=${parallel}: ${fmt(r.seconds, 2)} s, ${fmt(nps)} nodes/s, ${fmt(gridWant.edges / r.seconds)} edges/s`,
+      );
     }
   }
   best = grid.reduce((x, y) => (y.nps > x.nps ? y : x));
@@ -347,7 +347,8 @@ best ??= { group: 8, parallel: 2 };
 const b = await service(db.driver, events, best.group, best.parallel);
 const bCounts = await countGraph(db.driver);
 await db.close();
-if (bCounts.nodes !== want.nodes || bCounts.edges !== want.edges) throw new Error(`service wrote ${JSON.stringify(bCounts)}, expected ${JSON.stringify(want)}`);
+if (bCounts.nodes !== want.nodes || bCounts.edges !== want.edges)
+  throw new Error(`service wrote ${JSON.stringify(bCounts)}, expected ${JSON.stringify(want)}`);
 const svc = row('B writeConversationGraphs', `G=${best.group} conv/tx, P=${best.parallel}`, want, b.seconds, base);
 
 console.log('');

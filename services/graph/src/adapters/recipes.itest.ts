@@ -85,7 +85,7 @@ test('recipe: ideas I refined most', async () => {
 });
 
 test('recipe: what I believed then and later', async () => {
-  const rows = await run('what I believed then and later', { topic: 'hydration', then: 2023, later: 2025 });
+  const rows = await run('what I believed then and later', { topic: 'hydration', earlier: 2023, later: 2025 });
   assert.deepEqual(rows, [
     {
       year: 2023,
