@@ -1,17 +1,22 @@
 import { publishEvent, SUBJECTS, startWorker, WORK_QUEUES } from '@trajectory/bus';
-import { DEFAULT_PORTS, neo4jConfigShape } from '@trajectory/config';
+import { DEFAULT_PORTS, neo4jConfigShape, z } from '@trajectory/config';
 import { ConversationSegmented, GraphServiceService, GraphStored } from '@trajectory/contracts';
 import { main, runService } from '@trajectory/runtime';
 import { withSpan } from '@trajectory/telemetry';
 import neo4j from 'neo4j-driver';
-import { migrate, writeConversationGraph } from './adapters/neo4j-store.js';
+import { migrate, writeConversationGraphs } from './adapters/neo4j-store.js';
 import { graphQueryService } from './adapters/query-service.js';
+import { createWriteBatcher } from './adapters/write-batcher.js';
 
 main(() =>
   runService({
     name: 'graph',
     defaultPort: DEFAULT_PORTS.graph,
-    configShape: { ...neo4jConfigShape },
+    configShape: {
+      ...neo4jConfigShape,
+      GRAPH_WRITE_BATCH: z.coerce.number().int().min(1).max(256).default(32),
+      GRAPH_WRITE_WAIT_MS: z.coerce.number().int().min(0).max(5_000).default(20),
+    },
     async start({ config, bus, logger, addGrpcService, onShutdown }) {
       const driver = neo4j.driver(
         config.NEO4J_URI,
@@ -28,13 +33,20 @@ main(() =>
       const applied = await migrate(driver, database);
       if (applied.length > 0) logger.info({ migrations: applied }, 'graph schema migrated');
 
+      // Up to GRAPH_WRITE_BATCH deliveries are in flight at once; their conversations share one
+      // transaction (see bench/graph-write.mjs for how batch size and parallelism were chosen).
+      const batcher = createWriteBatcher((events) => writeConversationGraphs(driver, events, database), {
+        maxBatch: config.GRAPH_WRITE_BATCH,
+        maxWaitMs: config.GRAPH_WRITE_WAIT_MS,
+      });
       const worker = await startWorker({
         bus,
         queue: WORK_QUEUES.graph,
         codec: ConversationSegmented,
+        batch: config.GRAPH_WRITE_BATCH,
         async handle(event) {
           await withSpan('neo4j write conversation', { attributes: { 'db.system': 'neo4j', nodes: event.nodes.length } }, () =>
-            writeConversationGraph(driver, event, database),
+            batcher.add(event),
           );
           const conversation = event.conversation;
           const stored: GraphStored = {

@@ -23,7 +23,7 @@ export async function migrate(driver: Driver, session: SessionConfig = {}): Prom
  * and the driver retries the whole transaction on transient errors (deadlocks, leader changes).
  */
 export async function writeConversationGraphs(driver: Driver, events: ConversationSegmented[], session: SessionConfig = {}): Promise<void> {
-  const statements = events.flatMap(conversationGraphStatements);
+  const statements = conversationGraphStatements(events);
   const s = driver.session(session);
   try {
     await s.executeWrite(async (tx) => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type ConversationSegmented, ExportSource, Message, RelationType } from '@trajectory/contracts';
+import { fixtureEvents } from '../adapters/fixture-graph.test-helper.js';
 import { branchPairs, conversationGraphStatements, RELATIONSHIP_TYPES, relationshipType } from './cypher.js';
 
 test('every relation of the design maps to an upper-case relationship type', () => {
@@ -64,7 +65,7 @@ test('statements batch rows with UNWIND and MERGE on stable keys, one edge state
     ],
     chains: [],
   };
-  const statements = conversationGraphStatements(event);
+  const statements = conversationGraphStatements([event]);
   assert.ok(
     statements.every((s) => !/\bCREATE\b/.test(s.text)),
     'writes must MERGE, never CREATE',
@@ -82,5 +83,15 @@ test('statements batch rows with UNWIND and MERGE on stable keys, one edge state
     edgeStatements.map((s) => s.text.match(/MERGE \(a\)-\[r:(\w+)\]->\(b\)/)?.[1]),
     ['FOLLOWS', 'RESPONDS'],
   );
-  assert.deepEqual(edgeStatements[1]?.parameters.edges, [{ from: 'n2', to: 'n1', type: 'RESPONDS', confidence: 0.5, tags: ['x'] }]);
+  assert.deepEqual(edgeStatements[1]?.parameters.edges, [
+    { cid: 'c', from: 'n2', to: 'n1', type: 'RESPONDS', confidence: 0.5, tags: ['x'] },
+  ]);
+});
+
+test('several conversations share each statement: the round trips do not grow with the batch', () => {
+  const one = conversationGraphStatements(fixtureEvents().slice(0, 1));
+  const all = conversationGraphStatements(fixtureEvents());
+  assert.ok(all.length <= one.length + 2, `${one.length} statements for one conversation, ${all.length} for three`);
+  const nodes = all.find((s) => s.text.includes('UNWIND $nodes'))?.parameters.nodes as { cid: string }[];
+  assert.deepEqual([...new Set(nodes.map((n) => n.cid))], ['conv-bread-2023', 'conv-bread-2025', 'conv-qlora']);
 });

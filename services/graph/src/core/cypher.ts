@@ -74,117 +74,162 @@ export function branchPairs(messages: Message[]): { alternative: string; kept: s
 }
 
 /**
- * The statements that store one segmented conversation, run in one transaction. All MERGE on
- * stable ids and are batched with UNWIND, so replaying the same event changes nothing; a grown
- * conversation gains its new messages; nodes, relations and chains of an earlier segmentation
- * that the new one no longer has are removed.
+ * The statements that store segmented conversations, run together in one transaction. Rows of
+ * every conversation share each UNWIND, so a batch of conversations costs a dozen round trips,
+ * not a dozen per conversation. All MERGE on stable ids: replaying an event changes nothing; a
+ * grown conversation gains its new messages; nodes, relations and chains of an earlier
+ * segmentation that the new one no longer has are removed.
  */
-export function conversationGraphStatements(event: ConversationSegmented): Statement[] {
-  const conversation = event.conversation;
-  if (!conversation) throw new Error('ConversationSegmented without a conversation');
-  const cid = conversation.id;
-  const uid = (messageId: string) => `${cid}/${messageId}`;
-  const nodeTimes = new Map(event.nodes.map((n) => [n.id, iso(n.createdAt)]));
-  const edges = event.edges.map((e) => ({
-    from: e.fromId,
-    to: e.toId,
-    type: relationshipType(e.type),
-    confidence: e.confidence > 0 ? e.confidence : 1,
-    tags: e.tags,
-  }));
+export function conversationGraphStatements(events: ConversationSegmented[]): Statement[] {
+  type Row = Record<string, unknown>;
+  const conversations: Row[] = [];
+  const messages: (Row & { uid: string; parentUid: string | null })[] = [];
+  const pairs: Row[] = [];
+  const nodes: Row[] = [];
+  const chains: Row[] = [];
+  const edges: { cid: string; from: string; to: string; type: string; confidence: number; tags: string[] }[] = [];
+  const keep: { cid: string; nodeIds: string[]; chainIds: string[]; edgeKeys: string[] }[] = [];
+  for (const event of events) {
+    const conversation = event.conversation;
+    if (!conversation) throw new Error('ConversationSegmented without a conversation');
+    const cid = conversation.id;
+    const uid = (messageId: string) => `${cid}/${messageId}`;
+    const nodeTimes = new Map(event.nodes.map((n) => [n.id, iso(n.createdAt)]));
+    conversations.push({
+      id: cid,
+      title: conversation.title,
+      source: enumSuffix(ExportSource, conversation.source, 'EXPORT_SOURCE_'),
+      createdAt: iso(conversation.createdAt),
+      updatedAt: iso(conversation.updatedAt),
+      currentLeafId: conversation.currentLeafId,
+      contentHash: event.contentHash,
+      sourceFile: conversation.sourceFile,
+    });
+    for (const m of conversation.messages) {
+      messages.push({
+        cid,
+        uid: uid(m.id),
+        id: m.id,
+        parentUid: m.parentId ? uid(m.parentId) : null,
+        role: m.role,
+        authorName: m.authorName,
+        text: m.text,
+        createdAt: iso(m.createdAt),
+        contentType: m.contentType,
+        onCurrentBranch: m.onCurrentBranch,
+        redactions: m.redactions,
+      });
+    }
+    for (const p of branchPairs(conversation.messages)) pairs.push({ alternative: uid(p.alternative), kept: uid(p.kept) });
+    event.nodes.forEach((n, position) => {
+      nodes.push({
+        cid,
+        id: n.id,
+        role: n.role,
+        text: n.text,
+        createdAt: iso(n.createdAt),
+        tags: n.tags,
+        onCurrentBranch: n.onCurrentBranch,
+        position,
+        segmenter: event.segmenter,
+        messageUids: n.messageIds.map(uid),
+      });
+    });
+    const own = event.edges.map((e) => ({
+      cid,
+      from: e.fromId,
+      to: e.toId,
+      type: relationshipType(e.type),
+      confidence: e.confidence > 0 ? e.confidence : 1,
+      tags: e.tags,
+    }));
+    edges.push(...own);
+    for (const c of event.chains) {
+      chains.push({
+        cid,
+        id: c.id,
+        nodeIds: c.nodeIds,
+        tags: c.tags,
+        startedAt: nodeTimes.get(c.nodeIds[0] ?? '') ?? null,
+        endedAt: nodeTimes.get(c.nodeIds.at(-1) ?? '') ?? null,
+      });
+    }
+    keep.push({
+      cid,
+      nodeIds: event.nodes.map((n) => n.id),
+      chainIds: event.chains.map((c) => c.id),
+      edgeKeys: own.map((e) => `${e.from}|${e.type}|${e.to}`),
+    });
+  }
+
   const statements: Statement[] = [
     {
-      text: `MERGE (c:Conversation {id: $id})
-             SET c.title = $title, c.source = $source, c.createdAt = datetime($createdAt),
-                 c.updatedAt = datetime($updatedAt), c.currentLeafId = $currentLeafId, c.contentHash = $contentHash
-             WITH c WHERE $sourceFile <> ''
-             MERGE (s:Source {name: $sourceFile})
+      text: `UNWIND $conversations AS row
+             MERGE (c:Conversation {id: row.id})
+             SET c.title = row.title, c.source = row.source, c.createdAt = datetime(row.createdAt),
+                 c.updatedAt = datetime(row.updatedAt), c.currentLeafId = row.currentLeafId, c.contentHash = row.contentHash
+             WITH c, row WHERE row.sourceFile <> ''
+             MERGE (s:Source {name: row.sourceFile})
              MERGE (c)-[:FROM_SOURCE]->(s)`,
-      parameters: {
-        id: cid,
-        title: conversation.title,
-        source: enumSuffix(ExportSource, conversation.source, 'EXPORT_SOURCE_'),
-        createdAt: iso(conversation.createdAt),
-        updatedAt: iso(conversation.updatedAt),
-        currentLeafId: conversation.currentLeafId,
-        contentHash: event.contentHash,
-        sourceFile: conversation.sourceFile,
-      },
+      parameters: { conversations },
     },
     {
-      text: `MATCH (c:Conversation {id: $cid})
-             UNWIND $messages AS m
+      text: `UNWIND $messages AS m
+             MATCH (c:Conversation {id: m.cid})
              MERGE (msg:Message {uid: m.uid})
-             SET msg.id = m.id, msg.conversationId = $cid, msg.role = m.role, msg.authorName = m.authorName,
+             SET msg.id = m.id, msg.conversationId = m.cid, msg.role = m.role, msg.authorName = m.authorName,
                  msg.text = m.text, msg.createdAt = datetime(m.createdAt), msg.contentType = m.contentType,
                  msg.onCurrentBranch = m.onCurrentBranch, msg.redactions = m.redactions
-             MERGE (msg)-[:IN_CONVERSATION]->(c)
-             WITH msg, m WHERE m.parentUid IS NOT NULL
-             MATCH (parent:Message {uid: m.parentUid})
+             MERGE (msg)-[:IN_CONVERSATION]->(c)`,
+      parameters: { messages },
+    },
+    {
+      // After all messages exist: a reply may come before its parent in another batch order.
+      text: `UNWIND $messages AS m
+             WITH m WHERE m.parentUid IS NOT NULL
+             MATCH (msg:Message {uid: m.uid}), (parent:Message {uid: m.parentUid})
              MERGE (msg)-[:REPLY_TO]->(parent)`,
-      parameters: {
-        cid,
-        messages: conversation.messages.map((m) => ({
-          uid: uid(m.id),
-          id: m.id,
-          parentUid: m.parentId ? uid(m.parentId) : null,
-          role: m.role,
-          authorName: m.authorName,
-          text: m.text,
-          createdAt: iso(m.createdAt),
-          contentType: m.contentType,
-          onCurrentBranch: m.onCurrentBranch,
-          redactions: m.redactions,
-        })),
-      },
+      parameters: { messages: messages.map((m) => ({ uid: m.uid, parentUid: m.parentUid })) },
     },
     {
       text: `UNWIND $pairs AS p
              MATCH (alt:Message {uid: p.alternative}), (kept:Message {uid: p.kept})
              MERGE (alt)-[:BRANCH_OF]->(kept)`,
-      parameters: { pairs: branchPairs(conversation.messages).map((p) => ({ alternative: uid(p.alternative), kept: uid(p.kept) })) },
+      parameters: { pairs },
     },
     {
-      text: `MATCH (old:Node {conversationId: $cid}) WHERE NOT old.id IN $ids DETACH DELETE old`,
-      parameters: { cid, ids: event.nodes.map((n) => n.id) },
+      text: `UNWIND $keep AS k
+             MATCH (old:Node {conversationId: k.cid}) WHERE NOT old.id IN k.nodeIds
+             DETACH DELETE old`,
+      parameters: { keep },
     },
     {
-      text: `MATCH (old:RefinementChain {conversationId: $cid}) WHERE NOT old.id IN $ids DETACH DELETE old`,
-      parameters: { cid, ids: event.chains.map((c) => c.id) },
+      text: `UNWIND $keep AS k
+             MATCH (old:RefinementChain {conversationId: k.cid}) WHERE NOT old.id IN k.chainIds
+             DETACH DELETE old`,
+      parameters: { keep },
     },
     {
-      text: `MATCH (c:Conversation {id: $cid})
-             UNWIND $nodes AS n
+      text: `UNWIND $nodes AS n
+             MATCH (c:Conversation {id: n.cid})
              MERGE (node:Node {id: n.id})
-             SET node.conversationId = $cid, node.role = n.role, node.text = n.text,
+             SET node.conversationId = n.cid, node.role = n.role, node.text = n.text,
                  node.createdAt = datetime(n.createdAt), node.tags = n.tags,
-                 node.onCurrentBranch = n.onCurrentBranch, node.position = n.position, node.segmenter = $segmenter
+                 node.onCurrentBranch = n.onCurrentBranch, node.position = n.position, node.segmenter = n.segmenter
              MERGE (node)-[:IN_CONVERSATION]->(c)
              WITH node, n
              UNWIND n.messageUids AS messageUid
              MATCH (msg:Message {uid: messageUid})
              MERGE (node)-[:FROM_MESSAGE]->(msg)`,
-      parameters: {
-        cid,
-        segmenter: event.segmenter,
-        nodes: event.nodes.map((n, position) => ({
-          id: n.id,
-          role: n.role,
-          text: n.text,
-          createdAt: iso(n.createdAt),
-          tags: n.tags,
-          onCurrentBranch: n.onCurrentBranch,
-          position,
-          messageUids: n.messageIds.map(uid),
-        })),
-      },
+      parameters: { nodes },
     },
     {
       // Relations of an earlier segmentation between nodes that stay.
-      text: `MATCH (a:Node {conversationId: $cid})-[r]->(b:Node)
-             WHERE type(r) IN $types AND NOT (a.id + '|' + type(r) + '|' + b.id) IN $keep
+      text: `UNWIND $keep AS k
+             MATCH (a:Node {conversationId: k.cid})-[r]->(b:Node)
+             WHERE type(r) IN $types AND NOT (a.id + '|' + type(r) + '|' + b.id) IN k.edgeKeys
              DELETE r`,
-      parameters: { cid, types: RELATIONSHIP_TYPES, keep: edges.map((e) => `${e.from}|${e.type}|${e.to}`) },
+      parameters: { keep, types: RELATIONSHIP_TYPES },
     },
   ];
   for (const type of new Set(edges.map((e) => e.type))) {
@@ -198,10 +243,10 @@ export function conversationGraphStatements(event: ConversationSegmented): State
     });
   }
   statements.push({
-    text: `MATCH (c:Conversation {id: $cid})
-           UNWIND $chains AS ch
+    text: `UNWIND $chains AS ch
+           MATCH (c:Conversation {id: ch.cid})
            MERGE (chain:RefinementChain {id: ch.id})
-           SET chain.conversationId = $cid, chain.length = size(ch.nodeIds), chain.tags = ch.tags,
+           SET chain.conversationId = ch.cid, chain.length = size(ch.nodeIds), chain.tags = ch.tags,
                chain.startedAt = datetime(ch.startedAt), chain.endedAt = datetime(ch.endedAt)
            MERGE (chain)-[:IN_CONVERSATION]->(c)
            WITH chain, ch
@@ -209,16 +254,11 @@ export function conversationGraphStatements(event: ConversationSegmented): State
            MATCH (n:Node {id: ch.nodeIds[i]})
            MERGE (n)-[step:IN_CHAIN]->(chain)
            SET step.position = i`,
-    parameters: {
-      cid,
-      chains: event.chains.map((c) => ({
-        id: c.id,
-        nodeIds: c.nodeIds,
-        tags: c.tags,
-        startedAt: nodeTimes.get(c.nodeIds[0] ?? '') ?? null,
-        endedAt: nodeTimes.get(c.nodeIds.at(-1) ?? '') ?? null,
-      })),
-    },
+    parameters: { chains },
   });
-  return statements;
+  // An UNWIND over no rows still costs a round trip.
+  return statements.filter((statement) => {
+    const rows = Object.values(statement.parameters)[0];
+    return !Array.isArray(rows) || rows.length > 0;
+  });
 }
