@@ -199,6 +199,19 @@ async function clearGraph(driver) {
 const now = () => performance.now();
 const seconds = (t0) => (performance.now() - t0) / 1000;
 
+/** Node-node edges grouped by relationship type: Cypher cannot take a type as a parameter. */
+function edgeRowsByType(events) {
+  const byType = new Map();
+  for (const e of events) {
+    for (const x of e.edges) {
+      const type = relationshipType(x.type);
+      if (!byType.has(type)) byType.set(type, []);
+      byType.get(type).push({ from: x.fromId, to: x.toId, confidence: x.confidence, tags: x.tags });
+    }
+  }
+  return byType;
+}
+
 // ---------- Phase A: plain UNWIND baseline ----------
 async function baseline(driver, events) {
   const iso = (d) => (d ? d.toISOString() : null);
@@ -217,14 +230,7 @@ async function baseline(driver, events) {
       },
     })),
   );
-  const edgeRows = new Map();
-  for (const e of events) {
-    for (const x of e.edges) {
-      const type = relationshipType(x.type);
-      if (!edgeRows.has(type)) edgeRows.set(type, []);
-      edgeRows.get(type).push({ from: x.fromId, to: x.toId, confidence: x.confidence, tags: x.tags });
-    }
-  }
+  const edgeRows = edgeRowsByType(events);
   const write = async (text, rows) => {
     for (let i = 0; i < rows.length; i += batchSize) {
       await driver.executeQuery(text, { rows: rows.slice(i, i + batchSize) });
@@ -307,14 +313,7 @@ async function baselineSameGraph(driver, events) {
   );
   const nodeSeconds = seconds(t0);
   const t1 = now();
-  const edgeRows = new Map();
-  for (const e of events) {
-    for (const x of e.edges) {
-      const type = relationshipType(x.type);
-      if (!edgeRows.has(type)) edgeRows.set(type, []);
-      edgeRows.get(type).push({ from: x.fromId, to: x.toId, confidence: x.confidence, tags: x.tags });
-    }
-  }
+  const edgeRows = edgeRowsByType(events);
   for (const [type, rows] of edgeRows) {
     await write(
       `UNWIND $rows AS r MATCH (a:Node {id: r.from}), (b:Node {id: r.to}) MERGE (a)-[e:${type}]->(b) SET e.confidence = r.confidence, e.tags = r.tags`,
