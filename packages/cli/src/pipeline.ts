@@ -18,7 +18,7 @@ import {
   TrainingServiceClient,
   type UploadExportResult,
 } from '@trajectory/contracts';
-import { createClient, unary } from '@trajectory/runtime';
+import { createClient, unary, withClient } from '@trajectory/runtime';
 import type { Targets } from './targets.js';
 
 const CHUNK_BYTES = 256 * 1024;
@@ -116,56 +116,21 @@ export async function waitForStored(
   return [...seen.values()];
 }
 
-export async function ingestStatus(targets: Targets, ingestId: string): Promise<IngestStatus> {
-  const client = createClient(IngestionServiceClient, targets.INGESTION_GRPC_TARGET);
-  try {
-    return await unary(client.getIngest, client, { ingestId });
-  } finally {
-    client.close();
-  }
-}
+export const ingestStatus = (targets: Targets, ingestId: string): Promise<IngestStatus> =>
+  withClient(IngestionServiceClient, targets.INGESTION_GRPC_TARGET, (client) => unary(client.getIngest, client, { ingestId }));
 
-export async function graphStats(targets: Targets): Promise<GraphStats> {
-  const client = createClient(GraphServiceClient, targets.GRAPH_GRPC_TARGET);
-  try {
-    return await unary(client.getStats, client, {});
-  } finally {
-    client.close();
-  }
-}
+export const graphStats = (targets: Targets): Promise<GraphStats> =>
+  withClient(GraphServiceClient, targets.GRAPH_GRPC_TARGET, (client) => unary(client.getStats, client, {}));
 
-export async function buildDataset(targets: Targets, request: { outputDir?: string; asOf?: Date } = {}): Promise<BuildDatasetResponse> {
-  const client = createClient(SamplesServiceClient, targets.SAMPLES_GRPC_TARGET);
-  try {
-    return await unary(
-      client.buildDataset,
-      client,
-      { outputDir: request.outputDir ?? '', asOf: request.asOf, contextSize: 0 },
-      10 * 60_000,
-    );
-  } finally {
-    client.close();
-  }
-}
+export const buildDataset = (targets: Targets, request: { outputDir?: string; asOf?: Date } = {}): Promise<BuildDatasetResponse> =>
+  withClient(SamplesServiceClient, targets.SAMPLES_GRPC_TARGET, (client) =>
+    unary(client.buildDataset, client, { outputDir: request.outputDir ?? '', asOf: request.asOf, contextSize: 0 }, 10 * 60_000),
+  );
 
-export async function submitTrainingJob(
-  targets: Targets,
-  dataset: { datasetId: string; path: string },
-  baseModel = '',
-): Promise<TrainingJob> {
-  const client = createClient(TrainingServiceClient, targets.TRAINING_GRPC_TARGET);
-  try {
-    return await unary(client.submitJob, client, { datasetId: dataset.datasetId, datasetPath: dataset.path, baseModel });
-  } finally {
-    client.close();
-  }
-}
+export const submitTrainingJob = (targets: Targets, dataset: { datasetId: string; path: string }, baseModel = ''): Promise<TrainingJob> =>
+  withClient(TrainingServiceClient, targets.TRAINING_GRPC_TARGET, (client) =>
+    unary(client.submitJob, client, { datasetId: dataset.datasetId, datasetPath: dataset.path, baseModel }),
+  );
 
-export async function listTrainingJobs(targets: Targets): Promise<TrainingJob[]> {
-  const client = createClient(TrainingServiceClient, targets.TRAINING_GRPC_TARGET);
-  try {
-    return (await unary(client.listJobs, client, {})).jobs;
-  } finally {
-    client.close();
-  }
-}
+export const listTrainingJobs = async (targets: Targets): Promise<TrainingJob[]> =>
+  (await withClient(TrainingServiceClient, targets.TRAINING_GRPC_TARGET, (client) => unary(client.listJobs, client, {}))).jobs;

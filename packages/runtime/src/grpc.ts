@@ -33,6 +33,16 @@ export function createClient<C>(Ctor: ClientCtor<C>, target: string, options: gr
   });
 }
 
+/** Runs `fn` with a fresh client and closes it afterwards, whatever `fn` does. */
+export async function withClient<C extends grpc.Client, T>(Ctor: ClientCtor<C>, target: string, fn: (client: C) => Promise<T>): Promise<T> {
+  const client = createClient(Ctor, target);
+  try {
+    return await fn(client);
+  } finally {
+    client.close();
+  }
+}
+
 /** Awaits a unary call on a ts-proto grpc-js client. */
 export function unary<Req, Res>(
   fn: (

@@ -1,2 +1,2 @@
-export { checkHealth, createClient, traceClientInterceptor, tracedImplementation, unary, waitUntilServing } from './grpc.js';
+export { checkHealth, createClient, traceClientInterceptor, tracedImplementation, unary, waitUntilServing, withClient } from './grpc.js';
 export { main, type RunningService, runService, type ServiceContext, type ServiceDefinitionOptions } from './service.js';

@@ -1,19 +1,9 @@
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { REPO_ROOT } from '@trajectory/testkit';
 
 /** The read-only real export samples beside the repository (../shared/external). */
-export const SHARED_CHATGPT = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  '..',
-  '..',
-  '..',
-  'shared',
-  'external',
-  'chatgpt',
-);
+const SHARED_CHATGPT = join(REPO_ROOT, '..', 'shared', 'external', 'chatgpt');
 
 export function sharedFixture(name: string): string {
   const path = join(SHARED_CHATGPT, name);
