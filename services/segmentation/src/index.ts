@@ -1,0 +1,7 @@
+// The segmentation package's library surface (pure core modules). main.ts, which starts the
+// service, is deliberately not exported.
+export * from './core/gold.js';
+export * from './core/metrics.js';
+export * from './core/segment.js';
+export * from './core/stopwords.js';
+export * from './core/texttiling.js';
