@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConversationChange, ConversationIngested, ConversationSegmented, ExportSource, RelationType } from './index.js';
+import { ConversationChange, ConversationIngested, ConversationSegmented, ExportSource } from './index.js';
 
 test('events round-trip through proto3 JSON with readable names', () => {
   const event: ConversationIngested = {
@@ -27,9 +27,11 @@ test('events round-trip through proto3 JSON with readable names', () => {
   assert.deepEqual(ConversationIngested.fromJSON(json), { ...event, conversation: { ...event.conversation, updatedAt: undefined } });
 });
 
-test('relation enums serialise by name', () => {
+test('relations travel as names of the vocabulary, not enum numbers', () => {
   const json = ConversationSegmented.toJSON(
-    ConversationSegmented.fromPartial({ edges: [{ fromId: 'a', toId: 'b', type: RelationType.RELATION_TYPE_RESPONDS }] }),
-  ) as { edges: { type: string }[] };
-  assert.equal(json.edges[0]?.type, 'RELATION_TYPE_RESPONDS');
+    ConversationSegmented.fromPartial({ edges: [{ fromId: 'a', toId: 'b', relation: 'responds' }] }),
+  ) as { edges: { relation: string }[] };
+  assert.equal(json.edges[0]?.relation, 'responds');
+  const decoded = ConversationSegmented.decode(ConversationSegmented.encode(ConversationSegmented.fromJSON(json)).finish());
+  assert.equal(decoded.edges[0]?.relation, 'responds');
 });

@@ -14,7 +14,7 @@ export interface JsonCodec<T> {
 
 /**
  * The name of an enum value without its proto prefix, lower-cased:
- * enumSuffix(RelationType, RelationType.RELATION_TYPE_ITERATION_FINAL, 'RELATION_TYPE_') === 'iteration_final'.
+ * enumSuffix(ExportSource, ExportSource.EXPORT_SOURCE_CHATGPT, 'EXPORT_SOURCE_') === 'chatgpt'.
  */
 export function enumSuffix(enumObject: Record<number, string>, value: number, prefix: string): string {
   const name = enumObject[value];

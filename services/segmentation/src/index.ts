@@ -5,3 +5,6 @@ export * from './core/metrics.js';
 export * from './core/segment.js';
 export * from './core/stopwords.js';
 export * from './core/texttiling.js';
+export * from './core/markers.js';
+export * from './core/topics.js';
+export * from './core/units.js';

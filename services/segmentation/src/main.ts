@@ -1,8 +1,9 @@
 import { publishEvent, SUBJECTS, startWorker, WORK_QUEUES } from '@trajectory/bus';
 import { DEFAULT_PORTS, z } from '@trajectory/config';
 import { ConversationIngested, ConversationSegmented } from '@trajectory/contracts';
+import { loadSentenceEmbedder } from '@trajectory/embeddings';
 import { main, runService } from '@trajectory/runtime';
-import { SEGMENTER, segmentConversation } from './core/segment.js';
+import { segmentConversation, segmenterName } from './core/segment.js';
 
 main(() =>
   runService({
@@ -10,8 +11,24 @@ main(() =>
     defaultPort: DEFAULT_PORTS.segmentation,
     configShape: {
       SEGMENTATION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+      /** Marker languages, comma separated ISO 639-1 codes of the relation table. */
+      SEGMENTATION_LANGUAGES: z
+        .string()
+        .default('en,de')
+        .transform((s) => s.split(',').map((l) => l.trim().toLowerCase()).filter(Boolean)),
+      /** Folder of the sentence-embedding model (packages/embeddings/scripts/fetch-model.mjs fills it). */
+      TRAJECTORY_EMBEDDING_MODEL_DIR: z.string().optional(),
+      /** `lexical` skips the model even where it exists. */
+      SEGMENTATION_SIGNAL: z.enum(['auto', 'lexical']).default('auto'),
     },
     async start({ config, bus, logger, onShutdown }) {
+      const embedder =
+        config.SEGMENTATION_SIGNAL === 'lexical'
+          ? null
+          : await loadSentenceEmbedder(config.TRAJECTORY_EMBEDDING_MODEL_DIR ? { modelDir: config.TRAJECTORY_EMBEDDING_MODEL_DIR } : {});
+      if (embedder) logger.info({ model: embedder.id }, 'segmenting with sentence embeddings and lexical cohesion');
+      else logger.warn('no embedding model: segmenting on lexical cohesion and markers only (fetch it with packages/embeddings/scripts/fetch-model.mjs)');
+      const segmenter = segmenterName(embedder);
       const worker = await startWorker({
         bus,
         queue: WORK_QUEUES.segmentation,
@@ -20,18 +37,21 @@ main(() =>
         async handle(event) {
           const conversation = event.conversation;
           if (!conversation) throw new Error('ConversationIngested without a conversation');
-          const { nodes, edges } = segmentConversation(conversation);
+          const { nodes, edges, chains } = await segmentConversation(conversation, { embedder, languages: config.SEGMENTATION_LANGUAGES });
           await publishEvent(
             bus,
             SUBJECTS.conversationSegmented,
             ConversationSegmented,
-            { ingestId: event.ingestId, contentHash: event.contentHash, segmenter: SEGMENTER, conversation, nodes, edges, chains: [] },
-            `segmented:${conversation.id}:${event.contentHash}:${SEGMENTER}`,
+            { ingestId: event.ingestId, contentHash: event.contentHash, segmenter, conversation, nodes, edges, chains },
+            `segmented:${conversation.id}:${event.contentHash}:${segmenter}`,
           );
-          logger.info({ conversationId: conversation.id, nodes: nodes.length, edges: edges.length }, 'conversation segmented');
+          logger.info({ conversationId: conversation.id, nodes: nodes.length, edges: edges.length, chains: chains.length }, 'conversation segmented');
         },
       });
-      onShutdown(() => worker.stop());
+      onShutdown(async () => {
+        await worker.stop();
+        await embedder?.close();
+      });
     },
   }),
 );

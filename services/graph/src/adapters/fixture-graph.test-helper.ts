@@ -1,4 +1,4 @@
-import { type ConversationSegmented, type Edge, ExportSource, Message, RelationType } from '@trajectory/contracts';
+import { type ConversationSegmented, type Edge, ExportSource, Message } from '@trajectory/contracts';
 
 /**
  * A small cognitive graph with known answers, for the store, query API and recipe tests:
@@ -122,15 +122,14 @@ function conversation(
       }),
     );
   }
-  const relation = (name: string) => RelationType[`RELATION_TYPE_${name}` as keyof typeof RelationType] as RelationType;
   const edges: Edge[] = [
     ...nodes
       .slice(1)
-      .map(([nid], i) => ({ fromId: nid, toId: nodes[i]?.[0] ?? '', type: RelationType.RELATION_TYPE_FOLLOWS, confidence: 1, tags: [] })),
+      .map(([nid], i) => ({ fromId: nid, toId: nodes[i]?.[0] ?? '', relation: 'follows', confidence: 1, tags: [] })),
     ...extra.edges.map(([from, to, type]) => ({
       fromId: from,
       toId: to,
-      type: relation(type),
+      relation: type.toLowerCase(),
       confidence: 0.8,
       tags: type === 'REFINES' ? ['correction'] : [],
     })),
@@ -158,8 +157,10 @@ function conversation(
       createdAt: at(minutes),
       tags: extra.chains.find(([, ids]) => ids.includes(nid))?.[2] ?? [],
       onCurrentBranch: true,
+      sentenceStart: 0,
+      sentenceEnd: 1,
     })),
     edges,
-    chains: extra.chains.map(([chainId, nodeIds, tags]) => ({ id: chainId, conversationId: id, nodeIds, tags })),
+    chains: extra.chains.map(([chainId, nodeIds, tags]) => ({ id: chainId, conversationId: id, nodeIds, steps: [], tags })),
   };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
-import { type ConversationSegmented, Message, RelationType } from '@trajectory/contracts';
+import { type ConversationSegmented, Message } from '@trajectory/contracts';
 import { clearGraph, query, startTestServers, type TestServers, testDriver } from '@trajectory/testkit';
 import type { Driver } from 'neo4j-driver';
 import { MIGRATIONS } from '../core/cypher.js';
@@ -130,9 +130,11 @@ test('a conversation that grew is extended, not duplicated; a re-segmentation re
     createdAt: undefined,
     tags: [],
     onCurrentBranch: true,
+    sentenceStart: 0,
+    sentenceEnd: 1,
   });
-  grown.edges = grown.edges.filter((e) => !(e.fromId === 'h4' && e.toId === 'h3' && e.type === RelationType.RELATION_TYPE_REFINES));
-  grown.edges.push({ fromId: 'h5', toId: 'h4', type: RelationType.RELATION_TYPE_FOLLOWS, confidence: 1, tags: [] });
+  grown.edges = grown.edges.filter((e) => !(e.fromId === 'h4' && e.toId === 'h3' && e.relation === 'refines'));
+  grown.edges.push({ fromId: 'h5', toId: 'h4', relation: 'follows', confidence: 1, tags: [] });
   await writeConversationGraph(driver, grown);
   const [after] = await query<{ messages: number; nodes: number; h4h3: number }>(
     driver,

@@ -7,7 +7,6 @@ import {
   GraphServiceService,
   type ListRefinementChainsRequest,
   type RefinementChainView,
-  RelationType,
   type TopicEvolutionRequest,
   type TopicPoint,
 } from '@trajectory/contracts';
@@ -102,7 +101,7 @@ test('GetConversationGraph returns the nodes, edges and chain of one conversatio
   assert.deepEqual(graph.nodes[0]?.messageIds, ['m-h1']);
   assert.equal(graph.nodes[0]?.createdAt?.toISOString(), '2023-03-01T09:00:00.000Z');
   assert.equal(graph.edges.length, 7);
-  const refines = graph.edges.filter((e) => e.type === RelationType.RELATION_TYPE_REFINES);
+  const refines = graph.edges.filter((e) => e.relation === 'refines');
   assert.deepEqual(refines.map((e) => `${e.fromId}->${e.toId}`).sort(), ['h3->h1', 'h4->h3']);
   assert.deepEqual(refines[0]?.tags, ['correction']);
   assert.deepEqual(graph.chains, [{ id: 'bread-2023', conversationId: 'conv-bread-2023', nodeIds: ['h1', 'h3', 'h4'], tags: ['baking'] }]);
@@ -165,7 +164,7 @@ test('GetNeighbourhood returns the nodes one hop away and the edges among them',
   const hood = await unary(client.getNeighbourhood, client, { nodeId: 'h3', depth: 1, limit: 0 });
   assert.equal(hood.center?.id, 'h3');
   assert.deepEqual(hood.nodes.map((n) => n.id).sort(), ['h1', 'h2', 'h4']);
-  const edges = hood.edges.map((e) => `${e.fromId}-${RelationType[e.type].replace('RELATION_TYPE_', '')}->${e.toId}`).sort();
+  const edges = hood.edges.map((e) => `${e.fromId}-${e.relation.toUpperCase()}->${e.toId}`).sort();
   assert.deepEqual(edges, [
     'h1-ITERATION_FINAL->h4',
     'h2-FOLLOWS->h1',

@@ -1,23 +1,29 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type ConversationSegmented, ExportSource, Message, RelationType } from '@trajectory/contracts';
+import { type ConversationSegmented, ExportSource, Message } from '@trajectory/contracts';
 import { fixtureEvents } from '../adapters/fixture-graph.test-helper.js';
-import { branchPairs, conversationGraphStatements, RELATIONSHIP_TYPES, relationshipType } from './cypher.js';
+import { branchPairs, conversationGraphStatements, RELATIONSHIP_TYPES } from './cypher.js';
 
-test('every relation of the design maps to an upper-case relationship type', () => {
-  assert.deepEqual(RELATIONSHIP_TYPES, [
-    'FOLLOWS',
-    'DERIVES',
-    'RESPONDS',
-    'HYPOTHESIZES',
-    'REFINES',
-    'ITERATION_FINAL',
-    'RESTARTS',
-    'SPECULATES',
+test('every relation of the vocabulary maps to an upper-case relationship type', () => {
+  assert.deepEqual([...RELATIONSHIP_TYPES].sort(), [
     'CLARIFIES',
     'CONTRASTS',
+    'DERIVES',
+    'FOLLOWS',
+    'HYPOTHESIZES',
+    'ITERATION_FINAL',
+    'REFINES',
+    'RESPONDS',
+    'RESTARTS',
+    'SPECULATES',
   ]);
-  assert.throws(() => relationshipType(RelationType.RELATION_TYPE_UNSPECIFIED), /known relation type/);
+});
+
+test('an edge whose relation is not in the vocabulary never reaches Cypher', () => {
+  const [event] = fixtureEvents();
+  assert.ok(event);
+  const bad = { ...event, edges: [{ fromId: 'a', toId: 'b', relation: 'x]->() DETACH DELETE (n', confidence: 1, tags: [] }] };
+  assert.throws(() => conversationGraphStatements([bad]), /unknown relation/);
 });
 
 test('an alternative answer is paired with the sibling the user kept', () => {
@@ -47,7 +53,7 @@ test('statements batch rows with UNWIND and MERGE on stable keys, one edge state
       ],
     },
     nodes: [
-      { id: 'n1', conversationId: 'c', messageIds: ['m1'], role: 'user', text: 'q', createdAt: undefined, tags: [], onCurrentBranch: true },
+      { id: 'n1', conversationId: 'c', messageIds: ['m1'], role: 'user', text: 'q', createdAt: undefined, tags: [], onCurrentBranch: true, sentenceStart: 0, sentenceEnd: 1 },
       {
         id: 'n2',
         conversationId: 'c',
@@ -57,11 +63,13 @@ test('statements batch rows with UNWIND and MERGE on stable keys, one edge state
         createdAt: undefined,
         tags: ['x'],
         onCurrentBranch: true,
+        sentenceStart: 0,
+        sentenceEnd: 1,
       },
     ],
     edges: [
-      { fromId: 'n2', toId: 'n1', type: RelationType.RELATION_TYPE_FOLLOWS, confidence: 1, tags: [] },
-      { fromId: 'n2', toId: 'n1', type: RelationType.RELATION_TYPE_RESPONDS, confidence: 0.5, tags: ['x'] },
+      { fromId: 'n2', toId: 'n1', relation: 'follows', confidence: 1, tags: [] },
+      { fromId: 'n2', toId: 'n1', relation: 'responds', confidence: 0.5, tags: ['x'] },
     ],
     chains: [],
   };

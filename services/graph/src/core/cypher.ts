@@ -1,24 +1,8 @@
-import {
-  type ConversationSegmented,
-  ExportSource,
-  enumSuffix,
-  type Message,
-  RelationType,
-  relationTypeToJSON,
-} from '@trajectory/contracts';
+import { type ConversationSegmented, ExportSource, enumSuffix, type Message } from '@trajectory/contracts';
+import { NEO4J_RELATIONSHIP_TYPES, neo4jRelationshipType } from '@trajectory/relations';
 
-/** Relationship type in Neo4j for a relation: RELATION_TYPE_ITERATION_FINAL -> ITERATION_FINAL. */
-export function relationshipType(type: RelationType): string {
-  if (type === RelationType.RELATION_TYPE_UNSPECIFIED || RelationType[type] === undefined) {
-    throw new Error(`edge without a known relation type: ${relationTypeToJSON(type)}`);
-  }
-  return enumSuffix(RelationType, type, 'RELATION_TYPE_').toUpperCase();
-}
-
-/** Every relationship type between nodes; Cypher cannot take a type as a parameter. */
-export const RELATIONSHIP_TYPES = Object.values(RelationType)
-  .filter((v): v is RelationType => typeof v === 'number' && v > 0)
-  .map(relationshipType);
+/** Every relationship type between nodes, from the relation vocabulary; Cypher cannot take a type as a parameter. */
+export const RELATIONSHIP_TYPES: string[] = [...NEO4J_RELATIONSHIP_TYPES];
 
 /**
  * Schema migrations, applied in order once each (recorded as :SchemaMigration nodes), on every
@@ -130,6 +114,8 @@ export function conversationGraphStatements(events: ConversationSegmented[]): St
         createdAt: iso(n.createdAt),
         tags: n.tags,
         onCurrentBranch: n.onCurrentBranch,
+        sentenceStart: n.sentenceStart,
+        sentenceEnd: n.sentenceEnd,
         position,
         segmenter: event.segmenter,
         messageUids: n.messageIds.map(uid),
@@ -139,7 +125,7 @@ export function conversationGraphStatements(events: ConversationSegmented[]): St
       cid,
       from: e.fromId,
       to: e.toId,
-      type: relationshipType(e.type),
+      type: neo4jRelationshipType(e.relation),
       confidence: e.confidence > 0 ? e.confidence : 1,
       tags: e.tags,
     }));
@@ -149,6 +135,7 @@ export function conversationGraphStatements(events: ConversationSegmented[]): St
         cid,
         id: c.id,
         nodeIds: c.nodeIds,
+        steps: c.steps,
         tags: c.tags,
         startedAt: nodeTimes.get(c.nodeIds[0] ?? '') ?? null,
         endedAt: nodeTimes.get(c.nodeIds.at(-1) ?? '') ?? null,
@@ -215,7 +202,8 @@ export function conversationGraphStatements(events: ConversationSegmented[]): St
              MERGE (node:Node {id: n.id})
              SET node.conversationId = n.cid, node.role = n.role, node.text = n.text,
                  node.createdAt = datetime(n.createdAt), node.tags = n.tags,
-                 node.onCurrentBranch = n.onCurrentBranch, node.position = n.position, node.segmenter = n.segmenter
+                 node.onCurrentBranch = n.onCurrentBranch, node.sentenceStart = n.sentenceStart,
+                 node.sentenceEnd = n.sentenceEnd, node.position = n.position, node.segmenter = n.segmenter
              MERGE (node)-[:IN_CONVERSATION]->(c)
              WITH node, n
              UNWIND n.messageUids AS messageUid
@@ -234,7 +222,7 @@ export function conversationGraphStatements(events: ConversationSegmented[]): St
   ];
   for (const type of new Set(edges.map((e) => e.type))) {
     statements.push({
-      // `type` comes from the RelationType enum, never from input text.
+      // `type` is a name of the relation vocabulary (checked snake_case), never free input text.
       text: `UNWIND $edges AS e
              MATCH (a:Node {id: e.from}), (b:Node {id: e.to})
              MERGE (a)-[r:${type}]->(b)
@@ -253,7 +241,7 @@ export function conversationGraphStatements(events: ConversationSegmented[]): St
            UNWIND range(0, size(ch.nodeIds) - 1) AS i
            MATCH (n:Node {id: ch.nodeIds[i]})
            MERGE (n)-[step:IN_CHAIN]->(chain)
-           SET step.position = i`,
+           SET step.position = i, step.role = ch.steps[i]`,
     parameters: { chains },
   });
   // An UNWIND over no rows still costs a round trip.

@@ -7,10 +7,9 @@ import {
   type Neighbourhood,
   type RefinementChain,
   type RefinementChainView,
-  type RelationType,
-  relationTypeFromJSON,
   type TopicPoint,
 } from '@trajectory/contracts';
+import { relationOfNeo4jType } from '@trajectory/relations';
 import neo4j from 'neo4j-driver';
 import { RELATIONSHIP_TYPES } from './cypher.js';
 
@@ -23,6 +22,7 @@ import { RELATIONSHIP_TYPES } from './cypher.js';
 const nodeMap = (v: string) =>
   `{id: ${v}.id, conversationId: ${v}.conversationId, role: ${v}.role, text: ${v}.text,
     createdAt: toString(${v}.createdAt), tags: ${v}.tags, onCurrentBranch: ${v}.onCurrentBranch,
+    sentenceStart: ${v}.sentenceStart, sentenceEnd: ${v}.sentenceEnd,
     messageIds: [(${v})-[:FROM_MESSAGE]->(msg:Message) | msg.id]}`;
 
 /** The map one edge is returned as. */
@@ -30,9 +30,9 @@ const edgeMap = (from: string, r: string, to: string) =>
   `{fromId: ${from}.id, toId: ${to}.id, type: type(${r}), confidence: ${r}.confidence, tags: ${r}.tags}`;
 
 /** Steps of chain `ch`, unordered: `{position, id}` (the mappers order them). */
-const chainStepIds = (ch: string) => `[(step:Node)-[s:IN_CHAIN]->(${ch}) | {position: s.position, id: step.id}]`;
+const chainStepIds = (ch: string) => `[(step:Node)-[s:IN_CHAIN]->(${ch}) | {position: s.position, role: s.role, id: step.id}]`;
 
-/** Every node-node relationship type as a pattern alternation (types from the RelationType enum only). */
+/** Every node-node relationship type as a pattern alternation (types from the relation vocabulary only). */
 const RELATION_ALTERNATION = RELATIONSHIP_TYPES.join('|');
 
 export const STATS_QUERY = `
@@ -122,6 +122,8 @@ export interface NodeRow {
   createdAt: string | null;
   tags: string[] | null;
   onCurrentBranch: boolean | null;
+  sentenceStart?: number | null;
+  sentenceEnd?: number | null;
   messageIds: string[] | null;
 }
 
@@ -135,6 +137,7 @@ export interface EdgeRow {
 
 interface StepRow {
   position: number;
+  role: string | null;
   id: string;
 }
 
@@ -158,6 +161,8 @@ export function toNode(n: NodeRow, conversationId = ''): CognitiveNode {
     createdAt: toDate(n.createdAt),
     tags: n.tags ?? [],
     onCurrentBranch: n.onCurrentBranch ?? false,
+    sentenceStart: n.sentenceStart ?? 0,
+    sentenceEnd: n.sentenceEnd ?? 0,
   };
 }
 
@@ -165,7 +170,7 @@ export function toEdge(e: EdgeRow): Edge {
   return {
     fromId: e.fromId,
     toId: e.toId,
-    type: relationTypeFromJSON(`RELATION_TYPE_${e.type}`) as RelationType,
+    relation: relationOfNeo4jType(e.type),
     confidence: e.confidence ?? 1,
     tags: e.tags ?? [],
   };
@@ -179,6 +184,7 @@ export function toConversationGraph(row: ConversationGraphRow): ConversationGrap
     id: ch.id,
     conversationId: row.id,
     nodeIds: inChainOrder(ch.steps).map((s) => s.id),
+    steps: inChainOrder(ch.steps).map((s) => s.role ?? ''),
     tags: ch.tags ?? [],
   }));
   return {
@@ -201,7 +207,7 @@ export const REFINEMENT_CHAINS_QUERY = `
   WITH ch ORDER BY ch.startedAt, ch.id LIMIT $limit
   OPTIONAL MATCH (ch)-[:IN_CONVERSATION]->(c:Conversation)
   RETURN ch.id AS id, ch.conversationId AS conversationId, ch.tags AS tags, c.title AS title,
-         [(step:Node)-[s:IN_CHAIN]->(ch) | {position: s.position, node: ${nodeMap('step')}}] AS steps
+         [(step:Node)-[s:IN_CHAIN]->(ch) | {position: s.position, role: s.role, node: ${nodeMap('step')}}] AS steps
   ORDER BY ch.startedAt, ch.id`;
 
 const DEFAULT_LIMIT = 100;
@@ -223,13 +229,19 @@ export interface RefinementChainRow {
   conversationId: string;
   tags: string[] | null;
   title: string | null;
-  steps: { position: number; node: NodeRow }[];
+  steps: { position: number; role: string | null; node: NodeRow }[];
 }
 
 export function toRefinementChainView(row: RefinementChainRow): RefinementChainView {
   const steps = inChainOrder(row.steps);
   return {
-    chain: { id: row.id, conversationId: row.conversationId, nodeIds: steps.map((s) => s.node.id), tags: row.tags ?? [] },
+    chain: {
+      id: row.id,
+      conversationId: row.conversationId,
+      nodeIds: steps.map((s) => s.node.id),
+      steps: steps.map((s) => s.role ?? ''),
+      tags: row.tags ?? [],
+    },
     nodes: steps.map((s) => toNode(s.node)),
     conversationTitle: row.title ?? '',
   };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type CognitiveNode, type ConversationGraph, RelationType } from '@trajectory/contracts';
+import type { CognitiveNode, ConversationGraph } from '@trajectory/contracts';
 import { DECAY_DAYS, RELATION_WEIGHTS, timeDecay, trajectorySamples } from './trajectories.js';
 
 const node = (id: string, role: string, createdAt: string): CognitiveNode => ({
@@ -12,10 +12,12 @@ const node = (id: string, role: string, createdAt: string): CognitiveNode => ({
   createdAt: new Date(createdAt),
   tags: [],
   onCurrentBranch: true,
+  sentenceStart: 0,
+  sentenceEnd: 1,
 });
 
-const F = RelationType.RELATION_TYPE_FOLLOWS;
-const R = RelationType.RELATION_TYPE_RESPONDS;
+const F = 'follows';
+const R = 'responds';
 // u1 <- a1 <- u2 <- a2 <- u3, and a regenerated a1b <- u1
 const graph: ConversationGraph = {
   conversationId: 'c',
@@ -29,14 +31,14 @@ const graph: ConversationGraph = {
     node('u3', 'user', '2024-01-01T00:05:00Z'),
   ],
   edges: [
-    { fromId: 'a1', toId: 'u1', type: F, confidence: 1, tags: [] },
-    { fromId: 'a1', toId: 'u1', type: R, confidence: 1, tags: [] },
-    { fromId: 'a1b', toId: 'u1', type: F, confidence: 1, tags: [] },
-    { fromId: 'a1b', toId: 'u1', type: R, confidence: 1, tags: [] },
-    { fromId: 'u2', toId: 'a1', type: F, confidence: 1, tags: [] },
-    { fromId: 'a2', toId: 'u2', type: F, confidence: 1, tags: [] },
-    { fromId: 'a2', toId: 'u2', type: R, confidence: 1, tags: [] },
-    { fromId: 'u3', toId: 'a2', type: F, confidence: 1, tags: [] },
+    { fromId: 'a1', toId: 'u1', relation: F, confidence: 1, tags: [] },
+    { fromId: 'a1', toId: 'u1', relation: R, confidence: 1, tags: [] },
+    { fromId: 'a1b', toId: 'u1', relation: F, confidence: 1, tags: [] },
+    { fromId: 'a1b', toId: 'u1', relation: R, confidence: 1, tags: [] },
+    { fromId: 'u2', toId: 'a1', relation: F, confidence: 1, tags: [] },
+    { fromId: 'a2', toId: 'u2', relation: F, confidence: 1, tags: [] },
+    { fromId: 'a2', toId: 'u2', relation: R, confidence: 1, tags: [] },
+    { fromId: 'u3', toId: 'a2', relation: F, confidence: 1, tags: [] },
   ],
   chains: [],
 };

@@ -1,33 +1,13 @@
 import { createHash } from 'node:crypto';
-import {
-  type CognitiveNode,
-  type ConversationGraph,
-  enumSuffix,
-  RelationType,
-  type SampleTurn,
-  type TrajectorySample,
-} from '@trajectory/contracts';
+import { type CognitiveNode, type ConversationGraph, type SampleTurn, type TrajectorySample } from '@trajectory/contracts';
+import { defaultRelationWeights } from '@trajectory/relations';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Time constant of the age decay: a node two years old weighs e^-1 of a new one. */
 export const DECAY_DAYS = 730;
 
-/**
- * How much a prediction along each relation is worth. RESPONDS (an answer to a question) is the
- * strongest signal of how the person thinks; a bare FOLLOWS is a weaker one.
- */
-export const RELATION_WEIGHTS: Partial<Record<RelationType, number>> = {
-  [RelationType.RELATION_TYPE_ITERATION_FINAL]: 1.0,
-  [RelationType.RELATION_TYPE_RESPONDS]: 1.0,
-  [RelationType.RELATION_TYPE_REFINES]: 0.9,
-  [RelationType.RELATION_TYPE_DERIVES]: 0.85,
-  [RelationType.RELATION_TYPE_CLARIFIES]: 0.8,
-  [RelationType.RELATION_TYPE_HYPOTHESIZES]: 0.8,
-  [RelationType.RELATION_TYPE_CONTRASTS]: 0.75,
-  [RelationType.RELATION_TYPE_FOLLOWS]: 0.7,
-  [RelationType.RELATION_TYPE_SPECULATES]: 0.6,
-  [RelationType.RELATION_TYPE_RESTARTS]: 0.5,
-};
+/** How much a prediction along each relation is worth: the relation vocabulary's weights. */
+export const RELATION_WEIGHTS: Record<string, number> = defaultRelationWeights();
 
 export function timeDecay(createdAt: Date | undefined, asOf: Date): number {
   if (!createdAt) return 1;
@@ -45,8 +25,6 @@ function turn(node: CognitiveNode): SampleTurn {
   return { nodeId: node.id, role: node.role, text: node.text, createdAt: node.createdAt };
 }
 
-const relationName = (type: RelationType) => enumSuffix(RelationType, type, 'RELATION_TYPE_');
-
 /**
  * Trajectory samples [n(t-k) .. n(t)] -> n(t+1) of one conversation. Every node with a
  * predecessor is a target; its context is its chain of FOLLOWS predecessors (a branch sees
@@ -55,10 +33,10 @@ const relationName = (type: RelationType) => enumSuffix(RelationType, type, 'REL
 export function trajectorySamples(graph: ConversationGraph, options: BuildOptions): TrajectorySample[] {
   const nodes = new Map(graph.nodes.map((n) => [n.id, n]));
   const predecessor = new Map<string, string>();
-  const relations = new Map<string, RelationType[]>();
+  const relations = new Map<string, string[]>();
   for (const edge of graph.edges) {
-    if (edge.type === RelationType.RELATION_TYPE_FOLLOWS) predecessor.set(edge.fromId, edge.toId);
-    relations.set(edge.fromId, [...(relations.get(edge.fromId) ?? []), edge.type]);
+    if (edge.relation === 'follows') predecessor.set(edge.fromId, edge.toId);
+    relations.set(edge.fromId, [...(relations.get(edge.fromId) ?? []), edge.relation]);
   }
   const samples: TrajectorySample[] = [];
   for (const target of graph.nodes) {
@@ -69,8 +47,12 @@ export function trajectorySamples(graph: ConversationGraph, options: BuildOption
       context.unshift(node);
     }
     if (context.length === 0) continue;
-    const into = relations.get(target.id) ?? [RelationType.RELATION_TYPE_FOLLOWS];
-    const strongest = into.reduce((best, r) => ((RELATION_WEIGHTS[r] ?? 0) > (RELATION_WEIGHTS[best] ?? 0) ? r : best));
+    const into = relations.get(target.id) ?? ['follows'];
+    // The heaviest relation names the sample; on a tie the specific one beats the bare sequence.
+    const strongest = into.reduce((best, r) => {
+      const [wr, wb] = [RELATION_WEIGHTS[r] ?? 0, RELATION_WEIGHTS[best] ?? 0];
+      return wr > wb || (wr === wb && best === 'follows') ? r : best;
+    });
     const decay = timeDecay(target.createdAt, options.asOf);
     const ageDays = target.createdAt ? Math.max(0, (options.asOf.getTime() - target.createdAt.getTime()) / DAY_MS) : 0;
     const id = createHash('sha256')
@@ -82,7 +64,7 @@ export function trajectorySamples(graph: ConversationGraph, options: BuildOption
       conversationId: graph.conversationId,
       context: context.map(turn),
       next: turn(target),
-      relation: relationName(strongest),
+      relation: strongest,
       weight: (RELATION_WEIGHTS[strongest] ?? 0.5) * decay,
       ageDays,
       messages: [...context, target].map((n) => ({ role: n.role, content: n.text })),
