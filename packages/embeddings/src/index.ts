@@ -6,3 +6,7 @@ export interface SentenceEmbedder {
   embed(texts: string[]): Promise<Float32Array[]>;
   close(): Promise<void>;
 }
+
+export { cosine } from './cosine.js';
+export { defaultModelDir } from './model-dir.js';
+export { type LoadOptions, loadSentenceEmbedder, MODEL_ID } from './onnx-embedder.js';
