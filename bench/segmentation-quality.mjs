@@ -1,0 +1,158 @@
+#!/usr/bin/env node
+// Topic-shift quality on the TIAGE test split (Xie et al., Findings of EMNLP 2021): 100 PersonaChat
+// dialogues, 1,564 utterances, 315 annotated topic shifts (../shared/external/dialseg, see its
+// SOURCES.md). For each method: mean Pk and mean WindowDiff over the dialogues (lower is better;
+// k per dialogue = half its mean gold segment length, rounded, at least 1), the number of boundaries
+// it predicts against the gold count, and its runtime (wall time summed over the dialogues, after one
+// untimed warm-up over the first 10 dialogues).
+//
+// Methods:
+//   no boundaries / every utterance / even spacing   trivial baselines that frame the numbers; even
+//       spacing puts a boundary every round(mean gold segment length) utterances, a length taken
+//       from this gold set (an oracle statistic, for reference only).
+//   TextTiling (lexical)   the Hearst/NLTK pipeline over utterances with parameters fixed a priori,
+//       not tuned: only the test split is available, so nothing here was chosen by its scores.
+//       window 2 (one exchange of two turns each side, the dialogue analogue of Hearst's block of a
+//       paragraph), HC cutoff (NLTK's default), smoothing width 2 and 1 round (NLTK's defaults),
+//       minimum distance 2 between boundaries, English stopwords, light stemmer.
+//   detectTopicShifts   the service's combined method (@trajectory/segmentation), with the sentence
+//       embedder of @trajectory/embeddings when its model is present, and without one; rows are
+//       skipped, with a line saying why, when either export is missing.
+//
+// Build first:  npx turbo run build --filter=@trajectory/segmentation...
+//   node bench/segmentation-quality.mjs               # table
+//   node bench/segmentation-quality.mjs --json        # the same figures as JSON
+//   options: --gold <path to a TIAGE annotation file>  --sensitivity (adds TextTiling variants,
+//            printed for information only: choosing among them on this split would be tuning on test)
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseTiage } from '../services/segmentation/dist/core/gold.js';
+import { defaultWindow, pk, windowDiff } from '../services/segmentation/dist/core/metrics.js';
+import { textTilingBoundaries } from '../services/segmentation/dist/core/texttiling.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const asJson = args.includes('--json');
+const sensitivity = args.includes('--sensitivity');
+const goldPath = option('gold', join(here, '..', '..', 'shared', 'external', 'dialseg', 'tiage_anno_test.json'));
+const notes = [];
+const note = (line) => {
+  notes.push(line);
+  if (!asJson) console.log(line);
+};
+
+// ---------- gold ----------
+const dialogues = parseTiage(readFileSync(goldPath, 'utf8'));
+const utteranceCount = dialogues.reduce((sum, d) => sum + d.utterances.length, 0);
+const goldBoundaries = dialogues.reduce((sum, d) => sum + d.boundaries.length, 0);
+const meanSegment = utteranceCount / (goldBoundaries + dialogues.length);
+const evenStep = Math.max(1, Math.round(meanSegment));
+
+// ---------- methods ----------
+const range = (from, to, step = 1) => Array.from({ length: Math.max(0, Math.ceil((to - from) / step)) }, (_, i) => from + i * step);
+const methods = [
+  { name: 'no boundaries', run: () => [] },
+  { name: 'every utterance', run: (u) => range(1, u.length) },
+  { name: `even spacing (every ${evenStep})`, run: (u) => range(evenStep, u.length, evenStep) },
+  { name: 'TextTiling lexical (w=2, hc)', run: (u) => textTilingBoundaries(u, { window: 2, cutoff: 'hc', languages: ['en'] }) },
+];
+if (sensitivity) {
+  for (const [window, cutoff] of [
+    [3, 'hc'],
+    [2, 'lc'],
+    [3, 'lc'],
+  ]) {
+    methods.push({
+      name: `  (sensitivity) TextTiling w=${window}, ${cutoff}`,
+      run: (u) => textTilingBoundaries(u, { window, cutoff, languages: ['en'] }),
+    });
+  }
+}
+
+/** The named export of a workspace package, or undefined with a note saying why it is missing. */
+async function optionalExport(pkg, name, skipped) {
+  try {
+    const module = await import(pkg);
+    if (typeof module[name] === 'function') return module[name];
+    note(`skipped ${skipped}: ${pkg} has no ${name} export`);
+  } catch (error) {
+    note(`skipped ${skipped}: ${pkg} did not load (${error.message.split('\n')[0]})`);
+  }
+  return undefined;
+}
+
+let embedder = null;
+const detectTopicShifts = await optionalExport('@trajectory/segmentation', 'detectTopicShifts', 'the detectTopicShifts rows');
+if (detectTopicShifts) {
+  const loadSentenceEmbedder = await optionalExport('@trajectory/embeddings', 'loadSentenceEmbedder', 'the embedding row');
+  if (loadSentenceEmbedder) {
+    try {
+      embedder = await loadSentenceEmbedder();
+      if (!embedder) note('skipped the embedding row: loadSentenceEmbedder() found no model');
+    } catch (error) {
+      note(`skipped the embedding row: loadSentenceEmbedder() failed (${error.message.split('\n')[0]})`);
+    }
+  }
+  if (embedder) {
+    const model = embedder;
+    methods.push({ name: `detectTopicShifts (${model.id})`, run: (u) => detectTopicShifts(u, { embedder: model, languages: ['en'] }) });
+  }
+  methods.push({ name: 'detectTopicShifts (no embedder)', run: (u) => detectTopicShifts(u, { embedder: null, languages: ['en'] }) });
+}
+
+// ---------- evaluation ----------
+const results = [];
+for (const method of methods) {
+  let pkSum = 0;
+  let wdSum = 0;
+  let predicted = 0;
+  let ms = 0;
+  try {
+    for (const d of dialogues.slice(0, 10)) await method.run(d.utterances); // warm-up, untimed (JIT, model setup)
+    for (const d of dialogues) {
+      const started = process.hrtime.bigint();
+      const hypothesis = await method.run(d.utterances);
+      ms += Number(process.hrtime.bigint() - started) / 1e6;
+      const n = d.utterances.length;
+      const k = defaultWindow(d.boundaries, n);
+      pkSum += pk(d.boundaries, hypothesis, n, k);
+      wdSum += windowDiff(d.boundaries, hypothesis, n, k);
+      predicted += hypothesis.length;
+    }
+  } catch (error) {
+    note(`skipped ${method.name.trim()}: it failed (${error.message.split('\n')[0]})`);
+    continue;
+  }
+  results.push({ method: method.name, pk: pkSum / dialogues.length, windowDiff: wdSum / dialogues.length, boundaries: predicted, ms });
+}
+await embedder?.close();
+
+// ---------- report ----------
+const gold = { file: goldPath, dialogues: dialogues.length, utterances: utteranceCount, boundaries: goldBoundaries, meanSegment };
+if (asJson) {
+  console.log(JSON.stringify({ gold, results, notes }, null, 2));
+} else {
+  console.log(
+    `\nTIAGE test: ${gold.dialogues} dialogues, ${gold.utterances} utterances, ${gold.boundaries} gold boundaries, ` +
+      `mean segment ${meanSegment.toFixed(2)} utterances; k per dialogue = max(1, round(n / (2 · segments)))\n`,
+  );
+  const header = ['method', 'Pk', 'WindowDiff', 'boundaries', 'gold', 'ms'];
+  const rows = results.map((r) => [
+    r.method,
+    r.pk.toFixed(4),
+    r.windowDiff.toFixed(4),
+    String(r.boundaries),
+    String(goldBoundaries),
+    r.ms.toFixed(1),
+  ]);
+  const width = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(width[i]) : c.padStart(width[i]))).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${width.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
+  for (const r of rows) console.log(line(r));
+}
