@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connect } from '@nats-io/transport-node';
 import { connectBus } from '@trajectory/bus';
-import { IngestReport, IngestState, TrainingJobState } from '@trajectory/contracts';
+import { ConversationSegmented, IngestReport, IngestState, TrainingJobState } from '@trajectory/contracts';
 import { createRedactor, DEFAULT_LIMITS, emptyReport, formatReport, ingestExport, redactionModeFromEnv } from '@trajectory/ingestion';
 import { checkHealth } from '@trajectory/runtime';
 import neo4j from 'neo4j-driver';
@@ -15,6 +15,7 @@ import {
   uploadExport,
   waitForStored,
 } from './pipeline.js';
+import { formatSegmentation, segmentExport } from './segment.js';
 import { loadTargets, type Targets } from './targets.js';
 
 const USAGE = `usage: trajectory <command> [options]
@@ -22,6 +23,9 @@ const USAGE = `usage: trajectory <command> [options]
   ingest FILE [--wait]   upload an export (ChatGPT/Claude zip or JSON, JSONL, Markdown, notes);
                          --wait until the graph has it
   inspect FILE [--json]  read an export offline (no server) and print the ingest report
+  segment FILE [--json] [--lexical]
+                         segment an export offline (no server): nodes, relations with
+                         confidence, refinement chains, topic boundaries
   run FILE               the whole job: ingest, wait, build a dataset, queue a training job
   dataset [--out DIR]    build a JSONL training dataset from the graph
   train DATASET_ID PATH  queue a training job for a dataset file
@@ -126,6 +130,7 @@ export async function run(argv: string[]) {
     options: {
       wait: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      lexical: { type: 'boolean', default: false },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -155,6 +160,23 @@ export async function run(argv: string[]) {
       });
       const report = result.report ?? emptyReport();
       console.log(values.json ? JSON.stringify(IngestReport.toJSON(report), null, 2) : formatReport(report));
+      return;
+    }
+    case 'segment': {
+      need(1);
+      const { results, warnings } = await segmentExport(args[0] as string, { lexicalOnly: values.lexical });
+      for (const w of warnings) console.error(`warning: ${w}`);
+      if (values.json) {
+        const json = results.map(({ conversation, segmentation: { topicBoundaries, segmenter, nodes, edges, chains } }) => ({
+          conversationId: conversation.id,
+          title: conversation.title,
+          ...(ConversationSegmented.toJSON(ConversationSegmented.fromPartial({ segmenter, nodes, edges, chains })) as object),
+          topicBoundaries,
+        }));
+        console.log(JSON.stringify(json, null, 2));
+      } else {
+        console.log(results.map(formatSegmentation).join('\n\n'));
+      }
       return;
     }
     case 'run': {

@@ -27,3 +27,17 @@ test('trajectory inspect names the file and place of what it skips', () => {
     /no-such-export\.json/,
   );
 });
+
+test('trajectory segment prints nodes, relations, chains and topic boundaries offline', () => {
+  const env = { ...process.env, NATS_URL: 'nats://127.0.0.1:1' };
+  const json = JSON.parse(execFileSync(process.execPath, [cli, 'segment', sample, '--json', '--lexical'], { env, encoding: 'utf8' }));
+  assert.equal(json.length, 3);
+  const sourdough = json.find((c: { title: string }) => c.title === 'Planning a sourdough schedule');
+  assert.equal(sourdough.segmenter, 'cognitive/v1+lexical');
+  assert.equal(sourdough.nodes.length, 5);
+  assert.ok(sourdough.edges.every((e: { relation: string; confidence: number }) => e.relation && e.confidence > 0 && e.confidence <= 1));
+  assert.deepEqual(sourdough.topicBoundaries, []);
+  const text = execFileSync(process.execPath, [cli, 'segment', sample, '--lexical'], { env, encoding: 'utf8' });
+  assert.match(text, /^conversation .* "Planning a sourdough schedule": 5 messages, 5 nodes, \d+ edges, 0 chains \(cognitive\/v1\+lexical\)$/m);
+  assert.match(text, /-responds 1\.00->/);
+});

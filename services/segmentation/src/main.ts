@@ -15,7 +15,12 @@ main(() =>
       SEGMENTATION_LANGUAGES: z
         .string()
         .default('en,de')
-        .transform((s) => s.split(',').map((l) => l.trim().toLowerCase()).filter(Boolean)),
+        .transform((s) =>
+          s
+            .split(',')
+            .map((l) => l.trim().toLowerCase())
+            .filter(Boolean),
+        ),
       /** Folder of the sentence-embedding model (packages/embeddings/scripts/fetch-model.mjs fills it). */
       TRAJECTORY_EMBEDDING_MODEL_DIR: z.string().optional(),
       /** `lexical` skips the model even where it exists. */
@@ -27,7 +32,10 @@ main(() =>
           ? null
           : await loadSentenceEmbedder(config.TRAJECTORY_EMBEDDING_MODEL_DIR ? { modelDir: config.TRAJECTORY_EMBEDDING_MODEL_DIR } : {});
       if (embedder) logger.info({ model: embedder.id }, 'segmenting with sentence embeddings and lexical cohesion');
-      else logger.warn('no embedding model: segmenting on lexical cohesion and markers only (fetch it with packages/embeddings/scripts/fetch-model.mjs)');
+      else
+        logger.warn(
+          'no embedding model: segmenting on lexical cohesion and markers only (fetch it with packages/embeddings/scripts/fetch-model.mjs)',
+        );
       const segmenter = segmenterName(embedder);
       const worker = await startWorker({
         bus,
@@ -45,7 +53,10 @@ main(() =>
             { ingestId: event.ingestId, contentHash: event.contentHash, segmenter, conversation, nodes, edges, chains },
             `segmented:${conversation.id}:${event.contentHash}:${segmenter}`,
           );
-          logger.info({ conversationId: conversation.id, nodes: nodes.length, edges: edges.length, chains: chains.length }, 'conversation segmented');
+          logger.info(
+            { conversationId: conversation.id, nodes: nodes.length, edges: edges.length, chains: chains.length },
+            'conversation segmented',
+          );
         },
       });
       onShutdown(async () => {

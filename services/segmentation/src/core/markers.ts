@@ -8,17 +8,84 @@ import { type MarkerPhrases, RELATION_TABLE, type RelationSpec } from '@trajecto
 export const SIGNAL_PHRASES = {
   /** The user takes an answer: a refinement chain may converge here. */
   acceptance: {
-    en: ['thanks', 'thank you', 'perfect', 'great', 'that works', 'it works', 'works now', 'got it', 'makes sense', 'exactly', 'awesome', 'that did it', 'solved'],
-    de: ['danke', 'perfekt', 'super', 'das funktioniert', 'es funktioniert', 'klappt', 'verstanden', 'ergibt sinn', 'genau', 'passt', 'gelöst'],
+    en: [
+      'thanks',
+      'thank you',
+      'perfect',
+      'great',
+      'that works',
+      'it works',
+      'works now',
+      'got it',
+      'makes sense',
+      'exactly',
+      'awesome',
+      'that did it',
+      'solved',
+    ],
+    de: [
+      'danke',
+      'perfekt',
+      'super',
+      'das funktioniert',
+      'es funktioniert',
+      'klappt',
+      'verstanden',
+      'ergibt sinn',
+      'genau',
+      'passt',
+      'gelöst',
+    ],
   },
   /** A new step of an explanation or a plan, at the start of a paragraph. */
   step: {
-    en: ['first(?:ly)?', 'second(?:ly)?', 'third(?:ly)?', 'next', 'finally', 'lastly', 'step \\d+', 'option \\d+', 'alternatively', 'in summary', 'to summarize', 'overall'],
-    de: ['erstens', 'zweitens', 'drittens', 'zuerst', 'als nächstes', 'schließlich', 'zuletzt', 'schritt \\d+', 'option \\d+', 'alternativ', 'zusammenfassend', 'insgesamt'],
+    en: [
+      'first(?:ly)?',
+      'second(?:ly)?',
+      'third(?:ly)?',
+      'next',
+      'finally',
+      'lastly',
+      'step \\d+',
+      'option \\d+',
+      'alternatively',
+      'in summary',
+      'to summarize',
+      'overall',
+    ],
+    de: [
+      'erstens',
+      'zweitens',
+      'drittens',
+      'zuerst',
+      'als nächstes',
+      'schließlich',
+      'zuletzt',
+      'schritt \\d+',
+      'option \\d+',
+      'alternativ',
+      'zusammenfassend',
+      'insgesamt',
+    ],
   },
   /** Question words, for questions written without a question mark. */
   question: {
-    en: ['what', 'which', 'how', 'why', 'when', 'where', 'who', 'should i', 'can you', 'could you', 'is there', 'are there', 'do you', 'does'],
+    en: [
+      'what',
+      'which',
+      'how',
+      'why',
+      'when',
+      'where',
+      'who',
+      'should i',
+      'can you',
+      'could you',
+      'is there',
+      'are there',
+      'do you',
+      'does',
+    ],
     de: ['was', 'welche[rsmn]?', 'wie', 'warum', 'wann', 'wo', 'wer', 'soll ich', 'kannst du', 'könntest du', 'gibt es'],
   },
 } satisfies Record<string, MarkerPhrases>;
@@ -72,10 +139,13 @@ export function compileMarkers(languages: readonly string[], table: readonly Rel
     relationOf(sentence, role) {
       for (const { spec, start, sentence: inside } of relations) {
         if (spec.role && spec.role !== 'any' && spec.role !== role) continue;
-        for (const [at, matchers] of [['start', start], ['sentence', inside]] as const) {
+        for (const [at, matchers] of [
+          ['start', start],
+          ['sentence', inside],
+        ] as const) {
           for (const { language, regex } of matchers) {
             const match = regex.exec(sentence);
-            if (match) return { relation: spec.name, phrase: match[0].replace(/^[\s"'“‘(\[*_-]+/u, '').toLowerCase(), language, at };
+            if (match) return { relation: spec.name, phrase: match[0].replace(/^[\s"'“‘([*_-]+/u, '').toLowerCase(), language, at };
           }
         }
       }

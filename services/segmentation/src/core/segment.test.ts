@@ -40,7 +40,10 @@ const edgeOf = (s: Segmentation, relation: string, fromText: RegExp): Edge | und
 /** The seed's example: the last user turn restates the first question, refined by the pushback. */
 const LAPTOP: [string, string][] = [
   ['user', 'Which laptop should I buy for software development?'],
-  ['assistant', 'For software development a MacBook Air M2 with 8 GB of RAM is a good start: it is light, quiet and the battery lasts all day.'],
+  [
+    'assistant',
+    'For software development a MacBook Air M2 with 8 GB of RAM is a good start: it is light, quiet and the battery lasts all day.',
+  ],
   ['user', "8 GB won't be enough, I run Docker with several containers and a VM at the same time."],
   [
     'assistant',
@@ -68,9 +71,10 @@ test('the laptop example: the last user turn refines the first question and a ch
   assert.deepEqual(chain.tags, ['converged:restated']);
   assert.ok(s.edges.some((e) => e.relation === 'iteration_final' && e.fromId === first.id && e.toId === last.id));
   // The revised answer refines the answer that was challenged.
-  assert.deepEqual(relations(s, 'refines').filter((r) => r.startsWith("You're right")), [
-    `${LAPTOP[3]?.[1]} => ${LAPTOP[1]?.[1]}`,
-  ]);
+  assert.deepEqual(
+    relations(s, 'refines').filter((r) => r.startsWith("You're right")),
+    [`${LAPTOP[3]?.[1]} => ${LAPTOP[1]?.[1]}`],
+  );
   // Sequential edges stay beside the chain's: every node but the first follows its predecessor.
   assert.equal(relations(s, 'follows').length, s.nodes.length - 1);
   assert.equal(relations(s, 'responds').length, 3);
@@ -79,7 +83,10 @@ test('the laptop example: the last user turn refines the first question and a ch
 test('a message holds several nodes where a correction or a new paragraph topic starts; a node never mixes authors', async () => {
   const s = await segmentConversation(
     conversationOf([
-      ['user', 'I think the crash comes from the parser because the stack trace mentions tokens. Actually, the lexer emits the bad token first, so the bug is there.'],
+      [
+        'user',
+        'I think the crash comes from the parser because the stack trace mentions tokens. Actually, the lexer emits the bad token first, so the bug is there.',
+      ],
       ['assistant', 'Then look at how the lexer handles unterminated strings at the end of the file.'],
     ]),
     { embedder: null },
@@ -173,7 +180,13 @@ test('responds links an answer to the question; follows links every node to its 
   ]);
   // A regenerated answer: a sibling of m1 off the current branch.
   conversation.messages.push(
-    Message.fromPartial({ id: 'm1b', parentId: 'm0', role: 'assistant', text: 'Use readlines() and loop over the list.', onCurrentBranch: false }),
+    Message.fromPartial({
+      id: 'm1b',
+      parentId: 'm0',
+      role: 'assistant',
+      text: 'Use readlines() and loop over the list.',
+      onCurrentBranch: false,
+    }),
   );
   const s = await segmentConversation(conversation, { embedder: null });
   assert.deepEqual(relations(s, 'responds').sort(), [
@@ -277,4 +290,28 @@ test('the relation table drives detection: a new row is found with no code chang
   const markers = compileMarkers(['en'], table);
   assert.equal(markers.relationOf('In short, the cache was stale.', 'user')?.relation, 'summarizes');
   assert.throws(() => compileMarkers(['xx']), /no relation markers for language\(s\) xx/);
+});
+
+test('with the embedding model: the laptop chain and its restated question, and a different segmenter name', async (t) => {
+  const { loadSentenceEmbedder } = await import('@trajectory/embeddings');
+  const embedder = await loadSentenceEmbedder();
+  if (!embedder) {
+    // devstack's setup fetches the model; under CI its absence is a broken setup, not a skip.
+    assert.ok(!process.env.CI, 'CI is set but the embedding model is missing: run node packages/embeddings/scripts/fetch-model.mjs');
+    t.skip('no embedding model here');
+    return;
+  }
+  try {
+    const s = await segmentConversation(conversationOf(LAPTOP), { embedder });
+    assert.match(s.segmenter, /^cognitive\/v1\+all-MiniLM-L6-v2/);
+    const [chain] = s.chains;
+    assert.ok(chain);
+    assert.equal(textOf(s, chain.nodeIds.at(-1) ?? ''), LAPTOP[4]?.[1]);
+    const restated = s.edges.find((e) => e.relation === 'refines' && e.tags.includes('restated'));
+    assert.equal(restated?.toId, chain.nodeIds[0]);
+    // Same input, same model: same output.
+    assert.deepEqual(await segmentConversation(conversationOf(LAPTOP), { embedder }), s);
+  } finally {
+    await embedder.close();
+  }
 });

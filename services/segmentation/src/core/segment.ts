@@ -77,7 +77,10 @@ function meanOf(vectors: readonly (Float32Array | undefined)[]): Float32Array | 
 }
 
 /** How alike two stretches of text are: embedding cosine when both have vectors, else lexical cohesion. */
-function similarity(a: { tokens: readonly string[]; vector?: Float32Array | undefined }, b: typeof a): { value: number; embedding: boolean } {
+function similarity(
+  a: { tokens: readonly string[]; vector?: Float32Array | undefined },
+  b: typeof a,
+): { value: number; embedding: boolean } {
   if (a.vector && b.vector) return { value: cosine(a.vector, b.vector), embedding: true };
   return { value: lexicalSimilarity(a.tokens, b.tokens), embedding: false };
 }
@@ -349,7 +352,7 @@ function refinementChain(segment: readonly NodeInfo[], markers: Markers): Detect
   const isChallenge = (k: number) => {
     const info = segment[k];
     const marker = info?.marker;
-    if (!info || info.node.role !== 'user' || !marker || !CHALLENGES.has(marker.relation)) return false;
+    if (info?.node.role !== 'user' || !marker || !CHALLENGES.has(marker.relation)) return false;
     return segment.slice(ideaIndex + 1, k).some((i) => i.node.role === 'assistant');
   };
   const pairs: { challenge: number; revision: number; answered: number }[] = [];
@@ -370,7 +373,7 @@ function refinementChain(segment: readonly NodeInfo[], markers: Markers): Detect
   let restatedConfidence = 0;
   for (let k = segment.length - 1; k > firstPair.revision; k--) {
     const info = segment[k];
-    if (!info || info.node.role !== 'user') continue;
+    if (info?.node.role !== 'user') continue;
     if (!markers.isQuestion(info.node.text) && info.marker?.relation !== 'refines') continue;
     const { value, embedding } = similarity(idea, info);
     if (value >= (embedding ? THRESHOLDS.restatedEmbedding : THRESHOLDS.restatedLexical)) {
@@ -401,10 +404,8 @@ function refinementChain(segment: readonly NodeInfo[], markers: Markers): Detect
     if (revision && answered && pair.answered > ideaIndex) revisions.push({ revision, answered });
   }
   const endInfo = segment[end];
+  // An open chain ends on its last revision, which keeps its role.
   if (endInfo && steps.at(-1)?.info !== endInfo) steps.push({ info: endInfo, role: 'convergence' });
-  else if (steps.length > 0 && converged === 'open') {
-    // An open chain ends on its last revision; it stays a revision step.
-  }
   if (steps.length < 3) return undefined;
   const chain: DetectedChain = { steps, converged, revisions };
   if (converged === 'restated') chain.restated = { confidence: restatedConfidence };
