@@ -123,9 +123,7 @@ function conversation(
     );
   }
   const edges: Edge[] = [
-    ...nodes
-      .slice(1)
-      .map(([nid], i) => ({ fromId: nid, toId: nodes[i]?.[0] ?? '', relation: 'follows', confidence: 1, tags: [] })),
+    ...nodes.slice(1).map(([nid], i) => ({ fromId: nid, toId: nodes[i]?.[0] ?? '', relation: 'follows', confidence: 1, tags: [] })),
     ...extra.edges.map(([from, to, type]) => ({
       fromId: from,
       toId: to,

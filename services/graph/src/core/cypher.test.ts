@@ -53,7 +53,18 @@ test('statements batch rows with UNWIND and MERGE on stable keys, one edge state
       ],
     },
     nodes: [
-      { id: 'n1', conversationId: 'c', messageIds: ['m1'], role: 'user', text: 'q', createdAt: undefined, tags: [], onCurrentBranch: true, sentenceStart: 0, sentenceEnd: 1 },
+      {
+        id: 'n1',
+        conversationId: 'c',
+        messageIds: ['m1'],
+        role: 'user',
+        text: 'q',
+        createdAt: undefined,
+        tags: [],
+        onCurrentBranch: true,
+        sentenceStart: 0,
+        sentenceEnd: 1,
+      },
       {
         id: 'n2',
         conversationId: 'c',

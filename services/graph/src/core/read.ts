@@ -1,13 +1,13 @@
-import {
-  type CognitiveNode,
-  type ConversationGraph,
-  type Edge,
-  type GraphStats,
-  type ListRefinementChainsRequest,
-  type Neighbourhood,
-  type RefinementChain,
-  type RefinementChainView,
-  type TopicPoint,
+import type {
+  CognitiveNode,
+  ConversationGraph,
+  Edge,
+  GraphStats,
+  ListRefinementChainsRequest,
+  Neighbourhood,
+  RefinementChain,
+  RefinementChainView,
+  TopicPoint,
 } from '@trajectory/contracts';
 import { relationOfNeo4jType } from '@trajectory/relations';
 import neo4j from 'neo4j-driver';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type CognitiveNode, type ConversationGraph, type SampleTurn, type TrajectorySample } from '@trajectory/contracts';
+import type { CognitiveNode, ConversationGraph, SampleTurn, TrajectorySample } from '@trajectory/contracts';
 import { defaultRelationWeights } from '@trajectory/relations';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
