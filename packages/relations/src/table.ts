@@ -133,7 +133,8 @@ export const RELATION_TABLE: readonly RelationSpec[] = [
           "that's wrong",
           "that's not",
           'i disagree',
-          'wait',
+          // The interjection ("Wait, ..."), not the verb ("Wait for the starter to peak").
+          'wait(?=\\s*[,!:;—–-])',
         ],
         de: [
           'aber',
@@ -145,7 +146,7 @@ export const RELATION_TABLE: readonly RelationSpec[] = [
           'im gegensatz',
           'das stimmt nicht',
           'das ist falsch',
-          'moment',
+          'moment(?=\\s*[,!:;—–-])',
         ],
       },
       sentence: {

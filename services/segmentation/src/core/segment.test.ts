@@ -315,3 +315,11 @@ test('with the embedding model: the laptop chain and its restated question, and 
     await embedder.close();
   }
 });
+
+test('a marker must be the word it means: "Wait, ..." contrasts, "Wait for ..." does not', async () => {
+  const markers = compileMarkers(['en', 'de']);
+  assert.equal(markers.relationOf('Wait, that is the wrong flag.', 'user')?.relation, 'contrasts');
+  assert.equal(markers.relationOf('Wait for the starter to peak, then mix.', 'assistant'), undefined);
+  assert.equal(markers.relationOf('Sofort, ich prüfe das.', 'user'), undefined);
+  assert.equal(markers.relationOf('Soon the release ships.', 'user'), undefined, '"so" needs a word boundary');
+});
