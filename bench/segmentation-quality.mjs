@@ -24,12 +24,21 @@
 //   node bench/segmentation-quality.mjs --json        # the same figures as JSON
 //   options: --gold <path to a TIAGE annotation file>  --sensitivity (adds TextTiling variants,
 //            printed for information only: choosing among them on this split would be tuning on test)
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseTiage } from '../services/segmentation/dist/core/gold.js';
-import { defaultWindow, pk, windowDiff } from '../services/segmentation/dist/core/metrics.js';
-import { textTilingBoundaries } from '../services/segmentation/dist/core/texttiling.js';
+import { loadSentenceEmbedder } from '@trajectory/embeddings';
+import { createRedactor, DEFAULT_LIMITS, ingestExport } from '@trajectory/ingestion';
+import { relationDistribution, sampleShapeRow, trajectorySamples, trajectorySpan, turnPairSpan, turnPairs } from '@trajectory/samples';
+import {
+  defaultWindow,
+  detectTopicShifts,
+  parseTiage,
+  pk,
+  segmentConversation,
+  textTilingBoundaries,
+  windowDiff,
+} from '@trajectory/segmentation';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -74,36 +83,15 @@ if (sensitivity) {
   }
 }
 
-/** The named export of a workspace package, or undefined with a note saying why it is missing. */
-async function optionalExport(pkg, name, skipped) {
-  try {
-    const module = await import(pkg);
-    if (typeof module[name] === 'function') return module[name];
-    note(`skipped ${skipped}: ${pkg} has no ${name} export`);
-  } catch (error) {
-    note(`skipped ${skipped}: ${pkg} did not load (${error.message.split('\n')[0]})`);
-  }
-  return undefined;
+// The service's combined method, with the sentence embedder where its model is installed
+// (packages/embeddings/scripts/fetch-model.mjs), and its documented lexical fallback.
+const embedder = await loadSentenceEmbedder();
+if (embedder) {
+  methods.push({ name: `detectTopicShifts (${embedder.id})`, run: (u) => detectTopicShifts(u, { embedder, languages: ['en'] }) });
+} else {
+  note('no embedding model installed: the embedding row is missing (run node packages/embeddings/scripts/fetch-model.mjs)');
 }
-
-let embedder = null;
-const detectTopicShifts = await optionalExport('@trajectory/segmentation', 'detectTopicShifts', 'the detectTopicShifts rows');
-if (detectTopicShifts) {
-  const loadSentenceEmbedder = await optionalExport('@trajectory/embeddings', 'loadSentenceEmbedder', 'the embedding row');
-  if (loadSentenceEmbedder) {
-    try {
-      embedder = await loadSentenceEmbedder();
-      if (!embedder) note('skipped the embedding row: loadSentenceEmbedder() found no model');
-    } catch (error) {
-      note(`skipped the embedding row: loadSentenceEmbedder() failed (${error.message.split('\n')[0]})`);
-    }
-  }
-  if (embedder) {
-    const model = embedder;
-    methods.push({ name: `detectTopicShifts (${model.id})`, run: (u) => detectTopicShifts(u, { embedder: model, languages: ['en'] }) });
-  }
-  methods.push({ name: 'detectTopicShifts (no embedder)', run: (u) => detectTopicShifts(u, { embedder: null, languages: ['en'] }) });
-}
+methods.push({ name: 'detectTopicShifts (lexical fallback)', run: (u) => detectTopicShifts(u, { embedder: null, languages: ['en'] }) });
 
 // ---------- evaluation ----------
 const results = [];
@@ -130,29 +118,101 @@ for (const method of methods) {
   }
   results.push({ method: method.name, pk: pkSum / dialogues.length, windowDiff: wdSum / dialogues.length, boundaries: predicted, ms });
 }
-await embedder?.close();
-
-// ---------- report ----------
-const gold = { file: goldPath, dialogues: dialogues.length, utterances: utteranceCount, boundaries: goldBoundaries, meanSegment };
-if (asJson) {
-  console.log(JSON.stringify({ gold, results, notes }, null, 2));
-} else {
-  console.log(
-    `\nTIAGE test: ${gold.dialogues} dialogues, ${gold.utterances} utterances, ${gold.boundaries} gold boundaries, ` +
-      `mean segment ${meanSegment.toFixed(2)} utterances; k per dialogue = max(1, round(n / (2 · segments)))\n`,
-  );
-  const header = ['method', 'Pk', 'WindowDiff', 'boundaries', 'gold', 'ms'];
-  const rows = results.map((r) => [
-    r.method,
-    r.pk.toFixed(4),
-    r.windowDiff.toFixed(4),
-    String(r.boundaries),
-    String(goldBoundaries),
-    r.ms.toFixed(1),
-  ]);
+function printTable(header, rows) {
   const width = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(width[i]) : c.padStart(width[i]))).join(' | ')} |`;
   console.log(line(header));
   console.log(`|${width.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
   for (const r of rows) console.log(line(r));
+}
+
+// ---------- report ----------
+const gold = { file: goldPath, dialogues: dialogues.length, utterances: utteranceCount, boundaries: goldBoundaries, meanSegment };
+if (!asJson) {
+  console.log(
+    `\nTIAGE test: ${gold.dialogues} dialogues, ${gold.utterances} utterances, ${gold.boundaries} gold boundaries, ` +
+      `mean segment ${meanSegment.toFixed(2)} utterances; k per dialogue = max(1, round(n / (2 · segments)))\n`,
+  );
+  printTable(
+    ['method', 'Pk', 'WindowDiff', 'boundaries', 'gold', 'ms'],
+    results.map((r) => [r.method, r.pk.toFixed(4), r.windowDiff.toFixed(4), String(r.boundaries), String(goldBoundaries), r.ms.toFixed(1)]),
+  );
+}
+
+
+// ---------- the seed's comparison on the bundled sample exports ----------
+// Turn-pair segmentation (each answer with its question) against cognitive segmentation (trajectory
+// samples [n(t-2), n(t-1), n(t)] -> n(t+1) over the segmenter's nodes), on the repository's sample
+// export and the real exports in ../shared/external/chatgpt.
+const exportsDir = join(here, '..', '..', 'shared', 'external', 'chatgpt');
+const sampleExports = [
+  join(here, '..', 'e2e', 'fixtures', 'chatgpt', 'conversations.json'),
+  ...readdirSync(exportsDir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => join(exportsDir, f)),
+];
+const conversations = [];
+for (const path of sampleExports) {
+  await ingestExport({
+    path,
+    fileName: basename(path),
+    ingestId: 'bench',
+    redactor: createRedactor('secrets'),
+    limits: DEFAULT_LIMITS,
+    publish: async (event) => {
+      if (event.conversation) conversations.push(event.conversation);
+      return { duplicate: false };
+    },
+  });
+}
+const asOf = new Date('2026-01-01T00:00:00Z');
+const pairSpans = [];
+const trajectorySpans = [];
+const edges = [];
+let chains = 0;
+let chainNodes = 0;
+let nodes = 0;
+for (const conversation of conversations) {
+  pairSpans.push(...turnPairs(conversation).map(turnPairSpan));
+  const s = await segmentConversation(conversation, { embedder });
+  nodes += s.nodes.length;
+  edges.push(...s.edges);
+  chains += s.chains.length;
+  chainNodes += s.chains.reduce((sum, c) => sum + c.nodeIds.length, 0);
+  const byId = new Map(s.nodes.map((n) => [n.id, n]));
+  const samples = trajectorySamples({ conversationId: conversation.id, title: conversation.title, nodes: s.nodes, edges: s.edges, chains: s.chains }, { asOf, contextSize: 3 });
+  trajectorySpans.push(...samples.map((sample) => trajectorySpan(sample, byId)));
+}
+await embedder?.close();
+const messages = conversations.reduce((sum, c) => sum + c.messages.length, 0);
+const shapes = [sampleShapeRow('turn pairs (user -> assistant)', pairSpans), sampleShapeRow('cognitive (3 nodes -> next)', trajectorySpans)];
+const relations = relationDistribution(edges);
+const comparison = {
+  exports: sampleExports.map((p) => basename(p)),
+  conversations: conversations.length,
+  messages,
+  nodes,
+  segmenter: embedder ? embedder.id : 'lexical',
+  shapes,
+  relations,
+  chains,
+  averageChainLength: chains > 0 ? chainNodes / chains : 0,
+};
+if (asJson) {
+  console.log(JSON.stringify({ gold, results, comparison, notes }, null, 2));
+} else {
+  console.log(
+    `\nSample exports (${comparison.exports.join(', ')}): ${conversations.length} conversations, ${messages} messages, ` +
+      `${nodes} cognitive nodes (${comparison.segmenter})\n`,
+  );
+  printTable(
+    ['segmentation', 'samples', 'single-turn', 'multi-turn', 'avg turns/sample'],
+    shapes.map((r) => [r.method, String(r.samples), String(r.singleTurn), String(r.multiTurn), r.averageTurns.toFixed(2)]),
+  );
+  console.log('');
+  printTable(
+    ['relation', 'edges', '%'],
+    relations.map((r) => [r.relation, String(r.count), r.percent.toFixed(1)]),
+  );
+  console.log(`\nrefinement chains: ${chains}, average length ${comparison.averageChainLength.toFixed(2)} nodes`);
 }
