@@ -261,31 +261,31 @@ export async function segmentConversation(conversation: Conversation, options: S
     });
   }
 
-  // Topics along the current path.
+  // Topics along the current path. The unit is the exchange (a user turn with the answers to it):
+  // in chat a topic starts with the user's turn, and comparing single messages would see a valley
+  // between every short question and its long answer.
   const path = currentPath(conversation)
     .map((m) => nodesOfMessage.get(m.id) ?? [])
     .filter((own) => own.length > 0);
-  const forced = path.flatMap((own, i) => (own[0]?.marker?.relation === 'restarts' ? [i] : []));
-  const shifts = topicShifts(
-    path.map((own) => ({ tokens: own.flatMap((i) => i.tokens), ...vectorOf(own) })),
-    { forced },
-  );
+  const exchangeStarts = path.flatMap((own, i) => (i === 0 || own[0]?.node.role === 'user' ? [i] : []));
+  const exchanges = exchangeStarts.map((start, e) => path.slice(start, exchangeStarts[e + 1] ?? path.length).flat());
+  const forced = exchanges.flatMap((own, e) => (own[0]?.marker?.relation === 'restarts' ? [e] : []));
+  const withVectors = infos.length > 0 && infos.every((i) => i.vector);
   const topicStarts: number[] = [];
-  for (const shift of shifts) {
-    // A topic opens with the user's turn, not with the answer to it.
-    let index = shift.index;
-    if (path[index]?.[0]?.node.role !== 'user' && path[index - 1]?.[0]?.node.role === 'user' && index - 1 > 0) index -= 1;
-    if (topicStarts.includes(index)) continue;
-    topicStarts.push(index);
+  for (const shift of topicShifts(
+    exchanges.map((own) => ({ tokens: own.flatMap((i) => i.tokens), ...vectorOf(own) })),
+    { forced },
+  )) {
+    const index = exchangeStarts[shift.index] ?? 0;
     const first = path[index]?.[0];
     const before = path[index - 1]?.at(-1);
     if (!first || !before) continue;
-    const method = path.every((own) => own.every((i) => i.vector)) ? 'embedding+lexical' : 'lexical';
-    const tags = forced.includes(index) ? ['topic-shift', 'marker'] : ['topic-shift', method];
-    edges.add(first.node.id, before.node.id, 'restarts', forced.includes(index) ? 0.9 : Math.min(1, 0.5 + shift.depth), tags);
+    topicStarts.push(index);
+    const explicit = forced.includes(shift.index);
+    const tags = ['topic-shift', explicit ? 'marker' : withVectors ? 'embedding+lexical' : 'lexical'];
+    edges.add(first.node.id, before.node.id, 'restarts', explicit ? 0.9 : Math.min(1, 0.5 + shift.depth), tags);
     tagNode(first, 'topic-start');
   }
-  topicStarts.sort((a, b) => a - b);
 
   // Refinement chains, one topic segment at a time.
   const chains: RefinementChain[] = [];
