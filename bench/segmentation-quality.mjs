@@ -139,7 +139,6 @@ if (!asJson) {
   );
 }
 
-
 // ---------- the seed's comparison on the bundled sample exports ----------
 // Turn-pair segmentation (each answer with its question) against cognitive segmentation (trajectory
 // samples [n(t-2), n(t-1), n(t)] -> n(t+1) over the segmenter's nodes), on the repository's sample
@@ -180,12 +179,18 @@ for (const conversation of conversations) {
   chains += s.chains.length;
   chainNodes += s.chains.reduce((sum, c) => sum + c.nodeIds.length, 0);
   const byId = new Map(s.nodes.map((n) => [n.id, n]));
-  const samples = trajectorySamples({ conversationId: conversation.id, title: conversation.title, nodes: s.nodes, edges: s.edges, chains: s.chains }, { asOf, contextSize: 3 });
+  const samples = trajectorySamples(
+    { conversationId: conversation.id, title: conversation.title, nodes: s.nodes, edges: s.edges, chains: s.chains },
+    { asOf, contextSize: 3 },
+  );
   trajectorySpans.push(...samples.map((sample) => trajectorySpan(sample, byId)));
 }
 await embedder?.close();
 const messages = conversations.reduce((sum, c) => sum + c.messages.length, 0);
-const shapes = [sampleShapeRow('turn pairs (user -> assistant)', pairSpans), sampleShapeRow('cognitive (3 nodes -> next)', trajectorySpans)];
+const shapes = [
+  sampleShapeRow('turn pairs (user -> assistant)', pairSpans),
+  sampleShapeRow('cognitive (3 nodes -> next)', trajectorySpans),
+];
 const relations = relationDistribution(edges);
 const comparison = {
   exports: sampleExports.map((p) => basename(p)),

@@ -38,6 +38,9 @@ test('trajectory segment prints nodes, relations, chains and topic boundaries of
   assert.ok(sourdough.edges.every((e: { relation: string; confidence: number }) => e.relation && e.confidence > 0 && e.confidence <= 1));
   assert.deepEqual(sourdough.topicBoundaries, []);
   const text = execFileSync(process.execPath, [cli, 'segment', sample, '--lexical'], { env, encoding: 'utf8' });
-  assert.match(text, /^conversation .* "Planning a sourdough schedule": 5 messages, 5 nodes, \d+ edges, 0 chains \(cognitive\/v1\+lexical\)$/m);
+  assert.match(
+    text,
+    /^conversation .* "Planning a sourdough schedule": 5 messages, 5 nodes, \d+ edges, 0 chains \(cognitive\/v1\+lexical\)$/m,
+  );
   assert.match(text, /-responds 1\.00->/);
 });

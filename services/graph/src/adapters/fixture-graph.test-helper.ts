@@ -159,6 +159,12 @@ function conversation(
       sentenceEnd: 1,
     })),
     edges,
-    chains: extra.chains.map(([chainId, nodeIds, tags]) => ({ id: chainId, conversationId: id, nodeIds, steps: [], tags })),
+    chains: extra.chains.map(([chainId, nodeIds, tags]) => ({
+      id: chainId,
+      conversationId: id,
+      nodeIds,
+      steps: nodeIds.map((_, i) => (i === 0 ? 'idea' : i === nodeIds.length - 1 ? 'convergence' : 'revision')),
+      tags,
+    })),
   };
 }

@@ -104,7 +104,15 @@ test('GetConversationGraph returns the nodes, edges and chain of one conversatio
   const refines = graph.edges.filter((e) => e.relation === 'refines');
   assert.deepEqual(refines.map((e) => `${e.fromId}->${e.toId}`).sort(), ['h3->h1', 'h4->h3']);
   assert.deepEqual(refines[0]?.tags, ['correction']);
-  assert.deepEqual(graph.chains, [{ id: 'bread-2023', conversationId: 'conv-bread-2023', nodeIds: ['h1', 'h3', 'h4'], tags: ['baking'] }]);
+  assert.deepEqual(graph.chains, [
+    {
+      id: 'bread-2023',
+      conversationId: 'conv-bread-2023',
+      nodeIds: ['h1', 'h3', 'h4'],
+      steps: ['idea', 'revision', 'convergence'],
+      tags: ['baking'],
+    },
+  ]);
 });
 
 test('StreamConversationGraphs streams every conversation, oldest first, with chains', async () => {
@@ -140,6 +148,7 @@ test('ListRefinementChains filters by length, tag and time, oldest first', async
   );
   assert.equal(long[0]?.conversationTitle, 'Bread hydration');
   assert.deepEqual(long[1]?.chain?.nodeIds, ['q1', 'q2', 'q3', 'q4']);
+  assert.deepEqual(long[1]?.chain?.steps, ['idea', 'revision', 'revision', 'convergence']);
 
   assert.deepEqual(
     (await chains({ tag: 'baking' })).map((c) => c.chain?.id),
