@@ -98,6 +98,8 @@ function setup({ python = false } = {}) {
   ensureEmbeddingModel();
   step('building: contracts from proto/, the TypeScript workspaces, the Neo4j launcher (Maven)');
   run('npx', ['turbo', 'run', 'build', '--output-logs=errors-only']);
+  // Before `test` runs turbo's unit tests: the samples export test loads its files with the
+  // venv's Hugging Face `datasets` (trainer-gpu[test]) and fails under CI without it.
   return python ? ensurePythonTrainer() : undefined;
 }
 

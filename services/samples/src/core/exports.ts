@@ -1,0 +1,462 @@
+// Exports of a dataset's records into the files trainers load:
+//   TRL / Hugging Face SFT    sft.jsonl, sft.eval.jsonl            {messages, weight, id, type}
+//   TRL DPO                   dpo.jsonl, dpo.eval.jsonl            {prompt, chosen, rejected}
+//   LLaMA-Factory             sharegpt[.eval].jsonl, alpaca[.eval].jsonl, alpaca_dpo[.eval].jsonl
+//                             and dataset_info.json registering them (set `dataset_dir` to the
+//                             export folder and `dataset: trajectory_sft_sharegpt`, ...)
+//   the manifest              exports.json (what exportDataset returns)
+//
+// Splits: `train` records go into the train files, `eval` records into the `.eval` files,
+// `heldout` records into none (the recall eval reads them from the dataset itself).
+//
+// Weights: only the TRL SFT files carry each record's weight, as a float `weight` column (a
+// trainer must read it: TRL's SFTTrainer by itself ignores extra columns). TRL's DPO string
+// format and LLaMA-Factory's formats have no per-sample weight column, so those files lose the
+// weights; the manifest says so per file (`weighted: false`, `weightsApplied: false`, `note`).
+//
+// Conversations (SFT files): a system message first when there is a system prompt, then user
+// and assistant messages alternating, starting with user and ending with assistant (TRL's
+// assistant-only loss and LLaMA-Factory's sharegpt reader both need that). Consecutive
+// messages of one role are merged with a blank line; an assistant message before the first
+// user message is moved into the system prompt as context; a record left without a user
+// message followed by an assistant message is not exported (counted in `skipped.unusable`).
+//
+// Trajectory records whose predicted turn is the user's (`next.role === 'user'`): by default
+// (`userTargets: 'swap'`) the conversation is exported with the roles swapped, so the predicted
+// user turn sits in the assistant slot that the loss trains, under a system note that says so
+// (USER_TARGET_SYSTEM); `userTargets: 'skip'` leaves them out of the SFT files instead
+// (counted in `skipped.userTargets`).
+import { once } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { finished } from 'node:stream/promises';
+import type { ChatRecord, DatasetRecord, PreferenceRecord, TrajectoryRecord } from './records.js';
+
+export type Role = 'system' | 'user' | 'assistant';
+export interface Message {
+  role: Role;
+  content: string;
+}
+/** A conversation ready for SFT: an optional system prompt, then user/assistant alternating, ending with assistant. */
+export interface Conversation {
+  system: string;
+  /** Alternating, starting with user, ending with assistant (so of even length ≥ 2). */
+  turns: Message[];
+}
+
+export interface ExportOptions {
+  /** System prompt for records that have none of their own (qa, knowledge, trajectory, chat with an empty instruction). */
+  systemPrompt?: string;
+  /** Trajectory records that predict a user turn: exported with roles swapped (default) or left out of SFT. */
+  userTargets?: 'swap' | 'skip';
+}
+
+export type ExportFormat =
+  | 'trl-sft-messages'
+  | 'trl-dpo'
+  | 'llamafactory-sharegpt'
+  | 'llamafactory-alpaca'
+  | 'llamafactory-alpaca-ranking'
+  | 'llamafactory-dataset-info';
+
+export interface ExportedFile {
+  /** File name inside the export folder. */
+  name: string;
+  format: ExportFormat;
+  split: 'train' | 'eval' | null;
+  /** Rows (JSONL lines), or entries for dataset_info.json. */
+  records: number;
+  /** Whether each row carries its record's weight (a float `weight` column). */
+  weighted: boolean;
+  /** Present (false) where the format has no place for per-sample weights and they were dropped. */
+  weightsApplied?: false;
+  note?: string;
+}
+
+export interface ExportManifest {
+  files: ExportedFile[];
+  /** Records not written to any file, by reason. */
+  skipped: { heldout: number; userTargets: number; unusable: number };
+  userTargets: 'swap' | 'skip';
+}
+
+/** The system note of a role-swapped trajectory record (a predicted user turn in the assistant slot). */
+export const USER_TARGET_SYSTEM =
+  "Continue this conversation as the user. Your messages are the user's; the other side's are the assistant's. Write the user's next message.";
+
+/** The user prompt of a knowledge record. */
+export const knowledgePrompt = (topic: string): string => `What did I conclude about ${topic}?`;
+
+const TURN_PREFIX = /^(User|Assistant):[ \t]?/;
+
+/**
+ * The turns of a chat record's `input`: a line starting with `User:` or `Assistant:` opens a
+ * turn, the lines after it (up to the next such line) continue it. Text before the first prefix
+ * counts as the user's. (A content line that itself starts with `User:` opens a new turn: the
+ * format cannot tell them apart.)
+ */
+export function parseTurns(input: string): Message[] {
+  const turns: Message[] = [];
+  let current: { role: Role; lines: string[] } | undefined;
+  const close = () => {
+    if (current) turns.push({ role: current.role, content: current.lines.join('\n').trim() });
+  };
+  for (const line of input.split(/\r?\n/)) {
+    const prefix = TURN_PREFIX.exec(line);
+    if (prefix) {
+      close();
+      current = { role: prefix[1] === 'User' ? 'user' : 'assistant', lines: [line.slice(prefix[0].length)] };
+    } else if (current) {
+      current.lines.push(line);
+    } else if (line.trim() !== '') {
+      current = { role: 'user', lines: [line] };
+    }
+  }
+  close();
+  return turns;
+}
+
+/**
+ * Normalises messages into a Conversation (see the file comment), or null when no user message
+ * is followed by an assistant message.
+ */
+export function toConversation(system: string, messages: readonly Message[]): Conversation | null {
+  const systems = system.trim() === '' ? [] : [system.trim()];
+  const turns: Message[] = [];
+  for (const message of messages) {
+    const content = message.content.trim();
+    if (content === '') continue;
+    if (message.role === 'system') {
+      systems.push(content);
+      continue;
+    }
+    const last = turns.at(-1);
+    if (last?.role === message.role) last.content = `${last.content}\n\n${content}`;
+    else turns.push({ role: message.role, content });
+  }
+  if (turns[0]?.role === 'assistant') {
+    const first = turns.shift() as Message;
+    systems.push(`Your previous message in this conversation:\n\n${first.content}`);
+  }
+  if (turns.at(-1)?.role === 'user') turns.pop();
+  if (turns.length < 2) return null;
+  return { system: systems.join('\n\n'), turns };
+}
+
+function chatConversation(record: ChatRecord, options: ExportOptions): Conversation | null {
+  const system = record.instruction.trim() !== '' ? record.instruction : (options.systemPrompt ?? '');
+  return toConversation(system, [...parseTurns(record.input), { role: 'assistant', content: record.output }]);
+}
+
+function trajectoryRole(role: string, swap: boolean): Role {
+  if (role === 'system') return 'system';
+  if (role === 'assistant') return swap ? 'user' : 'assistant';
+  if (role === 'user') return swap ? 'assistant' : 'user';
+  // Tool output and other speakers are input to the model: the user's side, swapped or not.
+  return 'user';
+}
+
+function trajectoryConversation(record: TrajectoryRecord, options: ExportOptions): Conversation | null {
+  const swap = record.next.role === 'user';
+  const messages = [...record.context, record.next].map((t) => ({ role: trajectoryRole(t.role, swap), content: t.text }));
+  // The target must land in the assistant slot: with a system or tool target there is no such slot.
+  if (trajectoryRole(record.next.role, swap) !== 'assistant') return null;
+  return toConversation(swap ? USER_TARGET_SYSTEM : (options.systemPrompt ?? ''), messages);
+}
+
+/**
+ * The SFT conversation of a record, or null where it has none: preference records (they go to
+ * DPO), user-target trajectories under `userTargets: 'skip'`, and records that do not make a
+ * user → assistant exchange.
+ */
+export function sftConversation(record: DatasetRecord, options: ExportOptions = {}): Conversation | null {
+  const system = options.systemPrompt ?? '';
+  switch (record.type) {
+    case 'chat':
+      return chatConversation(record, options);
+    case 'qa':
+      return toConversation(system, [
+        { role: 'user', content: record.question },
+        { role: 'assistant', content: record.answer },
+      ]);
+    case 'knowledge':
+      return toConversation(system, [
+        { role: 'user', content: knowledgePrompt(record.topic) },
+        { role: 'assistant', content: record.content },
+      ]);
+    case 'memory':
+      return toConversation(record.system, [
+        { role: 'user', content: record.question },
+        { role: 'assistant', content: record.answer },
+      ]);
+    case 'trajectory':
+      if (record.next.role === 'user' && options.userTargets === 'skip') return null;
+      return trajectoryConversation(record, options);
+    case 'preference':
+      return null;
+  }
+}
+
+/** TRL's `messages` list: the system message (when there is a system prompt) and the turns. */
+export function toMessages(conversation: Conversation): Message[] {
+  return conversation.system === '' ? conversation.turns : [{ role: 'system', content: conversation.system }, ...conversation.turns];
+}
+
+export interface SharegptRow {
+  conversations: { from: 'human' | 'gpt'; value: string }[];
+  system: string;
+}
+export function toSharegpt(conversation: Conversation): SharegptRow {
+  return {
+    conversations: conversation.turns.map((t) => ({ from: t.role === 'user' ? 'human' : 'gpt', value: t.content })),
+    system: conversation.system,
+  };
+}
+
+export interface AlpacaRow {
+  instruction: string;
+  input: string;
+  output: string;
+  system: string;
+  /** Earlier [user, assistant] pairs; LLaMA-Factory trains on their responses too unless `mask_history`. */
+  history: [string, string][];
+}
+export function toAlpaca(conversation: Conversation): AlpacaRow {
+  const { turns } = conversation;
+  const history: [string, string][] = [];
+  for (let i = 0; i + 3 < turns.length; i += 2) history.push([(turns[i] as Message).content, (turns[i + 1] as Message).content]);
+  return {
+    instruction: (turns.at(-2) as Message).content,
+    input: '',
+    output: (turns.at(-1) as Message).content,
+    system: conversation.system,
+    history,
+  };
+}
+
+export interface DpoRow {
+  prompt: string;
+  chosen: string;
+  rejected: string;
+}
+export const toDpo = (record: PreferenceRecord): DpoRow => ({ prompt: record.prompt, chosen: record.chosen, rejected: record.rejected });
+
+export interface AlpacaDpoRow {
+  instruction: string;
+  input: string;
+  chosen: string;
+  rejected: string;
+  system: string;
+}
+export const toAlpacaDpo = (record: PreferenceRecord, options: ExportOptions = {}): AlpacaDpoRow => ({
+  instruction: record.prompt,
+  input: '',
+  chosen: record.chosen,
+  rejected: record.rejected,
+  system: options.systemPrompt ?? '',
+});
+
+/** A JSON number that always reads back as a float (`1.0`, not `1`): Arrow infers int64 from a column of whole numbers. */
+export function floatJson(value: number): string {
+  if (!Number.isFinite(value)) throw new Error(`weight must be a finite number, got ${value}`);
+  const text = JSON.stringify(value);
+  return /[.eE]/.test(text) ? text : `${text}.0`;
+}
+
+/** One `sft.jsonl` line: `{"messages": [...], "weight": <float>, "id": ..., "type": ...}`. */
+export function sftLine(record: DatasetRecord, conversation: Conversation): string {
+  if (record.weight < 0) throw new Error(`record ${record.id}: weight must be ≥ 0, got ${record.weight}`);
+  return `{"messages":${JSON.stringify(toMessages(conversation))},"weight":${floatJson(record.weight)},"id":${JSON.stringify(record.id)},"type":${JSON.stringify(record.type)}}\n`;
+}
+
+const NO_WEIGHTS_LLAMAFACTORY = 'LLaMA-Factory has no per-sample weight column: record weights are not applied';
+const NO_WEIGHTS_DPO = "TRL's prompt/chosen/rejected format has no per-sample weight: record weights are not applied";
+
+interface FileSpec {
+  name: string;
+  format: ExportFormat;
+  split: 'train' | 'eval';
+  weighted: boolean;
+  note?: string;
+}
+
+const FILES = {
+  sft: { name: 'sft.jsonl', format: 'trl-sft-messages', weighted: true },
+  dpo: { name: 'dpo.jsonl', format: 'trl-dpo', weighted: false, note: NO_WEIGHTS_DPO },
+  sharegpt: { name: 'sharegpt.jsonl', format: 'llamafactory-sharegpt', weighted: false, note: NO_WEIGHTS_LLAMAFACTORY },
+  alpaca: { name: 'alpaca.jsonl', format: 'llamafactory-alpaca', weighted: false, note: NO_WEIGHTS_LLAMAFACTORY },
+  alpacaDpo: { name: 'alpaca_dpo.jsonl', format: 'llamafactory-alpaca-ranking', weighted: false, note: NO_WEIGHTS_LLAMAFACTORY },
+} as const satisfies Record<string, Omit<FileSpec, 'split'>>;
+type FileKey = keyof typeof FILES;
+
+const evalName = (name: string): string => name.replace(/\.jsonl$/, '.eval.jsonl');
+
+/** LLaMA-Factory's dataset_info.json entry names, train split; the eval split adds `_eval`. */
+export const LLAMAFACTORY_DATASETS = {
+  sft: 'trajectory_sft_messages',
+  sharegpt: 'trajectory_sft_sharegpt',
+  alpaca: 'trajectory_sft_alpaca',
+  alpacaDpo: 'trajectory_dpo',
+} as const;
+
+/** LLaMA-Factory's description of each file (data/README.md of hiyouga/LLaMA-Factory). */
+function datasetInfoEntry(key: Exclude<FileKey, 'dpo'>, fileName: string): Record<string, unknown> {
+  switch (key) {
+    case 'sft': // TRL's messages are LLaMA-Factory's "OpenAI format", a case of sharegpt; extra columns are ignored.
+      return {
+        file_name: fileName,
+        formatting: 'sharegpt',
+        columns: { messages: 'messages' },
+        tags: { role_tag: 'role', content_tag: 'content', user_tag: 'user', assistant_tag: 'assistant', system_tag: 'system' },
+      };
+    case 'sharegpt':
+      return {
+        file_name: fileName,
+        formatting: 'sharegpt',
+        columns: { messages: 'conversations', system: 'system' },
+        tags: { role_tag: 'from', content_tag: 'value', user_tag: 'human', assistant_tag: 'gpt' },
+      };
+    case 'alpaca':
+      return {
+        file_name: fileName,
+        formatting: 'alpaca',
+        columns: { prompt: 'instruction', query: 'input', response: 'output', system: 'system', history: 'history' },
+      };
+    case 'alpacaDpo':
+      return {
+        file_name: fileName,
+        formatting: 'alpaca',
+        ranking: true,
+        columns: { prompt: 'instruction', query: 'input', chosen: 'chosen', rejected: 'rejected', system: 'system' },
+      };
+  }
+}
+
+/** A JSONL file written to a temporary name, renamed into place on commit, with backpressure. */
+class JsonlWriter {
+  readonly tmp: string;
+  private out: WriteStream | undefined;
+  count = 0;
+  constructor(
+    readonly dir: string,
+    readonly name: string,
+  ) {
+    this.tmp = join(dir, `.${name}.${process.pid}.tmp`);
+  }
+  async write(line: string): Promise<void> {
+    this.out ??= createWriteStream(this.tmp);
+    this.count += 1;
+    if (!this.out.write(line)) await once(this.out, 'drain');
+  }
+  /** Renames the file into place; a file with no rows is not written (and a stale one removed). */
+  async commit(): Promise<void> {
+    if (!this.out) {
+      await rm(join(this.dir, this.name), { force: true });
+      return;
+    }
+    this.out.end();
+    await finished(this.out);
+    await rename(this.tmp, join(this.dir, this.name));
+  }
+  async abort(): Promise<void> {
+    this.out?.destroy();
+    await rm(this.tmp, { force: true });
+  }
+}
+
+async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`);
+  await rename(tmp, path);
+}
+
+/**
+ * Writes the export files of `records` into `dir` in one pass (see the file comment) and
+ * returns the manifest, also written as `exports.json`. Files with no rows are not written.
+ */
+export async function exportDataset(
+  records: Iterable<DatasetRecord> | AsyncIterable<DatasetRecord>,
+  dir: string,
+  options: ExportOptions = {},
+): Promise<ExportManifest> {
+  await mkdir(dir, { recursive: true });
+  const userTargets = options.userTargets ?? 'swap';
+  const writers = new Map<string, { spec: FileSpec; key: FileKey; writer: JsonlWriter }>();
+  for (const [key, spec] of Object.entries(FILES) as [FileKey, (typeof FILES)[FileKey]][]) {
+    for (const split of ['train', 'eval'] as const) {
+      const name = split === 'train' ? spec.name : evalName(spec.name);
+      writers.set(`${key}:${split}`, { key, spec: { ...spec, name, split }, writer: new JsonlWriter(dir, name) });
+    }
+  }
+  const write = (key: FileKey, split: 'train' | 'eval', line: string) =>
+    (writers.get(`${key}:${split}`) as { writer: JsonlWriter }).writer.write(line);
+  const skipped = { heldout: 0, userTargets: 0, unusable: 0 };
+
+  try {
+    for await (const record of records) {
+      if (record.split === 'heldout') {
+        skipped.heldout += 1;
+        continue;
+      }
+      const split = record.split;
+      if (record.type === 'preference') {
+        await write('dpo', split, `${JSON.stringify(toDpo(record))}\n`);
+        await write('alpacaDpo', split, `${JSON.stringify(toAlpacaDpo(record, options))}\n`);
+        continue;
+      }
+      if (record.type === 'trajectory' && record.next.role === 'user' && userTargets === 'skip') {
+        skipped.userTargets += 1;
+        continue;
+      }
+      const conversation = sftConversation(record, { ...options, userTargets });
+      if (!conversation) {
+        skipped.unusable += 1;
+        continue;
+      }
+      await write('sft', split, sftLine(record, conversation));
+      await write('sharegpt', split, `${JSON.stringify(toSharegpt(conversation))}\n`);
+      await write('alpaca', split, `${JSON.stringify(toAlpaca(conversation))}\n`);
+    }
+    for (const { writer } of writers.values()) await writer.commit();
+  } catch (err) {
+    await Promise.all([...writers.values()].map(({ writer }) => writer.abort()));
+    throw err;
+  }
+
+  const files: ExportedFile[] = [];
+  const datasetInfo: Record<string, unknown> = {};
+  for (const { key, spec, writer } of writers.values()) {
+    if (writer.count === 0) continue;
+    files.push({
+      name: spec.name,
+      format: spec.format,
+      split: spec.split,
+      records: writer.count,
+      weighted: spec.weighted,
+      ...(spec.weighted ? {} : { weightsApplied: false as const, note: spec.note }),
+    });
+    if (key !== 'dpo') {
+      const base = LLAMAFACTORY_DATASETS[key];
+      datasetInfo[spec.split === 'train' ? base : `${base}_eval`] = datasetInfoEntry(key, spec.name);
+    }
+  }
+  const infoPath = join(dir, 'dataset_info.json');
+  if (Object.keys(datasetInfo).length > 0) {
+    await writeJsonAtomic(infoPath, datasetInfo);
+    files.push({
+      name: 'dataset_info.json',
+      format: 'llamafactory-dataset-info',
+      split: null,
+      records: Object.keys(datasetInfo).length,
+      weighted: false,
+      weightsApplied: false,
+      note: NO_WEIGHTS_LLAMAFACTORY,
+    });
+  } else {
+    await rm(infoPath, { force: true });
+  }
+  const manifest: ExportManifest = { files, skipped, userTargets };
+  await writeJsonAtomic(join(dir, 'exports.json'), manifest);
+  return manifest;
+}
