@@ -1,4 +1,5 @@
 export { type Bus, type BusOptions, connectBus } from './connection.js';
+export { DATASET_MANIFESTS, DATASET_OBJECTS, type DatasetRegistry, openDatasetRegistry } from './datasets.js';
 export {
   CLAIM_BUCKET,
   CLAIM_CHECK_HEADER,

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { Kvm } from '@nats-io/kv';
-import { publishEvent, SUBJECTS } from '@trajectory/bus';
+import { openDatasetRegistry, publishEvent, SUBJECTS } from '@trajectory/bus';
 import { DEFAULT_PORTS, z } from '@trajectory/config';
 import {
   type GetJobRequest,
@@ -13,7 +13,7 @@ import {
   TrainingServiceService,
 } from '@trajectory/contracts';
 import { main, runService } from '@trajectory/runtime';
-import { InvalidJobRequest, newQueuedJob, stateSubject } from './core/jobs.js';
+import { admitDataset, DatasetRefused, InvalidJobRequest, newQueuedJob, stateSubject } from './core/jobs.js';
 
 const JOBS_BUCKET = 'trajectory_training_jobs';
 
@@ -28,6 +28,7 @@ main(() =>
       // The job registry is a JetStream KV bucket: durable, replicated with the stream, and
       // watchable by any NATS client.
       const jobs = await new Kvm(bus.nc).create(JOBS_BUCKET, { history: 5 });
+      const datasets = await openDatasetRegistry(bus);
       const encode = (job: TrainingJob) => JSON.stringify(TrainingJob.toJSON(job));
       const read = async (id: string) => {
         const entry = await jobs.get(id);
@@ -37,7 +38,12 @@ main(() =>
       addGrpcService(TrainingServiceService, {
         submitJob(call: grpc.ServerUnaryCall<SubmitJobRequest, TrainingJob>, callback: grpc.sendUnaryData<TrainingJob>) {
           (async () => {
-            const job = newQueuedJob(call.request, config.TRAINING_BASE_MODEL, new Date());
+            const manifest = admitDataset(call.request.datasetId, await datasets.get(call.request.datasetId));
+            const job = newQueuedJob(
+              { ...call.request, datasetPath: call.request.datasetPath || manifest.path },
+              config.TRAINING_BASE_MODEL,
+              new Date(),
+            );
             if (!existsSync(job.datasetPath)) throw new InvalidJobRequest(`dataset file not found: ${job.datasetPath}`);
             const existing = await read(job.jobId);
             if (existing) return existing;
@@ -60,7 +66,12 @@ main(() =>
             .then((job) => callback(null, job))
             .catch((err: Error) =>
               callback({
-                code: err instanceof InvalidJobRequest ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL,
+                code:
+                  err instanceof InvalidJobRequest
+                    ? grpc.status.INVALID_ARGUMENT
+                    : err instanceof DatasetRefused
+                      ? grpc.status.FAILED_PRECONDITION
+                      : grpc.status.INTERNAL,
                 details: err.message,
               }),
             );

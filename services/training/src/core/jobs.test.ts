@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TrainingJobState } from '@trajectory/contracts';
-import { InvalidJobRequest, jobId, newQueuedJob, stateSubject } from './jobs.js';
+import { DatasetManifest, TrainingJobState } from '@trajectory/contracts';
+import { admitDataset, DatasetRefused, InvalidJobRequest, jobId, newQueuedJob, stateSubject } from './jobs.js';
 
 test('a job is queued with the default base model and an id derived from dataset and model', () => {
   const now = new Date('2026-01-01T00:00:00Z');
@@ -16,4 +16,30 @@ test('a job is queued with the default base model and an id derived from dataset
 test('a request without a dataset is refused', () => {
   assert.throws(() => newQueuedJob({ datasetId: '', datasetPath: '/x', baseModel: '' }, 'm', new Date()), InvalidJobRequest);
   assert.throws(() => newQueuedJob({ datasetId: 'd', datasetPath: '', baseModel: '' }, 'm', new Date()), /dataset_path/);
+});
+
+test('a dataset is admitted only when every gate passed; a refusal names the failed gates and why', () => {
+  assert.throws(
+    () => admitDataset('d0', undefined),
+    (err: Error) => err instanceof DatasetRefused && /not in the dataset registry/.test(err.message),
+  );
+  const failed = DatasetManifest.fromPartial({
+    datasetId: 'd1',
+    version: 3,
+    gatesPassed: false,
+    gates: [
+      { name: 'schema', passed: true, reason: '' },
+      { name: 'uniqueness', passed: false, reason: 'chat outputs 0.10 distinct < 0.25' },
+      { name: 'eval-split', passed: false, reason: 'no follow-up case in the eval split' },
+    ],
+  });
+  assert.throws(
+    () => admitDataset('d1', failed),
+    (err: Error) =>
+      err instanceof DatasetRefused &&
+      err.message ===
+        'dataset d1 (version 3) failed its quality gates: uniqueness: chat outputs 0.10 distinct < 0.25; eval-split: no follow-up case in the eval split',
+  );
+  const passed = DatasetManifest.fromPartial({ datasetId: 'd2', gatesPassed: true, path: '/data/d2/records.jsonl' });
+  assert.equal(admitDataset('d2', passed).path, '/data/d2/records.jsonl');
 });
