@@ -29,7 +29,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSentenceEmbedder } from '@trajectory/embeddings';
 import { createRedactor, DEFAULT_LIMITS, ingestExport } from '@trajectory/ingestion';
-import { relationDistribution, sampleShapeRow, trajectorySamples, trajectorySpan, turnPairSpan, turnPairs } from '@trajectory/samples';
+import { relationDistribution, sampleShapeRow, trajectoryRecords, trajectorySpan, turnPairSpan, turnPairs } from '@trajectory/samples';
 import {
   defaultWindow,
   detectTopicShifts,
@@ -179,9 +179,9 @@ for (const conversation of conversations) {
   chains += s.chains.length;
   chainNodes += s.chains.reduce((sum, c) => sum + c.nodeIds.length, 0);
   const byId = new Map(s.nodes.map((n) => [n.id, n]));
-  const samples = trajectorySamples(
+  const samples = trajectoryRecords(
     { conversationId: conversation.id, title: conversation.title, nodes: s.nodes, edges: s.edges, chains: s.chains },
-    { asOf, contextSize: 3 },
+    { referenceDate: asOf, contextSize: 3, targetRoles: ['user', 'assistant'] },
   );
   trajectorySpans.push(...samples.map((sample) => trajectorySpan(sample, byId)));
 }

@@ -1,10 +1,11 @@
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connect } from '@nats-io/transport-node';
 import { connectBus } from '@trajectory/bus';
 import { ConversationSegmented, IngestReport, IngestState, TrainingJobState } from '@trajectory/contracts';
 import { createRedactor, DEFAULT_LIMITS, emptyReport, formatReport, ingestExport, redactionModeFromEnv } from '@trajectory/ingestion';
 import { checkHealth } from '@trajectory/runtime';
+import { formatDatasetReport, validateFile } from '@trajectory/samples';
 import neo4j from 'neo4j-driver';
 import {
   buildDataset,
@@ -27,7 +28,10 @@ const USAGE = `usage: trajectory <command> [options]
                          segment an export offline (no server): nodes, relations with
                          confidence, refinement chains, topic boundaries
   run FILE               the whole job: ingest, wait, build a dataset, queue a training job
-  dataset [--out DIR]    build a JSONL training dataset from the graph
+  dataset [--out DIR] [--facts FILE]
+                         build a dataset version from the graph (and a facts file): records,
+                         quality gates, report, exports for TRL and LLaMA-Factory
+  validate FILE          check a dataset file against the record schemas (offline)
   train DATASET_ID PATH  queue a training job for a dataset file
   status                 health of every service, graph counts, training jobs
   events [SUBJECT]       print pipeline events as they happen (default trajectory.>)
@@ -49,6 +53,17 @@ async function withBus<T>(targets: Targets, fn: (bus: Awaited<ReturnType<typeof 
   } finally {
     await bus.close();
   }
+}
+
+/** Builds a dataset version and prints its report (the seed's tables and the gates). */
+async function buildAndReport(targets: Targets, values: { out?: string | undefined; facts?: string | undefined }) {
+  const dataset = await buildDataset(targets, {
+    ...(values.out ? { outputDir: values.out } : {}),
+    ...(values.facts ? { factsPath: resolve(values.facts) } : {}),
+  });
+  if (dataset.manifest) console.log(formatDatasetReport(dataset.manifest));
+  console.log(`\nrecords: ${dataset.path}\nexports: ${dataset.manifest?.exports.join(', ') ?? ''}`);
+  return dataset;
 }
 
 function progressBar(p: UploadProgress): string {
@@ -132,6 +147,7 @@ export async function run(argv: string[]) {
       json: { type: 'boolean', default: false },
       lexical: { type: 'boolean', default: false },
       out: { type: 'string' },
+      facts: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -182,8 +198,8 @@ export async function run(argv: string[]) {
     case 'run': {
       need(1);
       await ingest(targets, args[0] as string, true);
-      const dataset = await buildDataset(targets, values.out ? { outputDir: values.out } : {});
-      console.log(`dataset ${dataset.datasetId}: ${dataset.recordCount} records in ${dataset.path}`);
+      const dataset = await buildAndReport(targets, values);
+      if (!dataset.manifest?.gatesPassed) throw new Error(`dataset ${dataset.datasetId} failed its quality gates: not submitted for training`);
       const job = await submitTrainingJob(targets, dataset);
       console.log(`training job ${job.jobId} ${TrainingJobState[job.state]} on ${job.baseModel}`);
       const stats = await graphStats(targets);
@@ -191,8 +207,16 @@ export async function run(argv: string[]) {
       return;
     }
     case 'dataset': {
-      const dataset = await buildDataset(targets, values.out ? { outputDir: values.out } : {});
-      console.log(`dataset ${dataset.datasetId}: ${dataset.recordCount} records in ${dataset.path}`);
+      const dataset = await buildAndReport(targets, values);
+      if (!dataset.manifest?.gatesPassed) process.exitCode = 3;
+      return;
+    }
+    case 'validate': {
+      need(1);
+      const result = await validateFile(args[0] as string);
+      for (const e of result.errors) console.log(`${args[0]}:${e.line}: ${e.message}`);
+      console.log(`${result.valid} valid records, ${result.errors.length} errors`);
+      if (result.errors.length > 0) process.exitCode = 1;
       return;
     }
     case 'train': {

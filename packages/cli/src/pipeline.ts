@@ -6,6 +6,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { type Bus, decodeEvent, STREAMS, SUBJECTS } from '@trajectory/bus';
 import {
+  BuildDatasetRequest,
   type BuildDatasetResponse,
   ConversationChange,
   GraphServiceClient,
@@ -122,9 +123,9 @@ export const ingestStatus = (targets: Targets, ingestId: string): Promise<Ingest
 export const graphStats = (targets: Targets): Promise<GraphStats> =>
   withClient(GraphServiceClient, targets.GRAPH_GRPC_TARGET, (client) => unary(client.getStats, client, {}));
 
-export const buildDataset = (targets: Targets, request: { outputDir?: string; asOf?: Date } = {}): Promise<BuildDatasetResponse> =>
+export const buildDataset = (targets: Targets, request: Partial<BuildDatasetRequest> = {}): Promise<BuildDatasetResponse> =>
   withClient(SamplesServiceClient, targets.SAMPLES_GRPC_TARGET, (client) =>
-    unary(client.buildDataset, client, { outputDir: request.outputDir ?? '', asOf: request.asOf, contextSize: 0 }, 10 * 60_000),
+    unary(client.buildDataset, client, BuildDatasetRequest.fromPartial(request), 10 * 60_000),
   );
 
 export const submitTrainingJob = (targets: Targets, dataset: { datasetId: string; path: string }, baseModel = ''): Promise<TrainingJob> =>

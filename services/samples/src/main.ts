@@ -1,17 +1,57 @@
-import { resolve } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
-import { publishEvent, SUBJECTS } from '@trajectory/bus';
+import { openDatasetRegistry, publishEvent, SUBJECTS } from '@trajectory/bus';
 import { DEFAULT_PORTS, grpcTarget, z } from '@trajectory/config';
 import {
   type BuildDatasetRequest,
   type BuildDatasetResponse,
   type ConversationGraph,
   DatasetBuilt,
+  type DatasetManifest,
+  type GetDatasetRequest,
   GraphServiceClient,
   SamplesServiceService,
+  type ValidateDatasetRequest,
+  type ValidateDatasetResponse,
 } from '@trajectory/contracts';
+import { defaultRelationWeights } from '@trajectory/relations';
 import { createClient, main, runService } from '@trajectory/runtime';
-import { writeDataset } from './core/dataset.js';
+import { buildDataset, type DatasetSettings } from './core/dataset.js';
+import { factRecords, parseFacts } from './core/facts.js';
+import type { MemoryRecord } from './core/records.js';
+import { DECAY_DAYS } from './core/trajectories.js';
+import { validateRecords } from './core/validate.js';
+
+const list = (s: string) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+
+/** `refines=2,iteration_final=3`: weights over the relation table's defaults; unknown relations are refused. */
+const relationWeights = z.string().transform((s, ctx) => {
+  const weights: Record<string, number> = {};
+  const known = defaultRelationWeights();
+  for (const pair of list(s)) {
+    const [name = '', value = ''] = pair.split('=').map((x) => x.trim());
+    const weight = Number(value);
+    if (!(name in known) || !Number.isFinite(weight) || weight < 0) {
+      ctx.addIssue({ code: 'custom', message: `"${pair}": expected relation=weight with a relation of the table (${Object.keys(known).join(', ')})` });
+    } else weights[name] = weight;
+  }
+  return weights;
+});
+
+const unary =
+  <Req, Res>(work: (request: Req) => Promise<Res>, status: (err: Error) => grpc.status = () => grpc.status.INTERNAL) =>
+  (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => {
+    work(call.request)
+      .then((res) => callback(null, res))
+      .catch((err: Error) => callback({ code: status(err), details: err.message }));
+  };
 
 main(() =>
   runService({
@@ -21,41 +61,107 @@ main(() =>
       GRAPH_GRPC_TARGET: grpcTarget(DEFAULT_PORTS.graph),
       SAMPLES_DATASET_DIR: z.string().default('.trajectory/datasets'),
       SAMPLES_CONTEXT_SIZE: z.coerce.number().int().min(1).max(32).default(3),
+      SAMPLES_TARGET_ROLES: z
+        .string()
+        .default('user,assistant')
+        .transform(list)
+        .pipe(z.array(z.enum(['user', 'assistant'])).min(1)),
+      SAMPLES_RELATION_WEIGHTS: relationWeights.default(''),
+      SAMPLES_DECAY_DAYS: z.coerce.number().positive().default(DECAY_DAYS),
+      SAMPLES_EVAL_SHARE: z.coerce.number().min(0).max(0.5).default(0.1),
+      SAMPLES_FACTS_FILE: z.string().optional(),
+      SAMPLES_SYSTEM_PROMPT: z
+        .string()
+        .default('You are my personal assistant, trained on my own conversations: reason the way I do and answer as I would.'),
     },
     async start({ config, bus, logger, addGrpcService, onShutdown }) {
       const graph = createClient(GraphServiceClient, config.GRAPH_GRPC_TARGET);
       onShutdown(() => graph.close());
+      const registry = await openDatasetRegistry(bus);
 
       async function* conversationGraphs(): AsyncGenerator<ConversationGraph> {
         const stream = graph.streamConversationGraphs({ conversationIds: [] });
         for await (const item of stream as AsyncIterable<ConversationGraph>) yield item;
       }
 
+      async function memoryRecords(factsPath: string | undefined, systemPrompt: string): Promise<MemoryRecord[]> {
+        if (!factsPath) return [];
+        const facts = parseFacts(await readFile(factsPath, 'utf8'), factsPath);
+        return factRecords(facts, { systemPrompt });
+      }
+
+      async function build(request: BuildDatasetRequest): Promise<BuildDatasetResponse> {
+        const settings: DatasetSettings = {
+          referenceDate: request.asOf ?? new Date(),
+          contextSize: request.contextSize || config.SAMPLES_CONTEXT_SIZE,
+          targetRoles: request.targetRoles.length > 0 ? request.targetRoles : config.SAMPLES_TARGET_ROLES,
+          relationWeights: { ...defaultRelationWeights(), ...config.SAMPLES_RELATION_WEIGHTS, ...request.relationWeights },
+          decayDays: request.decayDays || config.SAMPLES_DECAY_DAYS,
+          evalShare: request.evalShare || config.SAMPLES_EVAL_SHARE,
+          systemPrompt: config.SAMPLES_SYSTEM_PROMPT,
+        };
+        const memory = await memoryRecords(request.factsPath || config.SAMPLES_FACTS_FILE, settings.systemPrompt);
+        const dataset = await buildDataset(conversationGraphs(), resolve(request.outputDir || config.SAMPLES_DATASET_DIR), settings, memory);
+
+        // The version's files go to the object store, so a trainer anywhere on the bus can fetch them.
+        const objects: string[] = [];
+        for (const file of (await readdir(dataset.dir)).sort()) {
+          const name = `${dataset.datasetId}/${file}`;
+          await registry.objects.putBlob({ name }, await readFile(join(dataset.dir, file)));
+          objects.push(name);
+        }
+        const existing = await registry.get(dataset.datasetId);
+        const manifest: DatasetManifest = {
+          datasetId: dataset.datasetId,
+          version: existing?.version ?? (await registry.nextVersion()),
+          builtAt: existing?.builtAt ?? new Date(),
+          referenceDate: settings.referenceDate,
+          path: dataset.recordsPath,
+          recordCount: dataset.records.length,
+          gatesPassed: dataset.gates.passed,
+          gates: dataset.gates.gates.map((g) => ({ name: g.name, passed: g.passed, reason: g.reason ?? '' })),
+          report: dataset.report,
+          objects,
+          relationWeights: settings.relationWeights ?? {},
+          decayDays: settings.decayDays ?? DECAY_DAYS,
+          contextSize: settings.contextSize,
+          targetRoles: [...settings.targetRoles],
+          evalShare: settings.evalShare,
+          exports: dataset.exports.files.map((f) => f.name),
+        };
+        await registry.put(manifest);
+        await publishEvent(
+          bus,
+          SUBJECTS.datasetBuilt,
+          DatasetBuilt,
+          { datasetId: manifest.datasetId, path: manifest.path, recordCount: manifest.recordCount, builtAt: manifest.builtAt, manifest },
+          `dataset:${manifest.datasetId}`,
+        );
+        logger.info(
+          { datasetId: manifest.datasetId, version: manifest.version, records: manifest.recordCount, gatesPassed: manifest.gatesPassed },
+          'dataset built',
+        );
+        return { datasetId: manifest.datasetId, path: manifest.path, recordCount: manifest.recordCount, manifest };
+      }
+
+      async function validate(request: ValidateDatasetRequest): Promise<ValidateDatasetResponse> {
+        const lines = createInterface({ input: createReadStream(request.path), crlfDelay: Number.POSITIVE_INFINITY });
+        const result = await validateRecords(lines);
+        return { valid: result.valid, errors: result.errors.map((e) => ({ line: e.line, message: `${basename(request.path)}: ${e.message}` })) };
+      }
+
+      async function get(request: GetDatasetRequest): Promise<DatasetManifest> {
+        const manifest = await registry.get(request.datasetId);
+        if (!manifest) throw Object.assign(new Error(`no dataset ${request.datasetId}`), { notFound: true });
+        return manifest;
+      }
+
       addGrpcService(SamplesServiceService, {
-        buildDataset(
-          call: grpc.ServerUnaryCall<BuildDatasetRequest, BuildDatasetResponse>,
-          callback: grpc.sendUnaryData<BuildDatasetResponse>,
-        ) {
-          const request = call.request;
-          const dir = resolve(request.outputDir || config.SAMPLES_DATASET_DIR);
-          const asOf = request.asOf ?? new Date();
-          writeDataset(conversationGraphs(), dir, { asOf, contextSize: request.contextSize || config.SAMPLES_CONTEXT_SIZE })
-            .then(async (dataset) => {
-              await publishEvent(
-                bus,
-                SUBJECTS.datasetBuilt,
-                DatasetBuilt,
-                { datasetId: dataset.datasetId, path: dataset.path, recordCount: dataset.recordCount, builtAt: new Date() },
-                `dataset:${dataset.datasetId}`,
-              );
-              logger.info(dataset, 'dataset built');
-              callback(null, dataset);
-            })
-            .catch((err: Error) => {
-              logger.error({ err }, 'dataset build failed');
-              callback({ code: grpc.status.UNAVAILABLE, details: `dataset build failed: ${err.message}` });
-            });
-        },
+        buildDataset: unary(build, () => grpc.status.UNAVAILABLE),
+        validateDataset: unary(validate, (err) =>
+          (err as NodeJS.ErrnoException).code === 'ENOENT' ? grpc.status.NOT_FOUND : grpc.status.INVALID_ARGUMENT,
+        ),
+        getDataset: unary(get, (err) => ((err as { notFound?: boolean }).notFound ? grpc.status.NOT_FOUND : grpc.status.INTERNAL)),
       });
     },
   }),

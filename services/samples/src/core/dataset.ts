@@ -1,36 +1,108 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { type ConversationGraph, TrajectorySample } from '@trajectory/contracts';
-import { type BuildOptions, trajectorySamples } from './trajectories.js';
+import type { ConversationGraph, DatasetReport } from '@trajectory/contracts';
+import { assignEvalSplit, conversationRecords, type RecordOptions, turnsOf } from './build.js';
+import { type ExportManifest, exportDataset } from './exports.js';
+import { type GatesOutcome, runGates } from './gates.js';
+import type { DatasetRecord, MemoryRecord } from './records.js';
+import { relationDistribution, type SampleSpan, sampleShapeRow, trajectorySpan } from './report.js';
+import { nodeLinks } from './trajectories.js';
+import { validateRecord } from './validate.js';
 
-export interface DatasetFile {
-  datasetId: string;
-  path: string;
-  recordCount: number;
+export interface DatasetSettings extends RecordOptions {
+  /** Share of the records that go to the eval split. */
+  evalShare: number;
 }
 
-/**
- * Writes one JSONL record per sample as graphs arrive, hashing as it goes; the file is named
- * by its content hash, so the same graph and options give the same dataset id and file.
- */
-export async function writeDataset(graphs: AsyncIterable<ConversationGraph>, dir: string, options: BuildOptions): Promise<DatasetFile> {
-  await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `.building-${process.pid}-${Date.now()}.jsonl`);
+export interface BuiltDataset {
+  /** A hash of the settings and the records: the same graph and settings give the same id. */
+  datasetId: string;
+  dir: string;
+  recordsPath: string;
+  records: DatasetRecord[];
+  report: DatasetReport;
+  gates: GatesOutcome;
+  exports: ExportManifest;
+}
+
+/** What the report needs from the graphs beyond the records. */
+class CorpusTally {
+  conversations = 0;
+  readonly relations: { relation: string }[] = [];
+  chains = 0;
+  chainNodes = 0;
+  readonly turnPairSpans: SampleSpan[] = [];
+  readonly trajectorySpans: SampleSpan[] = [];
+
+  add(graph: ConversationGraph, records: readonly DatasetRecord[]): void {
+    this.conversations += 1;
+    for (const e of graph.edges) this.relations.push({ relation: e.relation });
+    this.chains += graph.chains.length;
+    this.chainNodes += graph.chains.reduce((sum, c) => sum + c.nodeIds.length, 0);
+    const links = nodeLinks(graph);
+    for (const turn of turnsOf(graph, links)) {
+      if (turn.role === 'assistant' && turn.previous?.role === 'user') {
+        this.turnPairSpans.push({ contextMessageIds: [turn.previous.messageId], targetMessageIds: [turn.messageId] });
+      }
+    }
+    for (const r of records) if (r.type === 'trajectory') this.trajectorySpans.push(trajectorySpan(r, links.nodes));
+  }
+}
+
+const percentRows = (counts: Map<string, number>, total: number) =>
+  [...counts].map(([name, count]) => ({ name, count, percent: total > 0 ? (100 * count) / total : 0 }));
+
+function countBy<T>(items: readonly T[], key: (item: T) => string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
+  return counts;
+}
+
+/** The seed's tables for a dataset: record types and splits, sample shapes, relations, weights, chains, facts. */
+export function datasetReport(records: readonly DatasetRecord[], tally: CorpusTally, gates: GatesOutcome): DatasetReport {
+  const weighted = records.filter((r) => r.type === 'trajectory' || r.type === 'chat');
+  const memory = records.filter((r): r is MemoryRecord => r.type === 'memory');
+  const nearDuplicates = gates.gates.find((g) => g.name === 'near-duplicates')?.details as { pairs?: unknown[] } | undefined;
+  return {
+    conversations: tally.conversations,
+    records: records.length,
+    recordsByType: percentRows(
+      countBy(records, (r) => r.type),
+      records.length,
+    ),
+    recordsBySplit: percentRows(
+      countBy(records, (r) => r.split),
+      records.length,
+    ),
+    shapes: [
+      sampleShapeRow('turn pairs (user -> assistant)', tally.turnPairSpans),
+      sampleShapeRow('cognitive trajectories', tally.trajectorySpans),
+    ],
+    relations: relationDistribution(tally.relations).map((r) => ({ name: r.relation, count: r.count, percent: r.percent })),
+    weightAboveOnePercent: weighted.length > 0 ? (100 * weighted.filter((r) => r.weight > 1).length) / weighted.length : 0,
+    refinementChains: tally.chains,
+    averageChainLength: tally.chains > 0 ? tally.chainNodes / tally.chains : 0,
+    preferencePairs: records.filter((r) => r.type === 'preference').length,
+    facts: new Set(memory.filter((r) => r.kind === 'fact').map((r) => ('factId' in r.source ? r.source.factId : ''))).size,
+    factPhrasings: memory.filter((r) => r.kind === 'fact').length,
+    heldoutPhrasings: memory.filter((r) => r.split === 'heldout').length,
+    nearDuplicates: nearDuplicates?.pairs?.length ?? 0,
+  };
+}
+
+async function writeJsonl(path: string, records: readonly DatasetRecord[]): Promise<string> {
+  const tmp = `${path}.tmp-${process.pid}`;
   const out = createWriteStream(tmp);
   const hash = createHash('sha256');
-  let recordCount = 0;
   try {
-    for await (const graph of graphs) {
-      for (const sample of trajectorySamples(graph, options)) {
-        const line = `${JSON.stringify(TrajectorySample.toJSON(sample))}\n`;
-        hash.update(line);
-        recordCount += 1;
-        if (!out.write(line)) await once(out, 'drain');
-      }
+    for (const record of records) {
+      const line = `${JSON.stringify(record)}\n`;
+      hash.update(line);
+      if (!out.write(line)) await once(out, 'drain');
     }
     out.end();
     await finished(out);
@@ -39,8 +111,54 @@ export async function writeDataset(graphs: AsyncIterable<ConversationGraph>, dir
     await rm(tmp, { force: true });
     throw err;
   }
-  const datasetId = hash.digest('hex').slice(0, 16);
-  const path = join(dir, `trajectory-${datasetId}.jsonl`);
   await rename(tmp, path);
-  return { datasetId, path, recordCount };
+  return hash.digest('hex');
+}
+
+/**
+ * Builds a dataset version: records of every type from the graphs (plus the memory records of the
+ * facts file), the eval split, schema validation, the quality gates, the report and the trainer
+ * exports, in `<rootDir>/<datasetId>/`. Records are ordered by type and id, so the same graph and
+ * settings always give the same files and id.
+ */
+export async function buildDataset(
+  graphs: AsyncIterable<ConversationGraph>,
+  rootDir: string,
+  settings: DatasetSettings,
+  memory: readonly MemoryRecord[] = [],
+): Promise<BuiltDataset> {
+  const tally = new CorpusTally();
+  const records: DatasetRecord[] = [];
+  for await (const graph of graphs) {
+    const own = conversationRecords(graph, settings);
+    tally.add(graph, own);
+    records.push(...own);
+  }
+  records.push(...memory);
+  assignEvalSplit(records, settings.evalShare);
+  records.sort((a, b) => a.type.localeCompare(b.type) || a.id.localeCompare(b.id));
+
+  const schema = records.map((record, i) => ({ line: i + 1, errors: validateRecord(record) }));
+  const gates = runGates(records, { schema });
+  await mkdir(rootDir, { recursive: true });
+  const building = join(rootDir, `.building-${process.pid}-${Date.now()}`);
+  await mkdir(building, { recursive: true });
+  try {
+    const recordsHash = await writeJsonl(join(building, 'records.jsonl'), records);
+    const datasetId = createHash('sha256')
+      .update(JSON.stringify({ ...settings, referenceDate: settings.referenceDate.toISOString() }))
+      .update(recordsHash)
+      .digest('hex')
+      .slice(0, 16);
+    const exports = await exportDataset(records, building, { systemPrompt: settings.systemPrompt });
+    const report = datasetReport(records, tally, gates);
+    await writeFile(join(building, 'report.json'), `${JSON.stringify({ report, gates }, null, 2)}\n`);
+    const dir = join(rootDir, datasetId);
+    await rm(dir, { recursive: true, force: true });
+    await rename(building, dir);
+    return { datasetId, dir, recordsPath: join(dir, 'records.jsonl'), records, report, gates, exports };
+  } catch (err) {
+    await rm(building, { recursive: true, force: true });
+    throw err;
+  }
 }

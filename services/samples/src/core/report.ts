@@ -1,4 +1,5 @@
-import type { CognitiveNode, Conversation, Edge, Message, TrajectorySample } from '@trajectory/contracts';
+import type { CognitiveNode, Conversation, DatasetManifest, Edge, Message } from '@trajectory/contracts';
+import type { TrajectoryRecord } from './records.js';
 
 /**
  * The seed's comparison of segmentations, measured on the samples each one yields: how many, how
@@ -39,11 +40,11 @@ export function sampleShapeRow(method: string, spans: readonly SampleSpan[]): Sa
 }
 
 /** The messages a trajectory sample covers, through its nodes. */
-export function trajectorySpan(sample: TrajectorySample, nodes: ReadonlyMap<string, CognitiveNode>): SampleSpan {
+export function trajectorySpan(record: TrajectoryRecord, nodes: ReadonlyMap<string, CognitiveNode>): SampleSpan {
   const messagesOf = (nodeId: string) => nodes.get(nodeId)?.messageIds ?? [];
   return {
-    contextMessageIds: sample.context.flatMap((turn) => messagesOf(turn.nodeId)),
-    targetMessageIds: sample.next ? messagesOf(sample.next.nodeId) : [],
+    contextMessageIds: record.context.flatMap((turn) => messagesOf(turn.nodeId)),
+    targetMessageIds: messagesOf(record.next.nodeId),
   };
 }
 
@@ -85,4 +86,45 @@ export function relationDistribution(edges: readonly Pick<Edge, 'relation'>[]): 
   return [...counts]
     .map(([relation, count]) => ({ relation, count, percent: edges.length > 0 ? (100 * count) / edges.length : 0 }))
     .sort((a, b) => b.count - a.count || a.relation.localeCompare(b.relation));
+}
+
+/** A plain-text table: the first column left-aligned, the others right-aligned. */
+export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const width = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(width[i] ?? 0) : c.padStart(width[i] ?? 0))).join(' | ')} |`;
+  const rule = `|${width.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
+  return [line(header), rule, ...rows.map(line)].join('\n');
+}
+
+/** The dataset report as the CLI prints it: the seed's tables, then the gates. */
+export function formatDatasetReport(manifest: DatasetManifest): string {
+  const r = manifest.report;
+  if (!r) return `dataset ${manifest.datasetId}: no report`;
+  const pct = (x: number) => `${x.toFixed(1)}%`;
+  const parts = [
+    `dataset ${manifest.datasetId} (version ${manifest.version}): ${r.records} records from ${r.conversations} conversations; ` +
+      `reference date ${manifest.referenceDate?.toISOString().slice(0, 10) ?? '?'}, τ ${manifest.decayDays} days`,
+    formatTable(
+      ['segmentation', 'samples', 'single-turn', 'multi-turn', 'avg turns/sample'],
+      r.shapes.map((s) => [s.method, String(s.samples), String(s.singleTurn), String(s.multiTurn), s.averageTurns.toFixed(2)]),
+    ),
+    formatTable(
+      ['relation', 'edges', '%'],
+      r.relations.map((x) => [x.name, String(x.count), pct(x.percent)]),
+    ),
+    formatTable(
+      ['record type', 'records', '%'],
+      r.recordsByType.map((x) => [x.name, String(x.count), pct(x.percent)]),
+    ),
+    `splits: ${r.recordsBySplit.map((x) => `${x.name} ${x.count}`).join(', ')}`,
+    `samples with weight > 1.0: ${pct(r.weightAboveOnePercent)}`,
+    `refinement chains: ${r.refinementChains}, average length ${r.averageChainLength.toFixed(2)}`,
+    `preference pairs from regenerated replies: ${r.preferencePairs}`,
+    `facts: ${r.facts}, phrasings ${r.factPhrasings}, held out for the recall eval ${r.heldoutPhrasings}`,
+    `near-duplicate pairs: ${r.nearDuplicates}`,
+    `gates: ${manifest.gatesPassed ? 'passed' : 'FAILED'}`,
+    ...manifest.gates.map((g) => `  ${g.passed ? 'ok  ' : 'FAIL'} ${g.name}${g.reason ? `: ${g.reason}` : ''}`),
+  ];
+  return parts.join('\n\n').replace(/\n\n {2}/g, '\n  ');
 }

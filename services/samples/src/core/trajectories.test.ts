@@ -1,73 +1,80 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { CognitiveNode, ConversationGraph } from '@trajectory/contracts';
-import { DECAY_DAYS, RELATION_WEIGHTS, timeDecay, trajectorySamples } from './trajectories.js';
+import { BRANCHED_GRAPH as graph } from './fixtures.test-helper.js';
+import { DECAY_DAYS, RELATION_WEIGHTS, timeDecay, trajectoryRecords } from './trajectories.js';
 
-const node = (id: string, role: string, createdAt: string): CognitiveNode => ({
-  id,
-  conversationId: 'c',
-  messageIds: [id],
-  role,
-  text: `text ${id}`,
-  createdAt: new Date(createdAt),
-  tags: [],
-  onCurrentBranch: true,
-  sentenceStart: 0,
-  sentenceEnd: 1,
+const referenceDate = new Date('2026-01-01T00:00:00Z');
+const both = { referenceDate, contextSize: 3, targetRoles: ['user', 'assistant'] };
+
+test('the default weights are the issue table: iteration_final 2.5, refines 2.0, ... follows 1.0', () => {
+  assert.deepEqual(
+    { ...RELATION_WEIGHTS },
+    {
+      follows: 1,
+      responds: 1,
+      iteration_final: 2.5,
+      refines: 2,
+      restarts: 1.3,
+      contrasts: 1,
+      derives: 1.5,
+      hypothesizes: 1.3,
+      speculates: 1.5,
+      clarifies: 1,
+    },
+  );
 });
 
-const F = 'follows';
-const R = 'responds';
-// u1 <- a1 <- u2 <- a2 <- u3, and a regenerated a1b <- u1
-const graph: ConversationGraph = {
-  conversationId: 'c',
-  title: 't',
-  nodes: [
-    node('u1', 'user', '2024-01-01T00:00:00Z'),
-    node('a1', 'assistant', '2024-01-01T00:01:00Z'),
-    node('a1b', 'assistant', '2024-01-01T00:02:00Z'),
-    node('u2', 'user', '2024-01-01T00:03:00Z'),
-    node('a2', 'assistant', '2024-01-01T00:04:00Z'),
-    node('u3', 'user', '2024-01-01T00:05:00Z'),
-  ],
-  edges: [
-    { fromId: 'a1', toId: 'u1', relation: F, confidence: 1, tags: [] },
-    { fromId: 'a1', toId: 'u1', relation: R, confidence: 1, tags: [] },
-    { fromId: 'a1b', toId: 'u1', relation: F, confidence: 1, tags: [] },
-    { fromId: 'a1b', toId: 'u1', relation: R, confidence: 1, tags: [] },
-    { fromId: 'u2', toId: 'a1', relation: F, confidence: 1, tags: [] },
-    { fromId: 'a2', toId: 'u2', relation: F, confidence: 1, tags: [] },
-    { fromId: 'a2', toId: 'u2', relation: R, confidence: 1, tags: [] },
-    { fromId: 'u3', toId: 'a2', relation: F, confidence: 1, tags: [] },
-  ],
-  chains: [],
-};
+test('time decay is e^(-age/730) from the recorded reference date; no time means no decay', () => {
+  assert.equal(DECAY_DAYS, 730);
+  const twoYears = new Date(referenceDate.getTime() - 730 * 86_400_000);
+  assert.ok(Math.abs(timeDecay(twoYears, referenceDate) - Math.exp(-1)) < 1e-12);
+  assert.ok(Math.abs(timeDecay(twoYears, referenceDate, 365) - Math.exp(-2)) < 1e-12);
+  assert.equal(timeDecay(undefined, referenceDate), 1);
+  assert.equal(timeDecay(new Date('2030-01-01'), referenceDate), 1, 'a node after the reference date is not boosted');
+});
 
-test('each node with a past is a target; context is its own branch, at most contextSize long', () => {
-  const asOf = new Date('2024-01-01T00:05:00Z');
-  const samples = trajectorySamples(graph, { asOf, contextSize: 3 });
-  const byTarget = new Map(samples.map((s) => [s.next?.nodeId, s]));
-  assert.deepEqual([...byTarget.keys()], ['a1', 'a1b', 'u2', 'a2', 'u3']);
+test('samples [n(t-2), n(t-1), n(t)] -> n(t+1) cross turns; a branch sees only its own past', () => {
+  const records = trajectoryRecords(graph, both);
+  const byTarget = new Map(records.map((r) => [r.next.nodeId, r]));
   assert.deepEqual(
-    byTarget.get('u3')?.context.map((t) => t.nodeId),
+    byTarget.get('u3')?.context.map((c) => c.nodeId),
     ['a1', 'u2', 'a2'],
   );
   assert.deepEqual(
-    byTarget.get('a1b')?.context.map((t) => t.nodeId),
+    byTarget.get('a1b')?.context.map((c) => c.nodeId),
     ['u1'],
   );
-  assert.equal(byTarget.get('a2')?.relation, 'responds');
-  assert.equal(byTarget.get('u3')?.relation, 'follows');
-  assert.deepEqual(byTarget.get('u2')?.messages.at(-1), { role: 'user', content: 'text u2' });
-  assert.equal(new Set(samples.map((s) => s.id)).size, samples.length);
+  assert.equal(byTarget.has('u1'), false, 'the first node has no context');
+  assert.deepEqual(byTarget.get('u3')?.source, { conversationId: 'c', nodeIds: ['a1', 'u2', 'a2', 'u3'] });
+  const narrow = trajectoryRecords(graph, { ...both, contextSize: 1 });
+  assert.ok(narrow.every((r) => r.context.length === 1));
 });
 
-test('weight = relation weight x e^(-age_days/730)', () => {
-  const asOf = new Date(new Date('2024-01-01T00:04:00Z').getTime() + DECAY_DAYS * 86_400_000);
-  const a2 = trajectorySamples(graph, { asOf, contextSize: 3 }).find((s) => s.next?.nodeId === 'a2');
-  assert.ok(a2);
-  assert.ok(Math.abs(a2.ageDays - DECAY_DAYS) < 1e-9);
-  assert.ok(Math.abs(a2.weight - (RELATION_WEIGHTS[R] ?? 0) * Math.exp(-1)) < 1e-12);
-  assert.equal(timeDecay(undefined, asOf), 1);
-  assert.equal(timeDecay(new Date('2030-01-01'), asOf), 1, 'a future timestamp does not weigh more than now');
+test('weights: the strongest relation into the target times the decay; iteration_final reaches the chain end', () => {
+  const records = trajectoryRecords(graph, both);
+  const u3 = records.find((r) => r.next.nodeId === 'u3');
+  assert.equal(u3?.relation, 'iteration_final');
+  const decay = timeDecay(new Date('2024-01-01T00:05:00Z'), referenceDate);
+  assert.ok(Math.abs((u3?.weight ?? 0) - 2.5 * decay) < 1e-12);
+  assert.equal(records.find((r) => r.next.nodeId === 'a2')?.relation, 'refines');
+  assert.equal(records.find((r) => r.next.nodeId === 'a1')?.relation, 'responds', 'a tie with follows names the specific relation');
+  const custom = trajectoryRecords(graph, { ...both, relationWeights: { iteration_final: 5 }, decayDays: 365 });
+  const u3custom = custom.find((r) => r.next.nodeId === 'u3');
+  assert.ok(Math.abs((u3custom?.weight ?? 0) - 5 * timeDecay(new Date('2024-01-01T00:05:00Z'), referenceDate, 365)) < 1e-12);
+  assert.ok(Math.abs((u3?.ageDays ?? 0) - (referenceDate.getTime() - Date.parse('2024-01-01T00:05:00Z')) / 86_400_000) < 1e-9);
+});
+
+test('only the configured target roles are predicted', () => {
+  assert.deepEqual(
+    trajectoryRecords(graph, { ...both, targetRoles: ['assistant'] })
+      .map((r) => r.next.nodeId)
+      .sort(),
+    ['a1', 'a1b', 'a2'],
+  );
+  assert.deepEqual(
+    trajectoryRecords(graph, { ...both, targetRoles: ['user'] })
+      .map((r) => r.next.nodeId)
+      .sort(),
+    ['u2', 'u3'],
+  );
 });

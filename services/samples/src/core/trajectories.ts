@@ -1,74 +1,108 @@
 import { createHash } from 'node:crypto';
-import type { CognitiveNode, ConversationGraph, SampleTurn, TrajectorySample } from '@trajectory/contracts';
+import type { CognitiveNode, ConversationGraph } from '@trajectory/contracts';
 import { defaultRelationWeights } from '@trajectory/relations';
+import type { TrajectoryRecord } from './records.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-/** Time constant of the age decay: a node two years old weighs e^-1 of a new one. */
+/** Time constant τ of the age decay: a node two years old weighs e^-1 of a new one. */
 export const DECAY_DAYS = 730;
 
-/** How much a prediction along each relation is worth: the relation vocabulary's weights. */
-export const RELATION_WEIGHTS: Record<string, number> = defaultRelationWeights();
+/** How much a prediction along each relation is worth by default: the relation table's weights. */
+export const RELATION_WEIGHTS: Readonly<Record<string, number>> = defaultRelationWeights();
 
-export function timeDecay(createdAt: Date | undefined, asOf: Date): number {
-  if (!createdAt) return 1;
-  const ageDays = Math.max(0, (asOf.getTime() - createdAt.getTime()) / DAY_MS);
-  return Math.exp(-ageDays / DECAY_DAYS);
+export interface WeightOptions {
+  /** Age is measured from this date; it is recorded in the dataset, so a rebuild gives the same weights. */
+  referenceDate: Date;
+  /** Weights by relation; relations missing here weigh their table default. */
+  relationWeights?: Readonly<Record<string, number>>;
+  /** τ of e^(-age_days/τ). */
+  decayDays?: number;
 }
 
-export interface BuildOptions {
-  asOf: Date;
-  /** Context nodes before the predicted one. */
+export function ageDays(createdAt: Date | undefined, referenceDate: Date): number {
+  return createdAt ? Math.max(0, (referenceDate.getTime() - createdAt.getTime()) / DAY_MS) : 0;
+}
+
+/** e^(-age_days/τ); a node without a time is treated as new (weight 1), never given an invented age. */
+export function timeDecay(createdAt: Date | undefined, referenceDate: Date, decayDays = DECAY_DAYS): number {
+  return Math.exp(-ageDays(createdAt, referenceDate) / decayDays);
+}
+
+export const relationWeight = (relation: string, options: WeightOptions) =>
+  options.relationWeights?.[relation] ?? RELATION_WEIGHTS[relation] ?? 1;
+
+/** The relation that names a prediction: the heaviest, and on a tie the specific one over `follows`. */
+export function strongestRelation(relations: readonly string[], options: WeightOptions): string {
+  return relations.reduce((best, r) => {
+    const [wr, wb] = [relationWeight(r, options), relationWeight(best, options)];
+    return wr > wb || (wr === wb && best === 'follows') ? r : best;
+  }, 'follows');
+}
+
+/** How a conversation's nodes connect: each node's predecessor and the relations that reach it. */
+export interface NodeLinks {
+  nodes: Map<string, CognitiveNode>;
+  predecessor: Map<string, string>;
+  /** Relations into a node: edges are attributed to their later end (an ITERATION_FINAL edge runs from a chain's start to its end). */
+  into: Map<string, string[]>;
+}
+
+export function nodeLinks(graph: ConversationGraph): NodeLinks {
+  const nodes = new Map(graph.nodes.map((n) => [n.id, n]));
+  const position = new Map(graph.nodes.map((n, i) => [n.id, i]));
+  const predecessor = new Map<string, string>();
+  const into = new Map<string, string[]>();
+  for (const edge of graph.edges) {
+    if (edge.relation === 'follows') predecessor.set(edge.fromId, edge.toId);
+    const later = (position.get(edge.fromId) ?? 0) >= (position.get(edge.toId) ?? 0) ? edge.fromId : edge.toId;
+    into.set(later, [...(into.get(later) ?? []), edge.relation]);
+  }
+  return { nodes, predecessor, into };
+}
+
+/** The up to `size` nodes before `nodeId` along FOLLOWS (a branch sees only its own past), oldest first. */
+export function contextOf(links: NodeLinks, nodeId: string, size: number): CognitiveNode[] {
+  const context: CognitiveNode[] = [];
+  for (let id = links.predecessor.get(nodeId); id && context.length < size; id = links.predecessor.get(id)) {
+    const node = links.nodes.get(id);
+    if (!node) break;
+    context.unshift(node);
+  }
+  return context;
+}
+
+export const recordId = (...parts: string[]) => createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
+
+export interface TrajectoryOptions extends WeightOptions {
+  /** Nodes of context before the predicted one (the window). */
   contextSize: number;
-}
-
-function turn(node: CognitiveNode): SampleTurn {
-  return { nodeId: node.id, role: node.role, text: node.text, createdAt: node.createdAt };
+  /** Roles a sample may predict. */
+  targetRoles: readonly string[];
 }
 
 /**
- * Trajectory samples [n(t-k) .. n(t)] -> n(t+1) of one conversation. Every node with a
- * predecessor is a target; its context is its chain of FOLLOWS predecessors (a branch sees
- * only its own past). The weight is the strongest relation into the target times e^(-age/730).
+ * Trajectory samples [n(t-k) .. n(t)] -> n(t+1) of one conversation, across turn boundaries.
+ * Every node with a predecessor and an allowed role is a target; the weight is its strongest
+ * relation's weight times e^(-age/τ).
  */
-export function trajectorySamples(graph: ConversationGraph, options: BuildOptions): TrajectorySample[] {
-  const nodes = new Map(graph.nodes.map((n) => [n.id, n]));
-  const predecessor = new Map<string, string>();
-  const relations = new Map<string, string[]>();
-  for (const edge of graph.edges) {
-    if (edge.relation === 'follows') predecessor.set(edge.fromId, edge.toId);
-    relations.set(edge.fromId, [...(relations.get(edge.fromId) ?? []), edge.relation]);
-  }
-  const samples: TrajectorySample[] = [];
+export function trajectoryRecords(graph: ConversationGraph, options: TrajectoryOptions, links = nodeLinks(graph)): TrajectoryRecord[] {
+  const records: TrajectoryRecord[] = [];
   for (const target of graph.nodes) {
-    const context: CognitiveNode[] = [];
-    for (let id = predecessor.get(target.id); id && context.length < options.contextSize; id = predecessor.get(id)) {
-      const node = nodes.get(id);
-      if (!node) break;
-      context.unshift(node);
-    }
+    if (!options.targetRoles.includes(target.role) || !target.text.trim()) continue;
+    const context = contextOf(links, target.id, options.contextSize);
     if (context.length === 0) continue;
-    const into = relations.get(target.id) ?? ['follows'];
-    // The heaviest relation names the sample; on a tie the specific one beats the bare sequence.
-    const strongest = into.reduce((best, r) => {
-      const [wr, wb] = [RELATION_WEIGHTS[r] ?? 0, RELATION_WEIGHTS[best] ?? 0];
-      return wr > wb || (wr === wb && best === 'follows') ? r : best;
-    });
-    const decay = timeDecay(target.createdAt, options.asOf);
-    const ageDays = target.createdAt ? Math.max(0, (options.asOf.getTime() - target.createdAt.getTime()) / DAY_MS) : 0;
-    const id = createHash('sha256')
-      .update([graph.conversationId, ...context.map((n) => n.id), target.id].join('\u0000'))
-      .digest('hex')
-      .slice(0, 32);
-    samples.push({
-      id,
-      conversationId: graph.conversationId,
-      context: context.map(turn),
-      next: turn(target),
-      relation: strongest,
-      weight: (RELATION_WEIGHTS[strongest] ?? 0.5) * decay,
-      ageDays,
-      messages: [...context, target].map((n) => ({ role: n.role, content: n.text })),
+    const relation = strongestRelation(links.into.get(target.id) ?? [], options);
+    records.push({
+      id: recordId('trajectory', graph.conversationId, ...context.map((n) => n.id), target.id),
+      type: 'trajectory',
+      weight: relationWeight(relation, options) * timeDecay(target.createdAt, options.referenceDate, options.decayDays),
+      source: { conversationId: graph.conversationId, nodeIds: [...context.map((n) => n.id), target.id] },
+      split: 'train',
+      context: context.map((n) => ({ role: n.role, text: n.text, nodeId: n.id })),
+      next: { role: target.role, text: target.text, nodeId: target.id },
+      relation,
+      ageDays: ageDays(target.createdAt, options.referenceDate),
     });
   }
-  return samples;
+  return records;
 }
