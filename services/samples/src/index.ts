@@ -1,3 +1,8 @@
 // The samples package's library surface (its pure core); main.ts starts the service.
+
+export * from './core/facts.js';
+export * from './core/gates.js';
+export * from './core/records.js';
 export * from './core/report.js';
 export * from './core/trajectories.js';
+export * from './core/validate.js';
