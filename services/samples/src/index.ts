@@ -1,5 +1,8 @@
 // The samples package's library surface (its pure core); main.ts starts the service.
 
+export * from './core/build.js';
+export * from './core/dataset.js';
+export * from './core/exports.js';
 export * from './core/facts.js';
 export * from './core/gates.js';
 export * from './core/records.js';

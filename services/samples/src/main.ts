@@ -32,18 +32,24 @@ const list = (s: string) =>
     .filter(Boolean);
 
 /** `refines=2,iteration_final=3`: weights over the relation table's defaults; unknown relations are refused. */
-const relationWeights = z.string().transform((s, ctx) => {
-  const weights: Record<string, number> = {};
-  const known = defaultRelationWeights();
-  for (const pair of list(s)) {
-    const [name = '', value = ''] = pair.split('=').map((x) => x.trim());
-    const weight = Number(value);
-    if (!(name in known) || !Number.isFinite(weight) || weight < 0) {
-      ctx.addIssue({ code: 'custom', message: `"${pair}": expected relation=weight with a relation of the table (${Object.keys(known).join(', ')})` });
-    } else weights[name] = weight;
-  }
-  return weights;
-});
+const relationWeights = z
+  .string()
+  .default('')
+  .transform((s, ctx) => {
+    const weights: Record<string, number> = {};
+    const known = defaultRelationWeights();
+    for (const pair of list(s)) {
+      const [name = '', value = ''] = pair.split('=').map((x) => x.trim());
+      const weight = Number(value);
+      if (!(name in known) || !Number.isFinite(weight) || weight < 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${pair}": expected relation=weight with a relation of the table (${Object.keys(known).join(', ')})`,
+        });
+      } else weights[name] = weight;
+    }
+    return weights;
+  });
 
 const unary =
   <Req, Res>(work: (request: Req) => Promise<Res>, status: (err: Error) => grpc.status = () => grpc.status.INTERNAL) =>
@@ -66,7 +72,7 @@ main(() =>
         .default('user,assistant')
         .transform(list)
         .pipe(z.array(z.enum(['user', 'assistant'])).min(1)),
-      SAMPLES_RELATION_WEIGHTS: relationWeights.default(''),
+      SAMPLES_RELATION_WEIGHTS: relationWeights,
       SAMPLES_DECAY_DAYS: z.coerce.number().positive().default(DECAY_DAYS),
       SAMPLES_EVAL_SHARE: z.coerce.number().min(0).max(0.5).default(0.1),
       SAMPLES_FACTS_FILE: z.string().optional(),
@@ -101,7 +107,12 @@ main(() =>
           systemPrompt: config.SAMPLES_SYSTEM_PROMPT,
         };
         const memory = await memoryRecords(request.factsPath || config.SAMPLES_FACTS_FILE, settings.systemPrompt);
-        const dataset = await buildDataset(conversationGraphs(), resolve(request.outputDir || config.SAMPLES_DATASET_DIR), settings, memory);
+        const dataset = await buildDataset(
+          conversationGraphs(),
+          resolve(request.outputDir || config.SAMPLES_DATASET_DIR),
+          settings,
+          memory,
+        );
 
         // The version's files go to the object store, so a trainer anywhere on the bus can fetch them.
         const objects: string[] = [];
@@ -147,7 +158,10 @@ main(() =>
       async function validate(request: ValidateDatasetRequest): Promise<ValidateDatasetResponse> {
         const lines = createInterface({ input: createReadStream(request.path), crlfDelay: Number.POSITIVE_INFINITY });
         const result = await validateRecords(lines);
-        return { valid: result.valid, errors: result.errors.map((e) => ({ line: e.line, message: `${basename(request.path)}: ${e.message}` })) };
+        return {
+          valid: result.valid,
+          errors: result.errors.map((e) => ({ line: e.line, message: `${basename(request.path)}: ${e.message}` })),
+        };
       }
 
       async function get(request: GetDatasetRequest): Promise<DatasetManifest> {

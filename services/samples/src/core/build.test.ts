@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import type { ConversationGraph, Edge } from '@trajectory/contracts';
 import { assignEvalSplit, conversationRecords, HARD_CASES, type RecordOptions } from './build.js';
 import { BRANCHED_GRAPH, node } from './fixtures.test-helper.js';
+import { timeDecay } from './trajectories.js';
 import type { ChatRecord, DatasetRecord, KnowledgeRecord, PreferenceRecord, QaRecord } from './records.js';
 
 const options: RecordOptions = {
@@ -20,7 +21,8 @@ test('chat records: 1-3 previous turns as User:/Assistant: lines, the next assis
   assert.equal(a2.input, 'User: text u1\nAssistant: text a1\nUser: text u2');
   assert.equal(a2.instruction, 'You are my second brain.');
   assert.deepEqual(a2.source, { conversationId: 'c', nodeIds: ['u1', 'a1', 'u2', 'a2'] });
-  assert.ok(a2.weight > 1, 'a revised answer weighs like its refines relation');
+  const decay = timeDecay(new Date('2024-01-01T00:04:00Z'), options.referenceDate);
+  assert.ok(Math.abs(a2.weight - 2 * decay) < 1e-12, 'a revised answer weighs like its refines relation');
   assert.deepEqual(chats.map((c) => c.output).sort(), ['text a1', 'text a1b', 'text a2']);
   assert.ok(chats.every((c) => c.input.split('\n').length <= 3));
 });

@@ -11,7 +11,6 @@ import { type GatesOutcome, runGates } from './gates.js';
 import type { DatasetRecord, MemoryRecord } from './records.js';
 import { relationDistribution, type SampleSpan, sampleShapeRow, trajectorySpan } from './report.js';
 import { nodeLinks } from './trajectories.js';
-import { validateRecord } from './validate.js';
 
 export interface DatasetSettings extends RecordOptions {
   /** Share of the records that go to the eval split. */
@@ -66,7 +65,7 @@ function countBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
 export function datasetReport(records: readonly DatasetRecord[], tally: CorpusTally, gates: GatesOutcome): DatasetReport {
   const weighted = records.filter((r) => r.type === 'trajectory' || r.type === 'chat');
   const memory = records.filter((r): r is MemoryRecord => r.type === 'memory');
-  const nearDuplicates = gates.gates.find((g) => g.name === 'near-duplicates')?.details as { pairs?: unknown[] } | undefined;
+  const nearDuplicates = gates.gates.find((g) => g.name === 'near-duplicates')?.details as { pairCount?: number } | undefined;
   return {
     conversations: tally.conversations,
     records: records.length,
@@ -90,7 +89,7 @@ export function datasetReport(records: readonly DatasetRecord[], tally: CorpusTa
     facts: new Set(memory.filter((r) => r.kind === 'fact').map((r) => ('factId' in r.source ? r.source.factId : ''))).size,
     factPhrasings: memory.filter((r) => r.kind === 'fact').length,
     heldoutPhrasings: memory.filter((r) => r.split === 'heldout').length,
-    nearDuplicates: nearDuplicates?.pairs?.length ?? 0,
+    nearDuplicates: nearDuplicates?.pairCount ?? 0,
   };
 }
 
@@ -138,8 +137,7 @@ export async function buildDataset(
   assignEvalSplit(records, settings.evalShare);
   records.sort((a, b) => a.type.localeCompare(b.type) || a.id.localeCompare(b.id));
 
-  const schema = records.map((record, i) => ({ line: i + 1, errors: validateRecord(record) }));
-  const gates = runGates(records, { schema });
+  const gates = runGates(records);
   await mkdir(rootDir, { recursive: true });
   const building = join(rootDir, `.building-${process.pid}-${Date.now()}`);
   await mkdir(building, { recursive: true });
