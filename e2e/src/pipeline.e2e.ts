@@ -1,12 +1,19 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { connectBus, SUBJECTS } from '@trajectory/bus';
+import { connectBus, openDatasetRegistry, SUBJECTS } from '@trajectory/bus';
 import { buildDataset, ingestStatus, loadTargets, submitTrainingJob, uploadExport, waitForStored } from '@trajectory/cli';
-import { ConversationSegmented, IngestState, TrainingJobChanged, TrainingJobState, type UploadExportResult } from '@trajectory/contracts';
+import {
+  ConversationSegmented,
+  DatasetManifest,
+  IngestState,
+  TrainingJobChanged,
+  TrainingJobState,
+  type UploadExportResult,
+} from '@trajectory/contracts';
 import { freePort } from '@trajectory/local-servers';
 import {
   clearGraph,
@@ -146,26 +153,74 @@ test('a ChatGPT export flows through all five services into Neo4j, a dataset and
     assert.equal(leaked.length, 0, 'the API key in the export reached the graph');
   });
 
-  await t.test('the dataset has one record per node with a predecessor, with context and weights', async () => {
+  await t.test('the dataset: every record type, a preference pair from the regenerated answer, gates, report, stored version', async () => {
     const dataset = await buildDataset(targets, { asOf: new Date('2026-01-01T00:00:00Z') });
-    assert.equal(dataset.recordCount, 8);
+    const manifest = dataset.manifest;
+    assert.ok(manifest);
+    assert.equal(manifest.referenceDate?.toISOString(), '2026-01-01T00:00:00.000Z', 'the reference date is recorded');
+    assert.equal(manifest.decayDays, 730);
+    assert.equal(manifest.version, 1);
     const lines = readFileSync(dataset.path, 'utf8').trimEnd().split('\n');
-    assert.equal(lines.length, 8);
+    assert.equal(lines.length, dataset.recordCount);
     const records = lines.map((l) => JSON.parse(l));
+    const types = new Set(records.map((r) => r.type));
+    for (const type of ['chat', 'qa', 'preference', 'trajectory']) assert.ok(types.has(type), `a ${type} record`);
     for (const r of records) {
-      assert.ok(r.weight > 0 && r.weight <= 1, `weight ${r.weight}`);
-      assert.ok(r.context.length >= 1 && r.context.length <= 3);
-      assert.equal(r.messages.at(-1).content, r.next.text);
-      assert.ok(['follows', 'responds'].includes(r.relation));
+      assert.ok(r.weight > 0, `weight ${r.weight}`);
+      assert.ok(r.source.conversationId && r.source.nodeIds.length > 0, 'lineage: conversation and nodes');
     }
+    // The regenerated answer: chosen is the one the user continued from.
+    const [preference, ...morePreferences] = records.filter((r) => r.type === 'preference');
+    assert.equal(morePreferences.length, 0);
+    assert.match(preference.chosen, /^Wait for the starter to peak/);
+    assert.match(preference.rejected, /^Mix around 2pm/);
+    assert.equal(manifest.report?.preferencePairs, 1);
     // The follow-up asked after the regenerated answer sees that answer, not the discarded one.
-    const followUp = records.find((r) => r.next.text.startsWith('My kitchen is cold'));
+    const followUp = records.find((r) => r.type === 'trajectory' && r.next.text.startsWith('My kitchen is cold'));
     assert.deepEqual(
       followUp.context.map((c: { role: string }) => c.role),
       ['user', 'assistant'],
     );
     assert.match(followUp.context[1].text, /^Wait for the starter to peak/);
-    assert.equal(readdirSync(join(workDir, 'datasets')).filter((f) => f.endsWith('.jsonl')).length, 1);
+    assert.ok(manifest.gatesPassed, `gates: ${JSON.stringify(manifest.gates)}`);
+    assert.deepEqual(
+      manifest.report?.shapes.map((r) => r.method),
+      ['turn pairs (user -> assistant)', 'cognitive trajectories'],
+    );
+    // Exports for the trainers, beside the records, and the version in the object store.
+    const files = readdirSync(dirname(dataset.path));
+    for (const file of ['records.jsonl', 'report.json', 'exports.json', 'sft.jsonl', 'sharegpt.jsonl', 'dataset_info.json']) {
+      assert.ok(files.includes(file), file);
+    }
+    // The one preference pair lands in the train or the eval split, by its id.
+    assert.ok(files.includes('dpo.jsonl') || files.includes('dpo.eval.jsonl'), `a DPO file in ${files}`);
+    assert.ok(manifest.objects.includes(`${dataset.datasetId}/records.jsonl`));
+    const bus = await connectBus({ url: servers.natsUrl, name: 'e2e-datasets' });
+    try {
+      const registry = await openDatasetRegistry(bus);
+      const stored = await registry.objects.getBlob(`${dataset.datasetId}/records.jsonl`);
+      assert.equal(new TextDecoder().decode(stored ?? new Uint8Array()), readFileSync(dataset.path, 'utf8'));
+      // A version whose gates failed is refused by training, with the reasons.
+      await registry.put(
+        DatasetManifest.fromPartial({
+          datasetId: 'failed-gates',
+          version: 99,
+          gatesPassed: false,
+          path: dataset.path,
+          gates: [{ name: 'uniqueness', passed: false, reason: 'uniqueness 0.10 < 0.25 for type chat' }],
+        }),
+      );
+      await assert.rejects(
+        submitTrainingJob(targets, { datasetId: 'failed-gates', path: dataset.path }),
+        (err: Error & { code?: number }) => {
+          assert.equal(err.code, 9, 'FAILED_PRECONDITION');
+          assert.match(err.message, /failed its quality gates: uniqueness: uniqueness 0\.10 < 0\.25 for type chat/);
+          return true;
+        },
+      );
+    } finally {
+      await bus.close();
+    }
 
     const job = await submitTrainingJob(targets, dataset);
     assert.equal(job.state, TrainingJobState.TRAINING_JOB_STATE_QUEUED);

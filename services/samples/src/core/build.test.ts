@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import type { ConversationGraph, Edge } from '@trajectory/contracts';
 import { assignEvalSplit, conversationRecords, HARD_CASES, type RecordOptions } from './build.js';
 import { BRANCHED_GRAPH, node } from './fixtures.test-helper.js';
-import { timeDecay } from './trajectories.js';
 import type { ChatRecord, DatasetRecord, KnowledgeRecord, PreferenceRecord, QaRecord } from './records.js';
+import { timeDecay } from './trajectories.js';
 
 const options: RecordOptions = {
   referenceDate: new Date('2026-01-01T00:00:00Z'),
