@@ -32,6 +32,7 @@ import {
 import type { Driver } from 'neo4j-driver';
 
 const SAMPLE = join(REPO_ROOT, 'e2e', 'fixtures', 'chatgpt', 'conversations.json');
+const FACTS = join(REPO_ROOT, 'e2e', 'fixtures', 'facts.yaml');
 
 let servers: TestServers;
 let driver: Driver;
@@ -154,7 +155,7 @@ test('a ChatGPT export flows through all five services into Neo4j, a dataset and
   });
 
   await t.test('the dataset: every record type, a preference pair from the regenerated answer, gates, report, stored version', async () => {
-    const dataset = await buildDataset(targets, { asOf: new Date('2026-01-01T00:00:00Z') });
+    const dataset = await buildDataset(targets, { asOf: new Date('2026-01-01T00:00:00Z'), factsPath: FACTS });
     const manifest = dataset.manifest;
     assert.ok(manifest);
     assert.equal(manifest.referenceDate?.toISOString(), '2026-01-01T00:00:00.000Z', 'the reference date is recorded');
@@ -164,10 +165,15 @@ test('a ChatGPT export flows through all five services into Neo4j, a dataset and
     assert.equal(lines.length, dataset.recordCount);
     const records = lines.map((l) => JSON.parse(l));
     const types = new Set(records.map((r) => r.type));
-    for (const type of ['chat', 'qa', 'preference', 'trajectory']) assert.ok(types.has(type), `a ${type} record`);
+    for (const type of ['chat', 'qa', 'preference', 'trajectory', 'memory']) assert.ok(types.has(type), `a ${type} record`);
+    // Personal facts: 30+ phrasings each, some held out for the recall eval, never in an export.
+    assert.equal(manifest.report?.facts, 3);
+    assert.ok((manifest.report?.factPhrasings ?? 0) >= 90);
+    const heldout = records.filter((r) => r.split === 'heldout');
+    assert.ok(heldout.length >= 15 && heldout.every((r) => r.type === 'memory'));
     for (const r of records) {
       assert.ok(r.weight > 0, `weight ${r.weight}`);
-      assert.ok(r.source.conversationId && r.source.nodeIds.length > 0, 'lineage: conversation and nodes');
+      assert.ok(r.source.factId || (r.source.conversationId && r.source.nodeIds.length > 0), 'lineage: a fact, or conversation and nodes');
     }
     // The regenerated answer: chosen is the one the user continued from.
     const [preference, ...morePreferences] = records.filter((r) => r.type === 'preference');
@@ -192,6 +198,8 @@ test('a ChatGPT export flows through all five services into Neo4j, a dataset and
     for (const file of ['records.jsonl', 'report.json', 'exports.json', 'sft.jsonl', 'sharegpt.jsonl', 'dataset_info.json']) {
       assert.ok(files.includes(file), file);
     }
+    const sft = readFileSync(join(dirname(dataset.path), 'sft.jsonl'), 'utf8');
+    for (const r of heldout) assert.ok(!sft.includes(JSON.stringify(r.question)), `held-out "${r.question}" reached sft.jsonl`);
     // The one preference pair lands in the train or the eval split, by its id.
     assert.ok(files.includes('dpo.jsonl') || files.includes('dpo.eval.jsonl'), `a DPO file in ${files}`);
     assert.ok(manifest.objects.includes(`${dataset.datasetId}/records.jsonl`));

@@ -14,6 +14,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const DATA_DIR = resolve(ROOT, process.env.TRAJECTORY_DATA_DIR ?? '.trajectory');
 const VENV = join(DATA_DIR, 'venv');
 const SAMPLE_EXPORT = join(ROOT, 'e2e', 'fixtures', 'chatgpt', 'conversations.json');
+const SAMPLE_FACTS = join(ROOT, 'e2e', 'fixtures', 'facts.yaml');
 
 const step = (msg) => console.log(`\n==> ${msg}`);
 
@@ -155,7 +156,7 @@ async function start() {
   let code = 0;
   try {
     step(`running the main job on the bundled sample export (${SAMPLE_EXPORT.replace(`${ROOT}/`, '')})`);
-    code = await runAsync(process.execPath, [join(ROOT, 'packages', 'cli', 'bin', 'trajectory.mjs'), 'run', SAMPLE_EXPORT], pipeline.env);
+    code = await runAsync(process.execPath, [join(ROOT, 'packages', 'cli', 'bin', 'trajectory.mjs'), 'run', SAMPLE_EXPORT, '--facts', SAMPLE_FACTS], pipeline.env);
   } finally {
     step('stopping the services');
     await pipeline.stop();
