@@ -199,7 +199,8 @@ export async function run(argv: string[]) {
       need(1);
       await ingest(targets, args[0] as string, true);
       const dataset = await buildAndReport(targets, values);
-      if (!dataset.manifest?.gatesPassed) throw new Error(`dataset ${dataset.datasetId} failed its quality gates: not submitted for training`);
+      if (!dataset.manifest?.gatesPassed)
+        throw new Error(`dataset ${dataset.datasetId} failed its quality gates: not submitted for training`);
       const job = await submitTrainingJob(targets, dataset);
       console.log(`training job ${job.jobId} ${TrainingJobState[job.state]} on ${job.baseModel}`);
       const stats = await graphStats(targets);

@@ -156,7 +156,11 @@ async function start() {
   let code = 0;
   try {
     step(`running the main job on the bundled sample export (${SAMPLE_EXPORT.replace(`${ROOT}/`, '')})`);
-    code = await runAsync(process.execPath, [join(ROOT, 'packages', 'cli', 'bin', 'trajectory.mjs'), 'run', SAMPLE_EXPORT, '--facts', SAMPLE_FACTS], pipeline.env);
+    code = await runAsync(
+      process.execPath,
+      [join(ROOT, 'packages', 'cli', 'bin', 'trajectory.mjs'), 'run', SAMPLE_EXPORT, '--facts', SAMPLE_FACTS],
+      pipeline.env,
+    );
   } finally {
     step('stopping the services');
     await pipeline.stop();
