@@ -2,11 +2,12 @@ import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import { DatasetManifest } from '@trajectory/contracts';
 import type { Bus } from './connection.js';
+import { BUCKETS } from './topology.js';
 
 /** Dataset files (records, report, exports), as `<datasetId>/<file>` objects. */
-export const DATASET_OBJECTS = 'trajectory_datasets';
-/** One manifest per dataset version, by dataset id; `latest` names the newest version. */
-export const DATASET_MANIFESTS = 'trajectory_dataset_manifests';
+export const DATASET_OBJECTS = BUCKETS.datasetObjects;
+/** One manifest per dataset version, by dataset id. */
+export const DATASET_MANIFESTS = BUCKETS.datasetManifests;
 
 /**
  * The dataset registry the samples service writes and the training service reads: manifests

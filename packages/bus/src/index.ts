@@ -10,5 +10,5 @@ export {
   sha256,
   traceContextOf,
 } from './events.js';
-export { ensureStreams, ensureWorkQueue, STREAMS, SUBJECTS, WORK_QUEUES, type WorkQueueSpec } from './topology.js';
+export { BUCKETS, ensureStreams, ensureWorkQueue, STREAMS, SUBJECTS, WORK_QUEUES, type WorkQueueSpec } from './topology.js';
 export { startWorker, type Worker, type WorkerOptions } from './worker.js';

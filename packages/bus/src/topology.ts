@@ -17,7 +17,7 @@ export const SUBJECTS = {
   conversationSegmented: 'trajectory.conversation.segmented',
   graphStored: 'trajectory.graph.stored',
   datasetBuilt: 'trajectory.dataset.built',
-  /** trajectory.training.<state>: queued, running, succeeded, failed, cancelled */
+  /** trajectory.training.<state>: queued, running, progress, succeeded, failed, cancelled */
   training: (state: string) => `trajectory.training.${state}`,
   adapterPublished: 'trajectory.adapter.published',
   deadLetter: (consumer: string) => `trajectory.dlq.${consumer}`,
@@ -84,7 +84,40 @@ export const WORK_QUEUES = {
     ackWaitMs: 60_000,
     maxAckPending: 256,
   },
+  /**
+   * Training jobs for GPU trainers (trainer-gpu/, Python): one job per trainer at a time. A trainer
+   * marks its job in progress at least every ackWait; a trainer that dies stops doing so, and the
+   * job is redelivered to the next trainer, which resumes from the job's last checkpoint.
+   */
+  trainer: {
+    stream: STREAMS.events.name,
+    durable: 'trainer',
+    filterSubject: SUBJECTS.training('queued'),
+    maxDeliver: 5,
+    backoffMs: [5_000, 30_000, 60_000],
+    ackWaitMs: 60_000,
+    maxAckPending: 16,
+  },
+  /** The training service folds the trainers' events into the job registry. */
+  trainingRegistry: {
+    stream: STREAMS.events.name,
+    durable: 'training-registry',
+    filterSubject: 'trajectory.training.>',
+    maxDeliver: 10,
+    backoffMs: [500, 2_000, 10_000],
+    ackWaitMs: 30_000,
+    maxAckPending: 256,
+  },
 } satisfies Record<string, WorkQueueSpec>;
+
+/** JetStream KV buckets and object stores shared between services (and the Python trainer). */
+export const BUCKETS = {
+  trainingJobs: 'trajectory_training_jobs',
+  adapterRegistry: 'trajectory_adapter_registry',
+  adapterObjects: 'trajectory_adapters',
+  datasetManifests: 'trajectory_dataset_manifests',
+  datasetObjects: 'trajectory_datasets',
+} as const;
 
 function consumerConfig(spec: WorkQueueSpec): Partial<ConsumerConfig> {
   return {
