@@ -2,7 +2,7 @@ import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connect } from '@nats-io/transport-node';
 import { connectBus } from '@trajectory/bus';
-import { ConversationSegmented, IngestReport, IngestState, TrainingJobState } from '@trajectory/contracts';
+import { ConversationSegmented, IngestReport, IngestState, type TrainingJob, TrainingJobState } from '@trajectory/contracts';
 import { createRedactor, DEFAULT_LIMITS, emptyReport, formatReport, ingestExport, redactionModeFromEnv } from '@trajectory/ingestion';
 import { checkHealth } from '@trajectory/runtime';
 import { formatDatasetReport, validateFile } from '@trajectory/samples';
@@ -18,6 +18,7 @@ import {
 } from './pipeline.js';
 import { formatSegmentation, segmentExport } from './segment.js';
 import { loadTargets, type Targets } from './targets.js';
+import { cancelJob, fetchAdapter, formatAdapter, formatJob, getJob, isJobEnded, listAdapters, submitJob, watchJob } from './training.js';
 
 const USAGE = `usage: trajectory <command> [options]
 
@@ -28,12 +29,20 @@ const USAGE = `usage: trajectory <command> [options]
                          segment an export offline (no server): nodes, relations with
                          confidence, refinement chains, topic boundaries
   run FILE               the whole job: ingest, wait, build a dataset, queue a training job
+                         (it does not wait for training: follow it with \`job JOB_ID --watch\`)
   dataset [--out DIR] [--facts FILE]
                          build a dataset version from the graph (and a facts file): records,
                          quality gates, report, exports for TRL and LLaMA-Factory
   validate FILE          check a dataset file against the record schemas (offline)
-  train DATASET_ID PATH  queue a training job for a dataset file
-  status                 health of every service, graph counts, training jobs
+  train DATASET_ID [--base-model M] [--watch]
+                         queue a training job for a dataset version whose gates passed;
+                         --watch prints its progress until it ends
+  job JOB_ID [--watch]   a training job's state and progress; --watch follows it to the end
+  cancel JOB_ID          cancel a queued or running training job
+  adapters [DATASET_ID]  the published adapters (of one dataset)
+  fetch-adapter ADAPTER_ID --out DIR
+                         download an adapter's files (PEFT format), checked against their sha256
+  status                 health of every service, graph counts, training jobs with progress
   events [SUBJECT]       print pipeline events as they happen (default trajectory.>)
   query CYPHER           run a read query against Neo4j and print the rows as JSON
 
@@ -110,7 +119,23 @@ async function status(targets: Targets) {
   if (stats)
     console.log(`graph: ${stats.conversations} conversations, ${stats.messages} messages, ${stats.nodes} nodes, ${stats.edges} edges`);
   const jobs = await listTrainingJobs(targets).catch(() => []);
-  for (const job of jobs) console.log(`job ${job.jobId} ${TrainingJobState[job.state]} dataset ${job.datasetId} (${job.baseModel})`);
+  if (jobs.length > 0) console.log(`training jobs (${jobs.length}):`);
+  for (const job of jobs) console.log(`  ${formatJob(job)}`);
+}
+
+/** Prints the job, or with `watch` every change until it ends; a failed or cancelled end is exit code 1. */
+async function showJob(targets: Targets, jobId: string, watch: boolean): Promise<TrainingJob> {
+  let last = '';
+  const job = watch
+    ? await watchJob(targets, jobId, (j) => {
+        const line = formatJob(j);
+        if (line !== last) console.log(line);
+        last = line;
+      })
+    : await getJob(targets, jobId);
+  if (!watch) console.log(formatJob(job));
+  if (isJobEnded(job.state) && job.state !== TrainingJobState.TRAINING_JOB_STATE_SUCCEEDED) process.exitCode = 1;
+  return job;
 }
 
 async function events(targets: Targets, subject: string) {
@@ -148,6 +173,8 @@ export async function run(argv: string[]) {
       lexical: { type: 'boolean', default: false },
       out: { type: 'string' },
       facts: { type: 'string' },
+      watch: { type: 'boolean', default: false },
+      'base-model': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -202,7 +229,8 @@ export async function run(argv: string[]) {
       if (!dataset.manifest?.gatesPassed)
         throw new Error(`dataset ${dataset.datasetId} failed its quality gates: not submitted for training`);
       const job = await submitTrainingJob(targets, dataset);
-      console.log(`training job ${job.jobId} ${TrainingJobState[job.state]} on ${job.baseModel}`);
+      console.log(formatJob(job));
+      console.log(`follow it with: trajectory job ${job.jobId} --watch`);
       const stats = await graphStats(targets);
       console.log(`graph: ${stats.conversations} conversations, ${stats.messages} messages, ${stats.nodes} nodes, ${stats.edges} edges`);
       return;
@@ -221,9 +249,36 @@ export async function run(argv: string[]) {
       return;
     }
     case 'train': {
-      need(2);
-      const job = await submitTrainingJob(targets, { datasetId: args[0] as string, path: args[1] as string });
-      console.log(`training job ${job.jobId} ${TrainingJobState[job.state]} on ${job.baseModel}`);
+      need(1);
+      const job = await submitJob(targets, args[0] as string, {
+        ...(values['base-model'] ? { baseModel: values['base-model'] } : {}),
+        // An optional second argument is the dataset file (the manifest's path otherwise).
+        ...(args[1] ? { datasetPath: args[1] } : {}),
+      });
+      if (values.watch) await showJob(targets, job.jobId, true);
+      else console.log(formatJob(job));
+      return;
+    }
+    case 'job':
+      need(1);
+      await showJob(targets, args[0] as string, values.watch);
+      return;
+    case 'cancel':
+      need(1);
+      console.log(formatJob(await cancelJob(targets, args[0] as string)));
+      return;
+    case 'adapters': {
+      const adapters = await listAdapters(targets, args[0] ?? '');
+      for (const adapter of adapters) console.log(formatAdapter(adapter));
+      if (adapters.length === 0) console.log('no adapters yet');
+      return;
+    }
+    case 'fetch-adapter': {
+      need(1);
+      if (!values.out) throw new Error(`fetch-adapter: --out DIR is required\n\n${USAGE}`);
+      const { adapter, files } = await fetchAdapter(targets, args[0] as string, values.out);
+      console.log(formatAdapter(adapter));
+      for (const file of files) console.log(`  ${resolve(values.out, file)}`);
       return;
     }
     case 'status':

@@ -1,2 +1,15 @@
 export { buildDataset, graphStats, ingestStatus, listTrainingJobs, submitTrainingJob, uploadExport, waitForStored } from './pipeline.js';
 export { loadTargets, type Targets } from './targets.js';
+export {
+  cancelJob,
+  fetchAdapter,
+  formatAdapter,
+  formatDuration,
+  formatJob,
+  getJob,
+  isJobEnded,
+  listAdapters,
+  type SubmitOptions,
+  submitJob,
+  watchJob,
+} from './training.js';

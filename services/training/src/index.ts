@@ -1,0 +1,28 @@
+export {
+  ADAPTER_CHUNK_BYTES,
+  AdapterRejected,
+  adapterObjectName,
+  adapterUri,
+  checkAdapterListing,
+  completeAdapter,
+  isSafeFileName,
+  rechunk,
+} from './core/adapters.js';
+export {
+  type Applied,
+  admitDataset,
+  applyEvent,
+  cancelEvent,
+  DatasetRefused,
+  DEFAULT_HYPERPARAMETERS,
+  eventFromSubject,
+  failedEvent,
+  fillHyperparameters,
+  InvalidJobRequest,
+  isTerminal,
+  jobId,
+  newQueuedJob,
+  resolveBaseModel,
+  stateSubject,
+  trainingMsgId,
+} from './core/jobs.js';
