@@ -1,70 +1,79 @@
 from __future__ import annotations
 
-import copy
-import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
-from typing import Any, Callable, Iterable
 
 import pytest
 
-BASE_RECORD: dict[str, Any] = {
-    "id": "s-1",
-    "conversationId": "c-1",
-    "context": [
-        {
-            "nodeId": "n-1",
-            "role": "user",
-            "text": "How do I keep a JSONL reader memory bounded?",
-            "createdAt": "2024-05-01T12:00:00Z",
-        }
-    ],
-    "next": {
-        "nodeId": "n-2",
-        "role": "assistant",
-        "text": "Read it line by line.",
-        "createdAt": "2024-05-01T12:00:05.123456789Z",
-    },
-    "relation": "responds",
-    "weight": 0.75,
-    "ageDays": 12.5,
-    "messages": [
-        {"role": "user", "content": "How do I keep a JSONL reader memory bounded?"},
-        {"role": "assistant", "content": "Read it line by line."},
-    ],
-}
+TESTS = Path(__file__).resolve().parent
+PACKAGE = TESTS.parent
+REPO = PACKAGE.parent
+FIXTURE_DATASET = TESTS / "fixtures" / "dataset"
 
+# The tiny model's matrices are too small for threads; on a shared 2-core machine OpenMP's
+# spinning threads make it 10-30x slower (also inherited by the worker subprocesses).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# No test may reach the Hub.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-def make_record(**overrides: Any) -> dict[str, Any]:
-    """A valid record; keyword overrides replace top-level fields (None deletes)."""
-    record = copy.deepcopy(BASE_RECORD)
-    for key, value in overrides.items():
-        if value is None:
-            record.pop(key, None)
-        else:
-            record[key] = value
-    return record
+# The contracts are generated from proto/ (gitignored); make sure they are there and current.
+sys.path.insert(0, str(PACKAGE / "scripts"))
+import generate_contracts  # noqa: E402
+
+generate_contracts.generate()
 
 
 @pytest.fixture
-def record() -> Callable[..., dict[str, Any]]:
-    return make_record
+def fixture_dataset(tmp_path: Path) -> Path:
+    """A copy of the dataset version built by scripts/make_fixture_dataset.mjs."""
+    target = tmp_path / "dataset"
+    shutil.copytree(FIXTURE_DATASET, target)
+    return target
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @pytest.fixture
-def write_jsonl(tmp_path: Path) -> Callable[..., Path]:
-    """Write lines (dicts are JSON-encoded, str/bytes written as is) joined by newlines."""
-
-    def write(lines: Iterable[Any], name: str = "samples.jsonl", trailing_newline: bool = True) -> Path:
-        chunks = []
-        for line in lines:
-            if isinstance(line, dict):
-                line = json.dumps(line)
-            if isinstance(line, str):
-                line = line.encode("utf-8")
-            chunks.append(line)
-        data = b"\n".join(chunks) + (b"\n" if trailing_newline and chunks else b"")
-        path = tmp_path / name
-        path.write_bytes(data)
-        return path
-
-    return write
+def nats_server(tmp_path: Path):
+    """A fresh nats-server with JetStream (Debian's nats-server 2.9), stopped after the test."""
+    binary = shutil.which("nats-server") or ("/usr/sbin/nats-server" if Path("/usr/sbin/nats-server").exists() else None)
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI is set but nats-server is not installed (devstack installs it)")
+        pytest.skip("nats-server not installed")
+    port = free_port()
+    store = tmp_path / "nats"
+    proc = subprocess.Popen(
+        [binary, "-js", "-a", "127.0.0.1", "-p", str(port), "-sd", str(store)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(f"nats-server exited: {proc.stderr.read().decode()}")
+            time.sleep(0.05)
+    else:
+        proc.kill()
+        raise RuntimeError("nats-server did not start")
+    yield f"nats://127.0.0.1:{port}"
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()

@@ -1,96 +1,96 @@
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import pytest
 
 from trajectory_trainer.args import (
+    DEFAULT_BASE_MODEL,
     DataclassArgumentParser,
-    LoraArguments,
-    ModelArguments,
-    ScriptArguments,
+    Hyperparameters,
+    TrainArguments,
+    WorkerArguments,
 )
-from trajectory_trainer.cli import build_parser
+from trajectory_trainer.cli import build_train_parser, build_worker_parser
+from trajectory_trainer.contracts import TrainingHyperparameters
 
 
 def parse(*argv: str):
-    return build_parser().parse_args_into_dataclasses(list(argv))
+    return build_train_parser().parse_args_into_dataclasses(list(argv))
 
 
-def test_defaults():
-    script, model, lora = parse("--dataset", "data.jsonl")
-    assert isinstance(script, ScriptArguments)
-    assert isinstance(model, ModelArguments)
-    assert isinstance(lora, LoraArguments)
-
-    assert script.dataset == "data.jsonl"
-    assert script.dry_run is False and script.strict is False
-    assert script.output_dir == "outputs/trajectory-qlora"
-    assert script.learning_rate == 2e-4
-    assert script.num_train_epochs == 1
-    assert script.max_seq_length == 2048
-    assert script.bf16 is True
-
-    assert model.model_name_or_path == "Qwen/Qwen2.5-7B-Instruct"
-    assert model.load_in_4bit is True
-    assert model.bnb_4bit_quant_type == "nf4"
-    assert model.bnb_4bit_compute_dtype == "bfloat16"
-    assert model.attn_implementation is None
-
-    assert (lora.lora_r, lora.lora_alpha, lora.lora_dropout) == (16, 32, 0.05)
-    assert lora.lora_target_modules == [
-        "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj",
-    ]
+def test_hyperparameter_defaults_are_the_issues(monkeypatch):
+    monkeypatch.delenv("TRAINING_BASE_MODEL", raising=False)
+    hp = Hyperparameters()
+    assert hp.base_model == DEFAULT_BASE_MODEL == "Qwen/Qwen2.5-7B-Instruct"
+    assert (hp.lora_r, hp.lora_alpha, hp.lora_dropout) == (64, 128, 0.05)
+    assert hp.target_modules == ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+    assert (hp.learning_rate, hp.lr_scheduler, hp.warmup_ratio) == (3e-4, "cosine", 0.03)
+    assert (hp.epochs, hp.batch_size, hp.gradient_accumulation_steps) == (5, 2, 4)
+    assert hp.disable_gradient_checkpointing is False  # checkpointing on
+    assert hp.disable_4bit is False  # NF4 where CUDA is
+    assert (hp.max_seq_length, hp.max_steps, hp.save_steps, hp.seed) == (2048, 0, 50, 42)
+    assert (hp.merge, hp.ollama) == (False, False)
 
 
-def test_overrides():
-    script, model, lora = parse(
-        "--dataset", "d.jsonl",
-        "--dry-run",
-        "--lora_r", "8",
-        "--lora-alpha", "16",
-        "--lora_dropout", "0",
-        "--lora_target_modules", "q_proj", "v_proj",
-        "--learning_rate", "1e-4",
-        "--num_train_epochs", "3",
-        "--max_seq_length", "4096",
-        "--output_dir", "out",
-        "--model_name_or_path", "Qwen/Qwen2.5-0.5B-Instruct",
-        "--bnb_4bit_quant_type", "fp4",
-        "--load_in_4bit", "false",
-        "--no_bf16",
-        "--attn_implementation", "sdpa",
+def test_base_model_default_follows_the_training_service(monkeypatch):
+    monkeypatch.setenv("TRAINING_BASE_MODEL", "Qwen/Qwen2.5-0.5B-Instruct")
+    assert Hyperparameters().base_model == "Qwen/Qwen2.5-0.5B-Instruct"
+
+
+def test_every_proto_field_has_a_dataclass_field():
+    proto_fields = [f.name for f in TrainingHyperparameters.DESCRIPTOR.fields]
+    ours = [f.name for f in dataclasses.fields(Hyperparameters)]
+    assert ours == proto_fields
+
+
+def test_zero_values_of_a_job_mean_the_defaults(monkeypatch):
+    monkeypatch.delenv("TRAINING_BASE_MODEL", raising=False)
+    assert Hyperparameters.from_proto(TrainingHyperparameters()) == Hyperparameters()
+    assert Hyperparameters.from_proto(None, base_model="m").base_model == "m"
+    given = TrainingHyperparameters(lora_r=8, learning_rate=1e-3, epochs=2.5, max_steps=7, merge=True, seed=7,
+                                    base_model="tiny-random-qwen2", disable_4bit=True)
+    given.target_modules.extend(["q_proj", "v_proj"])
+    hp = Hyperparameters.from_proto(given, base_model="ignored: the hyperparameters name one")
+    assert (hp.lora_r, hp.lora_alpha, hp.learning_rate, hp.epochs, hp.max_steps) == (8, 128, 1e-3, 2.5, 7)
+    assert hp.target_modules == ["q_proj", "v_proj"] and hp.merge and hp.disable_4bit and hp.seed == 7
+    assert hp.base_model == "tiny-random-qwen2" and hp.is_tiny
+    back = Hyperparameters.from_proto(hp.to_proto())
+    assert back == hp
+
+
+def test_train_flags():
+    args, hp = parse(
+        "--dataset", "d", "--lora_r", "8", "--lora-alpha", "16", "--target_modules", "q_proj", "v_proj",
+        "--learning_rate", "1e-4", "--epochs", "3", "--disable_4bit", "--merge", "true", "--base_model", "tiny-random-qwen2",
+        "--no_recall",
     )
-    assert script.dry_run is True
-    assert (lora.lora_r, lora.lora_alpha, lora.lora_dropout) == (8, 16, 0.0)
-    assert lora.lora_target_modules == ["q_proj", "v_proj"]
-    assert script.learning_rate == 1e-4 and script.num_train_epochs == 3.0
-    assert script.max_seq_length == 4096 and script.output_dir == "out"
-    assert script.bf16 is False
-    assert model.model_name_or_path == "Qwen/Qwen2.5-0.5B-Instruct"
-    assert model.bnb_4bit_quant_type == "fp4"
-    assert model.load_in_4bit is False
-    assert model.attn_implementation == "sdpa"
+    assert isinstance(args, TrainArguments) and args.dataset == "d" and args.recall is False
+    assert (hp.lora_r, hp.lora_alpha, hp.target_modules) == (8, 16, ["q_proj", "v_proj"])
+    assert (hp.learning_rate, hp.epochs, hp.disable_4bit, hp.merge, hp.ollama) == (1e-4, 3.0, True, True, False)
 
 
-@pytest.mark.parametrize(
-    ("argv", "value"), [(["--bf16"], True), (["--bf16", "false"], False), (["--bf16", "yes"], True), (["--no-bf16"], False)]
-)
-def test_boolean_forms(argv, value):
-    (script, _, _) = parse("--dataset", "d", *argv)
-    assert script.bf16 is value
+def test_worker_flags_accept_dashes(monkeypatch):
+    monkeypatch.delenv("NATS_URL", raising=False)
+    (defaults,) = build_worker_parser().parse_args_into_dataclasses([])
+    assert defaults.nats == "nats://127.0.0.1:4222"
+    (args,) = build_worker_parser().parse_args_into_dataclasses(
+        ["--nats", "nats://h:4222", "--checkpoint-dir", "/ck", "--trainer-id", "gpu-1", "--once"]
+    )
+    assert isinstance(args, WorkerArguments)
+    assert (args.nats, args.checkpoint_dir, args.trainer_id, args.once) == ("nats://h:4222", "/ck", "gpu-1", True)
 
 
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        ([], "--dataset"),
+        ([], "the following arguments are required: --dataset"),
         (["--dataset", "d", "--lora_r", "0"], "--lora_r must be positive"),
-        (["--dataset", "d", "--lora_r", "eight"], "invalid int value"),
         (["--dataset", "d", "--lora_dropout", "1"], "--lora_dropout must be in [0, 1)"),
-        (["--dataset", "d", "--bnb_4bit_quant_type", "int8"], "invalid choice"),
-        (["--dataset", "d", "--learning_rate", "-1"], "--learning_rate must be positive"),
-        (["--dataset", "d", "--bf16", "maybe"], "expected a boolean"),
+        (["--dataset", "d", "--warmup_ratio", "2"], "--warmup_ratio must be in [0, 1]"),
+        (["--dataset", "d", "--max_steps", "-1"], "--max_steps must be >= 0"),
+        (["--dataset", "d", "--merge", "maybe"], "expected a boolean"),
         (["--dataset", "d", "--unknown_flag", "1"], "unrecognized arguments"),
     ],
 )
@@ -101,12 +101,18 @@ def test_invalid_arguments_exit_2(capsys, argv, message):
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("argv", "value"), [([], True), (["--recall", "false"], False), (["--no-recall"], False)])
+def test_boolean_forms(argv, value):
+    args, _ = parse("--dataset", "d", *argv)
+    assert args.recall is value
+
+
 def test_default_lists_are_not_shared():
-    parser = build_parser()
-    _, _, first = parser.parse_args_into_dataclasses(["--dataset", "d"])
-    first.lora_target_modules.append("lm_head")
-    _, _, second = parser.parse_args_into_dataclasses(["--dataset", "d"])
-    assert "lm_head" not in second.lora_target_modules
+    parser = build_train_parser()
+    _, first = parser.parse_args_into_dataclasses(["--dataset", "d"])
+    first.target_modules.append("lm_head")
+    _, second = parser.parse_args_into_dataclasses(["--dataset", "d"])
+    assert "lm_head" not in second.target_modules
 
 
 def test_parser_rejects_duplicate_fields():
@@ -115,7 +121,7 @@ def test_parser_rejects_duplicate_fields():
         lora_r: int = field(default=1)
 
     with pytest.raises(ValueError, match="lora_r"):
-        DataclassArgumentParser([LoraArguments, Other])
+        DataclassArgumentParser([Hyperparameters, Other])
 
 
 def test_help_lists_every_group(capsys):
@@ -123,5 +129,5 @@ def test_help_lists_every_group(capsys):
         parse("--help")
     assert info.value.code == 0
     out = capsys.readouterr().out
-    for text in ("ScriptArguments", "ModelArguments", "LoraArguments", "--lora_r", "--no_bf16", "default: 16"):
+    for text in ("TrainArguments", "Hyperparameters", "--lora_r", "--no_recall", "default: 64", "tiny-random"):
         assert text in out

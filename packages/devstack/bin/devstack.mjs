@@ -68,11 +68,30 @@ function ensureNpmPackages() {
 function ensurePythonTrainer() {
   const python = join(VENV, 'bin', 'python');
   const stamp = join(VENV, '.trajectory-installed');
-  if (existsSync(stamp) && !newerThan(join(ROOT, 'trainer-gpu', 'pyproject.toml'), stamp)) return python;
-  step('setting up the Python trainer test environment (PyPI)');
-  if (!existsSync(python)) run('python3', ['-m', 'venv', VENV]);
-  run(python, ['-m', 'pip', 'install', '-q', '--disable-pip-version-check', '-e', `${join(ROOT, 'trainer-gpu')}[test]`]);
-  run('touch', [stamp]);
+  if (!existsSync(stamp) || newerThan(join(ROOT, 'trainer-gpu', 'pyproject.toml'), stamp)) {
+    // torch from PyPI brings its CUDA libraries (~5 GB; PyPI has no CPU-only wheel): a few
+    // minutes the first time, then cached in the venv until pyproject.toml changes.
+    step('setting up the Python trainer environment (PyPI: torch, transformers, peft, nats-py; ~5 GB the first time)');
+    if (!existsSync(python)) run('python3', ['-m', 'venv', VENV]);
+    run(python, [
+      '-m',
+      'pip',
+      'install',
+      '-q',
+      '--disable-pip-version-check',
+      '--progress-bar',
+      'off',
+      '--default-timeout',
+      '120',
+      '--retries',
+      '5',
+      '-e',
+      `${join(ROOT, 'trainer-gpu')}[test]`,
+    ]);
+    run('touch', [stamp]);
+  }
+  // The trainer's contracts are generated from proto/ with protoc (gitignored); a no-op when current.
+  run(python, [join(ROOT, 'trainer-gpu', 'scripts', 'generate_contracts.py')]);
   return python;
 }
 

@@ -1,44 +1,14 @@
-"""Trajectory trainer: QLoRA fine-tuning on Trajectory's weighted samples dataset.
+"""Trajectory trainer: QLoRA fine-tuning on a Trajectory dataset version, as a NATS worker.
 
-This first slice is dependency-free: it validates the JSONL dataset written by
-the samples service, formats records as chat examples for SFT and parses the
-training arguments. Real training needs the ``gpu`` extra.
+- ``trajectory-train train --dataset DIR``: one local run (train.py);
+- ``trajectory-train worker --nats URL``: takes training jobs from JetStream (worker.py).
+
+The heavy modules (torch, transformers, peft) are imported by the submodules that need them, so
+``import trajectory_trainer`` and ``trajectory-train --help`` stay quick.
 """
 
-from .args import DataclassArgumentParser, LoraArguments, ModelArguments, ScriptArguments
-from .dataset import (
-    DatasetError,
-    DatasetSummary,
-    LoadResult,
-    Message,
-    RecordError,
-    Sample,
-    Turn,
-    iter_samples,
-    load_samples,
-    parse_record,
-    summarize,
-    to_chat_example,
-)
+from .args import DataclassArgumentParser, Hyperparameters, TrainArguments, WorkerArguments
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-__all__ = [
-    "DataclassArgumentParser",
-    "DatasetError",
-    "DatasetSummary",
-    "LoadResult",
-    "LoraArguments",
-    "Message",
-    "ModelArguments",
-    "RecordError",
-    "Sample",
-    "ScriptArguments",
-    "Turn",
-    "__version__",
-    "iter_samples",
-    "load_samples",
-    "parse_record",
-    "summarize",
-    "to_chat_example",
-]
+__all__ = ["DataclassArgumentParser", "Hyperparameters", "TrainArguments", "WorkerArguments", "__version__"]

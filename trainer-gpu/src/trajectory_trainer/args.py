@@ -1,13 +1,15 @@
 """Training arguments as dataclasses, parsed from the command line like TRL's scripts.
 
-:class:`DataclassArgumentParser` is a small stand-in for transformers'
-``HfArgumentParser`` (not a dependency of this slice) with the same calling
-convention: one ``--field_name`` flag per dataclass field (``--field-name``
-is accepted too), ``parse_args_into_dataclasses()`` returning one instance per
-dataclass. Booleans take ``--flag``, ``--flag true|false`` and, when they
-default to true, ``--no_flag``; list fields take several values.
-Field names follow TRL's ``ModelConfig``/``SFTConfig`` so that the later
-training code can hand them over unchanged.
+:class:`Hyperparameters` mirrors ``trajectory.v1.TrainingHyperparameters`` field by field (a test
+keeps them in step) with the defaults of the issue filled in: a job's zero values mean "the
+default", as on the TypeScript side. :class:`TrainArguments` and :class:`WorkerArguments` hold
+what a local run and a NATS worker need besides.
+
+:class:`DataclassArgumentParser` is a small stand-in for transformers' ``HfArgumentParser`` with
+the same calling convention: one ``--field_name`` flag per dataclass field (``--field-name`` is
+accepted too), ``parse_args_into_dataclasses()`` returning one instance per dataclass. Booleans
+take ``--flag``, ``--flag true|false`` and, when they default to true, ``--no_flag``; list fields
+take several values.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
+import math
+import os
 import types
 import typing
 from dataclasses import dataclass, field
@@ -24,14 +28,22 @@ __all__ = [
     "DEFAULT_BASE_MODEL",
     "DEFAULT_TARGET_MODULES",
     "DataclassArgumentParser",
-    "LoraArguments",
-    "ModelArguments",
-    "ScriptArguments",
+    "Hyperparameters",
+    "TrainArguments",
+    "WorkerArguments",
+    "default_base_model",
     "string_to_bool",
 ]
 
 DEFAULT_BASE_MODEL = "Qwen/Qwen2.5-7B-Instruct"
 DEFAULT_TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+#: The CPU test model, built in code (see tiny.py).
+TINY_MODEL = "tiny-random-qwen2"
+
+
+def default_base_model() -> str:
+    """``TRAINING_BASE_MODEL`` (the training service's setting, shared by the trainer), else Qwen2.5-7B-Instruct."""
+    return os.environ.get("TRAINING_BASE_MODEL") or DEFAULT_BASE_MODEL
 
 
 def _help(text: str) -> dict[str, Any]:
@@ -39,93 +51,150 @@ def _help(text: str) -> dict[str, Any]:
 
 
 @dataclass
-class ScriptArguments:
-    """Dataset, output and training-loop settings."""
+class Hyperparameters:
+    """How a job trains: trajectory.v1.TrainingHyperparameters with its defaults."""
 
-    dataset: str = field(metadata=_help("Path of the samples JSONL file written by the samples service."))
-    output_dir: str = field(
-        default="outputs/trajectory-qlora", metadata=_help("Where the LoRA adapter and checkpoints go.")
+    base_model: str = field(
+        default_factory=default_base_model,
+        metadata=_help(f"Hub id or local path of the base model; {TINY_MODEL!r}: the tiny CPU test model built in code."),
     )
-    dry_run: bool = field(
-        default=False, metadata=_help("Validate the dataset, print a JSON summary and exit; no training.")
+    lora_r: int = field(default=64, metadata=_help("LoRA rank."))
+    lora_alpha: int = field(default=128, metadata=_help("LoRA scaling (alpha / r)."))
+    lora_dropout: float = field(default=0.05, metadata=_help("Dropout on the LoRA input."))
+    target_modules: list[str] = field(
+        default_factory=lambda: list(DEFAULT_TARGET_MODULES), metadata=_help("Linear layers that get an adapter.")
     )
-    strict: bool = field(default=False, metadata=_help("Stop at the first invalid dataset line."))
-    num_train_epochs: float = field(default=1.0, metadata=_help("Number of passes over the dataset."))
-    learning_rate: float = field(default=2e-4, metadata=_help("Peak learning rate (AdamW)."))
-    max_seq_length: int = field(default=2048, metadata=_help("Longest tokenized example; longer ones are truncated."))
-    per_device_train_batch_size: int = field(default=1, metadata=_help("Batch size per GPU."))
-    gradient_accumulation_steps: int = field(default=16, metadata=_help("Steps accumulated per optimizer update."))
-    warmup_ratio: float = field(default=0.03, metadata=_help("Fraction of steps used for learning-rate warmup."))
-    lr_scheduler_type: str = field(default="cosine", metadata=_help("Learning-rate schedule."))
-    bf16: bool = field(default=True, metadata=_help("Train in bfloat16 mixed precision."))
-    gradient_checkpointing: bool = field(default=True, metadata=_help("Trade compute for memory."))
-    logging_steps: int = field(default=10, metadata=_help("Log every N optimizer steps."))
-    seed: int = field(default=42, metadata=_help("Random seed."))
+    learning_rate: float = field(default=3e-4, metadata=_help("Peak learning rate (AdamW)."))
+    lr_scheduler: str = field(default="cosine", metadata=_help("Learning-rate schedule (transformers' get_scheduler names)."))
+    warmup_ratio: float = field(default=0.03, metadata=_help("Share of the steps spent warming the learning rate up."))
+    epochs: float = field(default=5.0, metadata=_help("Passes over the training examples."))
+    batch_size: int = field(default=2, metadata=_help("Examples per forward pass."))
+    gradient_accumulation_steps: int = field(default=4, metadata=_help("Forward passes per optimizer step."))
+    disable_gradient_checkpointing: bool = field(default=False, metadata=_help("Turn gradient checkpointing off."))
+    disable_4bit: bool = field(
+        default=False, metadata=_help("Do not quantise the base model (4-bit NF4 is used only where CUDA is).")
+    )
+    max_seq_length: int = field(default=2048, metadata=_help("Longest tokenised example; longer ones lose their start."))
+    max_steps: int = field(default=0, metadata=_help("Optimizer steps; 0: the epochs decide."))
+    save_steps: int = field(default=50, metadata=_help("Checkpoint every N optimizer steps."))
+    merge: bool = field(default=False, metadata=_help("Also write the merged model (merged/)."))
+    ollama: bool = field(default=False, metadata=_help("Also write an Ollama Modelfile (FROM base + ADAPTER ./)."))
+    seed: int = field(default=42, metadata=_help("Seed of the data order, dropout and the tiny model's weights."))
+
+    def __post_init__(self) -> None:
+        if not self.base_model:
+            raise ValueError("--base_model must not be empty")
+        for name in ("lora_r", "lora_alpha", "learning_rate", "epochs", "batch_size",
+                     "gradient_accumulation_steps", "max_seq_length", "save_steps"):
+            _positive(name, getattr(self, name))
+        if not 0.0 <= self.lora_dropout < 1.0:
+            raise ValueError(f"--lora_dropout must be in [0, 1), got {self.lora_dropout}")
+        if not 0.0 <= self.warmup_ratio <= 1.0:
+            raise ValueError(f"--warmup_ratio must be in [0, 1], got {self.warmup_ratio}")
+        if self.max_steps < 0:
+            raise ValueError(f"--max_steps must be >= 0, got {self.max_steps}")
+        if not self.target_modules:
+            raise ValueError("--target_modules needs at least one module")
+        if not math.isfinite(self.learning_rate) or not math.isfinite(self.epochs):
+            raise ValueError("--learning_rate and --epochs must be finite")
+
+    # proto <-> dataclass -----------------------------------------------------------------
+
+    @classmethod
+    def from_proto(cls, message: Any, base_model: str = "") -> "Hyperparameters":
+        """A job's hyperparameters: zero values (proto3's "unset") become the defaults.
+
+        ``base_model``: the job's own base model, used when the hyperparameters name none.
+        """
+        values: dict[str, Any] = {}
+        defaults = cls()
+        for f in dataclasses.fields(cls):
+            value = getattr(message, f.name) if message is not None else None
+            if f.name == "target_modules":
+                value = list(value) if value else None
+            if value:  # 0, 0.0, "", False and [] mean "the default"
+                values[f.name] = value
+            elif f.name == "base_model" and base_model:
+                values[f.name] = base_model
+            else:
+                values[f.name] = copy.copy(getattr(defaults, f.name))
+        return cls(**values)
+
+    def to_proto(self) -> Any:
+        from .contracts import TrainingHyperparameters
+
+        message = TrainingHyperparameters()
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name == "target_modules":
+                message.target_modules.extend(value)
+            else:
+                setattr(message, f.name, value)
+        return message
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @property
+    def is_tiny(self) -> bool:
+        return self.base_model == TINY_MODEL
+
+
+@dataclass
+class TrainArguments:
+    """A local run: the dataset, where the adapter and checkpoints go."""
+
+    dataset: str = field(
+        metadata=_help("Dataset version folder (records.jsonl + sft.jsonl), or its records.jsonl.")
+    )
+    output_dir: str = field(default="outputs/trajectory-adapter", metadata=_help("Where the adapter is written."))
+    job_id: str = field(
+        default="", metadata=_help("Names the checkpoints; the same id resumes. Default: from the dataset and hyperparameters.")
+    )
+    checkpoint_dir: str = field(default="", metadata=_help("Checkpoints go to <checkpoint_dir>/<job_id>/checkpoint-<step>; default: <output_dir>/checkpoints."))
+    dry_run: bool = field(default=False, metadata=_help("Read and check the dataset, print a JSON summary and exit."))
+    progress_steps: int = field(default=0, metadata=_help("Report progress every N steps; 0: about 20 reports a run."))
+    recall: bool = field(default=True, metadata=_help("Run the recall evaluation on the held-out phrasings."))
+    recall_max_new_tokens: int = field(default=32, metadata=_help("Tokens generated per recall question."))
 
     def __post_init__(self) -> None:
         if not self.dataset:
             raise ValueError("--dataset must not be empty")
         if not self.output_dir:
             raise ValueError("--output_dir must not be empty")
-        _positive("num_train_epochs", self.num_train_epochs)
-        _positive("learning_rate", self.learning_rate)
-        _positive("max_seq_length", self.max_seq_length)
-        _positive("per_device_train_batch_size", self.per_device_train_batch_size)
-        _positive("gradient_accumulation_steps", self.gradient_accumulation_steps)
-        _positive("logging_steps", self.logging_steps)
-        if not 0.0 <= self.warmup_ratio < 1.0:
-            raise ValueError(f"--warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
+        if self.progress_steps < 0:
+            raise ValueError(f"--progress_steps must be >= 0, got {self.progress_steps}")
+        _positive("recall_max_new_tokens", self.recall_max_new_tokens)
 
 
 @dataclass
-class ModelArguments:
-    """Base model and 4-bit quantization (QLoRA)."""
+class WorkerArguments:
+    """A trainer on the bus: takes jobs from the durable consumer `trainer`, one at a time."""
 
-    model_name_or_path: str = field(
-        default=DEFAULT_BASE_MODEL, metadata=_help("Hugging Face model id or local path of the base model.")
+    nats: str = field(
+        default_factory=lambda: os.environ.get("NATS_URL", "nats://127.0.0.1:4222"),
+        metadata=_help("NATS server URL (default: $NATS_URL)."),
     )
-    torch_dtype: Literal["auto", "bfloat16", "float16", "float32"] = field(
-        default="bfloat16", metadata=_help("dtype the non-quantized weights are loaded in.")
+    checkpoint_dir: str = field(
+        default_factory=lambda: os.environ.get("TRAINER_CHECKPOINT_DIR", ".trajectory/trainer/checkpoints"),
+        metadata=_help("Checkpoints, by job: share it between machines (a volume) so another trainer can resume a job."),
     )
-    load_in_4bit: bool = field(default=True, metadata=_help("Quantize the base model to 4 bits (QLoRA)."))
-    bnb_4bit_quant_type: Literal["nf4", "fp4"] = field(default="nf4", metadata=_help("4-bit data type."))
-    bnb_4bit_compute_dtype: Literal["bfloat16", "float16", "float32"] = field(
-        default="bfloat16", metadata=_help("dtype of the 4-bit matmuls.")
+    work_dir: str = field(
+        default_factory=lambda: os.environ.get("TRAINER_WORK_DIR", ".trajectory/trainer/work"),
+        metadata=_help("Downloaded datasets and adapters being written."),
     )
-    use_bnb_nested_quant: bool = field(
-        default=True, metadata=_help("Double quantization: also quantize the quantization constants.")
+    trainer_id: str = field(
+        default_factory=lambda: os.environ.get("TRAINER_ID", ""),
+        metadata=_help("This trainer's name in the job's events; default: host name and process id."),
     )
-    trust_remote_code: bool = field(default=False, metadata=_help("Allow model code from the Hub."))
-    attn_implementation: str | None = field(
-        default=None, metadata=_help("e.g. sdpa or flash_attention_2; default: transformers' choice.")
-    )
-
-    def __post_init__(self) -> None:
-        if not self.model_name_or_path:
-            raise ValueError("--model_name_or_path must not be empty")
-
-
-@dataclass
-class LoraArguments:
-    """LoRA adapter."""
-
-    use_peft: bool = field(default=True, metadata=_help("Train a LoRA adapter instead of the full model."))
-    lora_r: int = field(default=16, metadata=_help("LoRA rank."))
-    lora_alpha: int = field(default=32, metadata=_help("LoRA scaling (alpha / r)."))
-    lora_dropout: float = field(default=0.05, metadata=_help("Dropout on the LoRA input."))
-    lora_target_modules: list[str] = field(
-        default_factory=lambda: list(DEFAULT_TARGET_MODULES),
-        metadata=_help("Linear layers that get an adapter."),
-    )
-    lora_bias: Literal["none", "all", "lora_only"] = field(default="none", metadata=_help("Which biases to train."))
+    once: bool = field(default=False, metadata=_help("Handle one job, then exit."))
+    keep_checkpoints: bool = field(default=False, metadata=_help("Keep a job's checkpoints after it succeeded."))
+    recall_max_new_tokens: int = field(default=32, metadata=_help("Tokens generated per recall question."))
 
     def __post_init__(self) -> None:
-        _positive("lora_r", self.lora_r)
-        _positive("lora_alpha", self.lora_alpha)
-        if not 0.0 <= self.lora_dropout < 1.0:
-            raise ValueError(f"--lora_dropout must be in [0, 1), got {self.lora_dropout}")
-        if not self.lora_target_modules:
-            raise ValueError("--lora_target_modules needs at least one module")
+        if not self.nats:
+            raise ValueError("--nats must not be empty")
+        _positive("recall_max_new_tokens", self.recall_max_new_tokens)
 
 
 def _positive(name: str, value: float) -> None:

@@ -1,136 +1,171 @@
 """``trajectory-train`` (also ``python -m trajectory_trainer``).
 
-Exit status: 0 success; 2 bad arguments, missing/unreadable dataset or no
-valid sample (or any invalid line with ``--strict``); 3 training requested
-but not available in this installation.
+    trajectory-train train --dataset DIR [--output_dir OUT] [--base_model M] [--lora_r 64] ...
+    trajectory-train worker --nats nats://host:4222 [--checkpoint-dir DIR] [--trainer-id ID]
+
+Exit status: 0 success; 1 training failed; 2 bad arguments or an unreadable dataset;
+130 interrupted (the job's checkpoint is saved: the same command resumes it).
 """
 
 from __future__ import annotations
 
-import importlib.util
+import hashlib
 import json
+import logging
+import os
 import sys
-from typing import Sequence, TextIO
+from pathlib import Path
+from typing import Sequence
 
 from . import __version__
-from .args import DataclassArgumentParser, LoraArguments, ModelArguments, ScriptArguments
-from .dataset import DatasetError, iter_samples, summarize
+from .args import DataclassArgumentParser, Hyperparameters, TrainArguments, WorkerArguments
 
 PROG = "trajectory-train"
-#: The ``gpu`` extra of pyproject.toml: what real training imports.
-GPU_EXTRAS = ("torch", "transformers", "peft", "bitsandbytes", "accelerate", "trl")
-
 EXIT_OK = 0
-EXIT_DATA = 2  # same status as argparse's usage errors
-EXIT_UNAVAILABLE = 3
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
-#: How many invalid lines are printed to stderr before "... and N more".
-SHOWN_ERRORS = 20
+USAGE = f"""usage: {PROG} {{train,worker}} [options]
+
+QLoRA fine-tuning on a Trajectory dataset version (docs/training.md).
+
+commands:
+  train    train one adapter locally from a dataset version folder (--help for the flags)
+  worker   take training jobs from NATS JetStream, one at a time, and publish adapters
+
+options:
+  -h, --help  show this help and exit
+  --version   show the version and exit
+"""
 
 
-def build_parser() -> DataclassArgumentParser:
-    parser = DataclassArgumentParser(
-        (ScriptArguments, ModelArguments, LoraArguments),
-        prog=PROG,
-        description=(
-            "QLoRA fine-tuning on Trajectory's weighted samples dataset. "
-            "Use --dry-run to validate a dataset and print its summary as one JSON line."
-        ),
+def build_train_parser() -> DataclassArgumentParser:
+    return DataclassArgumentParser(
+        (TrainArguments, Hyperparameters),
+        prog=f"{PROG} train",
+        description="Train a LoRA adapter on a dataset version folder (records.jsonl + sft.jsonl).",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    return parser
 
 
-def _missing_gpu_extras() -> list[str]:
-    missing = []
-    for name in GPU_EXTRAS:
-        try:
-            found = importlib.util.find_spec(name) is not None
-        except (ImportError, ValueError):
-            found = False
-        if not found:
-            missing.append(name)
-    return missing
+def build_worker_parser() -> DataclassArgumentParser:
+    return DataclassArgumentParser(
+        WorkerArguments,
+        prog=f"{PROG} worker",
+        description="Take training jobs from the durable consumer 'trainer' and publish adapters.",
+    )
 
 
-def _error(message: str, stream: TextIO | None = None) -> None:
-    print(f"{PROG}: {message}", file=stream or sys.stderr)
+def _error(message: str) -> None:
+    print(f"{PROG}: {message}", file=sys.stderr)
 
 
-def dry_run(script: ScriptArguments) -> int:
-    """Validate the dataset, print one JSON summary line; 0 iff a valid sample exists.
+def _setup_logging() -> None:
+    # LOG_LEVEL as the TypeScript services read it (debug, info, warn, error).
+    name = os.environ.get("LOG_LEVEL", "info").upper().replace("WARN", "WARNING").replace("WARNINGING", "WARNING")
+    level = getattr(logging, name, logging.INFO)
+    if not isinstance(level, int):
+        level = logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
-    The file is streamed: memory does not grow with the number of samples.
-    """
-    path = script.dataset
-    invalid = 0
 
-    def report(err: DatasetError) -> None:
-        nonlocal invalid
-        invalid += 1
-        if invalid <= SHOWN_ERRORS:
-            _error(f"skipped invalid line: {err}")
+def default_job_id(dataset_dir: Path, hp: Hyperparameters) -> str:
+    canonical = json.dumps({"dataset": str(dataset_dir.resolve()), "hyperparameters": hp.as_dict()}, sort_keys=True)
+    return "local-" + hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
+
+def train_command(argv: Sequence[str]) -> int:
+    from .data import DatasetError, dataset_dir_of, load_dataset
+
+    args, hp = build_train_parser().parse_args_into_dataclasses(list(argv))
+    dataset_dir = dataset_dir_of(args.dataset)
     try:
-        summary = summarize(iter_samples(path, strict=script.strict, on_error=report))
-    except DatasetError as exc:  # --strict
-        _error(f"invalid dataset line: {exc}")
-        return EXIT_DATA
-    except FileNotFoundError:
-        _error(f"dataset not found: {path}")
-        return EXIT_DATA
-    except IsADirectoryError:
-        _error(f"dataset is a directory, expected a JSONL file: {path}")
-        return EXIT_DATA
-    except OSError as exc:
-        _error(f"cannot read dataset {path}: {exc.strerror or exc}")
-        return EXIT_DATA
+        data = load_dataset(dataset_dir)
+    except DatasetError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    if args.dry_run:
+        print(json.dumps(data.summary()), flush=True)
+        return EXIT_OK
 
-    if invalid > SHOWN_ERRORS:
-        _error(f"... and {invalid - SHOWN_ERRORS} more invalid lines")
+    _setup_logging()
+    from .train import Progress, TrainingInterrupted, TrainJob, run_training, Hooks
 
-    line = {"dataset": path, **summary.as_dict(), "invalid": invalid}
-    print(json.dumps(line), flush=True)
+    job_id = args.job_id or default_job_id(dataset_dir, hp)
+    output = Path(args.output_dir)
+    job = TrainJob(
+        job_id=job_id,
+        dataset_dir=dataset_dir,
+        output_dir=output,
+        checkpoint_dir=Path(args.checkpoint_dir) if args.checkpoint_dir else output / "checkpoints",
+        hyperparameters=hp,
+        progress_steps=args.progress_steps,
+        recall=args.recall,
+        recall_max_new_tokens=args.recall_max_new_tokens,
+    )
 
-    if summary.count == 0:
-        if invalid:
-            _error(f"no valid sample in {path} ({_lines(invalid)} invalid)")
-        else:
-            _error(f"no valid sample in {path}: the file has no records")
-        return EXIT_DATA
+    def on_progress(p: Progress) -> None:
+        print(json.dumps({"progress": p.__dict__}), file=sys.stderr, flush=True)
+
+    stop = {"requested": False}
+    import signal
+
+    def on_signal(_sig: int, _frame: object) -> None:
+        if stop["requested"]:
+            raise KeyboardInterrupt
+        stop["requested"] = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        result = run_training(job, Hooks(on_progress=on_progress, should_stop=lambda: stop["requested"]))
+    except TrainingInterrupted as exc:
+        _error(f"{exc}: run the same command again to resume job {job_id}")
+        return EXIT_INTERRUPTED
+    except DatasetError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    summary = {
+        "jobId": job_id,
+        "output": str(result.output_dir),
+        "files": result.files,
+        "totalSteps": result.total_steps,
+        "resumedFromStep": result.resumed_from_step,
+        "metrics": result.metrics,
+        "recall": result.recall.as_dict() if result.recall else None,
+    }
+    print(json.dumps(summary), flush=True)
     return EXIT_OK
 
 
-def _lines(n: int) -> str:
-    return f"{n} line" if n == 1 else f"{n} lines"
+def worker_command(argv: Sequence[str]) -> int:
+    import asyncio
 
+    from .worker import run_worker
 
-def train_unavailable() -> int:
-    """Real training is not part of this slice: say so, never pretend to train."""
-    missing = _missing_gpu_extras()
-    if missing:
-        _error(
-            "real training needs the GPU extras, which are not installed "
-            f"(missing: {', '.join(missing)}).\n"
-            f"  Install them with: pip install 'trajectory-trainer[gpu]'   "
-            f"({', '.join(GPU_EXTRAS)})\n"
-            "  To only validate the dataset, add --dry-run."
-        )
-    else:
-        _error(
-            f"the GPU extras are installed, but training is not implemented in "
-            f"trajectory-trainer {__version__} yet; nothing was trained.\n"
-            "  To validate the dataset, add --dry-run."
-        )
-    return EXIT_UNAVAILABLE
+    (args,) = build_worker_parser().parse_args_into_dataclasses(list(argv))
+    _setup_logging()
+    return asyncio.run(run_worker(args))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    script, _model, _lora = parser.parse_args_into_dataclasses(argv)
-    if script.dry_run:
-        return dry_run(script)
-    return train_unavailable()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv:
+        print(USAGE, end="", file=sys.stderr)
+        return EXIT_USAGE
+    if argv[0] in ("-h", "--help"):
+        print(USAGE, end="")
+        return EXIT_OK
+    if argv[0] == "--version":
+        print(f"{PROG} {__version__}")
+        return EXIT_OK
+    command, rest = argv[0], argv[1:]
+    if command == "train":
+        return train_command(rest)
+    if command == "worker":
+        return worker_command(rest)
+    print(USAGE, end="", file=sys.stderr)
+    _error(f"unknown command {command!r} (expected train or worker)")
+    return EXIT_USAGE
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+// Builds the trainer's test dataset with the samples service's own code (@trajectory/samples):
+// memory records from the bundled facts file (e2e/fixtures/facts.yaml) and the records of one
+// hand-written conversation graph, through buildDataset (eval split, gates, exports) with a fixed
+// reference date, so the output is the same on every run.
+//
+//   npm run build -w @trajectory/samples     # once: the package's dist/
+//   node trainer-gpu/scripts/make_fixture_dataset.mjs [OUT_DIR]
+//
+// OUT_DIR defaults to trainer-gpu/tests/fixtures/dataset; records.jsonl, sft.jsonl and
+// sft.eval.jsonl are copied there (the other exports are not needed by the trainer's tests).
+import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const samples = await import(pathToFileURL(join(ROOT, 'services', 'samples', 'dist', 'index.js')).href);
+const { buildDataset, factRecords, parseFacts } = samples;
+const { defaultRelationWeights } = await import('@trajectory/relations');
+
+const out = resolve(process.argv[2] ?? join(ROOT, 'trainer-gpu', 'tests', 'fixtures', 'dataset'));
+const factsPath = join(ROOT, 'e2e', 'fixtures', 'facts.yaml');
+const facts = parseFacts(await readFile(factsPath, 'utf8'), 'facts.yaml');
+const SYSTEM = 'You are my personal assistant, trained on my own conversations: reason the way I do and answer as I would.';
+const memory = factRecords(facts, { systemPrompt: SYSTEM });
+
+const node = (id, role, minute, text) => ({
+  id,
+  conversationId: 'c-bread',
+  messageIds: [`m-${id}`],
+  role,
+  text,
+  createdAt: new Date(Date.UTC(2024, 4, 1, 12, minute)),
+  tags: [],
+  onCurrentBranch: true,
+  sentenceStart: 0,
+  sentenceEnd: 1,
+});
+const edge = (fromId, toId, relation) => ({ fromId, toId, relation, confidence: 1, tags: [] });
+const graph = {
+  conversationId: 'c-bread',
+  title: 'Sourdough hydration',
+  nodes: [
+    node('u1', 'user', 0, 'My sourdough comes out flat. Should I raise the hydration?'),
+    node(
+      'a1',
+      'assistant',
+      1,
+      'Flat loaves usually mean weak structure, not too little water: try lower hydration, around 70%, and longer bulk fermentation.',
+    ),
+    node('u2', 'user', 2, 'But a wetter dough gives a more open crumb, no?'),
+    node(
+      'a2',
+      'assistant',
+      3,
+      'It can, once the gluten is strong. Build strength first with stretch and folds, then raise the water step by step.',
+    ),
+    node('u3', 'user', 4, 'So: 70% now, four sets of folds, and go up to 75% once it holds its shape.'),
+    node('a3', 'assistant', 5, 'Exactly. Keep notes of each bake so you can see what changed.'),
+  ],
+  edges: [
+    // follows: the order of the nodes (each node's predecessor), then the cognitive relations.
+    edge('a1', 'u1', 'follows'),
+    edge('u2', 'a1', 'follows'),
+    edge('a2', 'u2', 'follows'),
+    edge('u3', 'a2', 'follows'),
+    edge('a3', 'u3', 'follows'),
+    edge('a1', 'u1', 'responds'),
+    edge('u2', 'a1', 'contrasts'),
+    edge('a2', 'u2', 'responds'),
+    edge('a2', 'a1', 'refines'),
+    edge('u3', 'a2', 'follows'),
+    edge('u3', 'u1', 'refines'),
+    edge('a3', 'u3', 'responds'),
+  ],
+  chains: [
+    {
+      id: 'ch-1',
+      conversationId: 'c-bread',
+      nodeIds: ['u1', 'a1', 'u2', 'a2', 'u3'],
+      steps: ['idea', 'answer', 'challenge', 'revision', 'convergence'],
+      tags: [],
+    },
+  ],
+};
+
+async function* graphs() {
+  yield graph;
+}
+
+const work = await mkdtemp(join(tmpdir(), 'trajectory-fixture-'));
+try {
+  const built = await buildDataset(
+    graphs(),
+    work,
+    {
+      referenceDate: new Date('2024-06-01T00:00:00Z'),
+      contextSize: 3,
+      targetRoles: ['user', 'assistant'],
+      relationWeights: defaultRelationWeights(),
+      decayDays: 730,
+      evalShare: 0.1,
+      systemPrompt: SYSTEM,
+    },
+    memory,
+  );
+  await mkdir(out, { recursive: true });
+  for (const file of ['records.jsonl', 'sft.jsonl', 'sft.eval.jsonl']) await copyFile(join(built.dir, file), join(out, file));
+  const failed = built.gates.gates.filter((g) => !g.passed).map((g) => `${g.name}: ${g.reason}`);
+  console.log(JSON.stringify({ datasetId: built.datasetId, records: built.records.length, gatesPassed: built.gates.passed, failed, out }));
+} finally {
+  await rm(work, { recursive: true, force: true });
+}
