@@ -1,15 +1,30 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { connectBus, openDatasetRegistry, SUBJECTS } from '@trajectory/bus';
-import { buildDataset, ingestStatus, loadTargets, submitTrainingJob, uploadExport, waitForStored } from '@trajectory/cli';
 import {
+  buildDataset,
+  cancelJob,
+  ingestStatus,
+  listAdapters,
+  listTrainingJobs,
+  loadTargets,
+  submitJob,
+  uploadExport,
+  waitForStored,
+  watchJob,
+} from '@trajectory/cli';
+import {
+  AdapterPublished,
   ConversationSegmented,
   DatasetManifest,
   IngestState,
+  TrainingHyperparameters,
   TrainingJobChanged,
   TrainingJobState,
   type UploadExportResult,
@@ -218,26 +233,91 @@ test('a ChatGPT export flows through all five services into Neo4j, a dataset and
           gates: [{ name: 'uniqueness', passed: false, reason: 'uniqueness 0.10 < 0.25 for type chat' }],
         }),
       );
-      await assert.rejects(
-        submitTrainingJob(targets, { datasetId: 'failed-gates', path: dataset.path }),
-        (err: Error & { code?: number }) => {
-          assert.equal(err.code, 9, 'FAILED_PRECONDITION');
-          assert.match(err.message, /failed its quality gates: uniqueness: uniqueness 0\.10 < 0\.25 for type chat/);
-          return true;
-        },
-      );
+      await assert.rejects(submitJob(targets, 'failed-gates'), (err: Error & { code?: number }) => {
+        assert.equal(err.code, 9, 'FAILED_PRECONDITION');
+        assert.match(err.message, /failed its quality gates: uniqueness: uniqueness 0\.10 < 0\.25 for type chat/);
+        return true;
+      });
     } finally {
       await bus.close();
     }
 
-    const job = await submitTrainingJob(targets, dataset);
+    const job = await submitJob(targets, dataset.datasetId);
     assert.equal(job.state, TrainingJobState.TRAINING_JOB_STATE_QUEUED);
     assert.equal(job.datasetPath, dataset.path);
-    const again = await submitTrainingJob(targets, dataset);
+    const again = await submitJob(targets, dataset.datasetId);
     assert.equal(again.jobId, job.jobId, 'resubmitting the same dataset queues no second job');
     const queued = await until('trajectory.training.queued', () => seen.find((s) => s.subject === 'trajectory.training.queued'));
     assert.equal(TrainingJobChanged.fromJSON(JSON.parse(queued.data)).job?.jobId, job.jobId);
     assert.ok(seen.some((s) => s.subject === SUBJECTS.datasetBuilt));
+  });
+
+  await t.test('a Python trainer turns the dataset into a published adapter (tiny model, CPU)', async () => {
+    const python = join(process.env.TRAJECTORY_DATA_DIR ?? join(REPO_ROOT, '.trajectory'), 'venv', 'bin', 'python');
+    assert.ok(existsSync(python), `the trainer venv is missing (${python}): devstack's setup creates it`);
+    // The 7B job queued above has no GPU here: cancel it, so the trainer skips it.
+    const [queuedJob] = (await listTrainingJobs(targets)).filter((j) => j.state === TrainingJobState.TRAINING_JOB_STATE_QUEUED);
+    assert.ok(queuedJob);
+    assert.equal((await cancelJob(targets, queuedJob.jobId)).state, TrainingJobState.TRAINING_JOB_STATE_CANCELLED);
+    const datasetId = (await listTrainingJobs(targets))[0]?.datasetId ?? '';
+    const job = await submitJob(targets, datasetId, {
+      hyperparameters: TrainingHyperparameters.fromPartial({
+        baseModel: 'tiny-random-qwen2',
+        loraR: 8,
+        loraAlpha: 16,
+        learningRate: 0.01,
+        maxSteps: 6,
+        saveSteps: 3,
+        gradientAccumulationSteps: 1,
+      }),
+    });
+    const trainerDir = join(workDir, 'trainer');
+    const trainer = spawn(
+      python,
+      [
+        '-m',
+        'trajectory_trainer',
+        'worker',
+        '--nats',
+        servers.natsUrl,
+        '--checkpoint-dir',
+        join(trainerDir, 'checkpoints'),
+        '--work-dir',
+        join(trainerDir, 'work'),
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let trainerLog = '';
+    trainer.stderr.on('data', (chunk) => {
+      trainerLog += chunk;
+    });
+    try {
+      const ended = await watchJob(targets, job.jobId, () => {});
+      assert.equal(ended.state, TrainingJobState.TRAINING_JOB_STATE_SUCCEEDED, `${ended.message}\n${trainerLog.slice(-2000)}`);
+      assert.ok(ended.adapterId);
+      assert.equal(ended.progress?.step, 6);
+      assert.ok((ended.recall?.asked ?? 0) > 0, 'recall is measured on the held-out phrasings');
+      const published = await until('trajectory.adapter.published', () => seen.find((s) => s.subject === SUBJECTS.adapterPublished));
+      assert.equal(AdapterPublished.fromJSON(JSON.parse(published.data)).adapterId, ended.adapterId);
+      const [adapter] = await listAdapters(targets, datasetId);
+      assert.equal(adapter?.adapterId, ended.adapterId);
+      // PEFT's files (the tiny model's tokenizer, built in code, travels with them).
+      const names = adapter?.files.map((f) => f.name) ?? [];
+      for (const name of ['adapter_config.json', 'adapter_model.safetensors']) assert.ok(names.includes(name), `${name} in ${names}`);
+      assert.equal(adapter?.sha256, adapter?.files.find((f) => f.name === 'adapter_model.safetensors')?.sha256);
+      // The job's events, in order, through real NATS.
+      const states = seen
+        .filter(
+          (e) => e.subject.startsWith('trajectory.training.') && TrainingJobChanged.fromJSON(JSON.parse(e.data)).job?.jobId === job.jobId,
+        )
+        .map((e) => e.subject.replace('trajectory.training.', ''));
+      assert.deepEqual([...new Set(states)], ['queued', 'running', 'progress', 'succeeded']);
+    } finally {
+      trainer.kill('SIGTERM');
+      await once(trainer, 'exit');
+    }
   });
 
   await t.test('one trace follows a conversation from ingestion over NATS to the graph', async () => {

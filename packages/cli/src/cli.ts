@@ -7,15 +7,7 @@ import { createRedactor, DEFAULT_LIMITS, emptyReport, formatReport, ingestExport
 import { checkHealth } from '@trajectory/runtime';
 import { formatDatasetReport, validateFile } from '@trajectory/samples';
 import neo4j from 'neo4j-driver';
-import {
-  buildDataset,
-  graphStats,
-  listTrainingJobs,
-  submitTrainingJob,
-  type UploadProgress,
-  uploadExport,
-  waitForStored,
-} from './pipeline.js';
+import { buildDataset, graphStats, listTrainingJobs, type UploadProgress, uploadExport, waitForStored } from './pipeline.js';
 import { formatSegmentation, segmentExport } from './segment.js';
 import { loadTargets, type Targets } from './targets.js';
 import { cancelJob, fetchAdapter, formatAdapter, formatJob, getJob, isJobEnded, listAdapters, submitJob, watchJob } from './training.js';
@@ -228,7 +220,7 @@ export async function run(argv: string[]) {
       const dataset = await buildAndReport(targets, values);
       if (!dataset.manifest?.gatesPassed)
         throw new Error(`dataset ${dataset.datasetId} failed its quality gates: not submitted for training`);
-      const job = await submitTrainingJob(targets, dataset);
+      const job = await submitJob(targets, dataset.datasetId);
       console.log(formatJob(job));
       console.log(`follow it with: trajectory job ${job.jobId} --watch`);
       const stats = await graphStats(targets);

@@ -1,4 +1,4 @@
-export { buildDataset, graphStats, ingestStatus, listTrainingJobs, submitTrainingJob, uploadExport, waitForStored } from './pipeline.js';
+export { buildDataset, graphStats, ingestStatus, listTrainingJobs, uploadExport, waitForStored } from './pipeline.js';
 export { loadTargets, type Targets } from './targets.js';
 export {
   cancelJob,

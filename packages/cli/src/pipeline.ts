@@ -128,10 +128,5 @@ export const buildDataset = (targets: Targets, request: Partial<BuildDatasetRequ
     unary(client.buildDataset, client, BuildDatasetRequest.fromPartial(request), 10 * 60_000),
   );
 
-export const submitTrainingJob = (targets: Targets, dataset: { datasetId: string; path: string }, baseModel = ''): Promise<TrainingJob> =>
-  withClient(TrainingServiceClient, targets.TRAINING_GRPC_TARGET, (client) =>
-    unary(client.submitJob, client, { datasetId: dataset.datasetId, datasetPath: dataset.path, baseModel }),
-  );
-
 export const listTrainingJobs = async (targets: Targets): Promise<TrainingJob[]> =>
   (await withClient(TrainingServiceClient, targets.TRAINING_GRPC_TARGET, (client) => unary(client.listJobs, client, {}))).jobs;
