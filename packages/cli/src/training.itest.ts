@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Objm } from '@nats-io/obj';
 import { BUCKETS, type Bus, connectBus, openDatasetRegistry, publishEvent, STREAMS, SUBJECTS, WORK_QUEUES } from '@trajectory/bus';
 import { Adapter, DatasetManifest, type TrainingJob, TrainingJobChanged, TrainingJobState } from '@trajectory/contracts';
+import { freePort } from '@trajectory/local-servers';
 import { REPO_ROOT, resetBus, type ServiceProcess, startServiceProcess, startTestServers, type TestServers } from '@trajectory/testkit';
 
 const CLI = join(REPO_ROOT, 'packages', 'cli', 'bin', 'trajectory.mjs');
@@ -19,17 +19,6 @@ let bus: Bus;
 let training: ServiceProcess;
 let workDir: string;
 let env: Record<string, string>;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 before(async () => {
   servers = await startTestServers();

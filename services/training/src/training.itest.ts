@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -33,6 +32,7 @@ import {
   type TrainingProgress,
   TrainingServiceClient,
 } from '@trajectory/contracts';
+import { freePort } from '@trajectory/local-servers';
 import { createClient, unary } from '@trajectory/runtime';
 import { resetBus, type ServiceProcess, startServiceProcess, startTestServers, type TestServers } from '@trajectory/testkit';
 import { JobRegistry } from './adapters/job-registry.js';
@@ -50,17 +50,6 @@ let adapterObjects: ObjectStore;
 let workDir: string;
 const seen: { subject: string; data: unknown }[] = [];
 let sub: Subscription;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 async function startTraining(): Promise<ServiceProcess> {
   return startServiceProcess('training', {
