@@ -40,12 +40,11 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connectBus, ensureWorkQueue, publishEvent, STREAMS, SUBJECTS, WORK_QUEUES } from '@trajectory/bus';
 import { ConversationIngested } from '@trajectory/contracts';
-import { createRedactor, DEFAULT_LIMITS, ingestExport } from '@trajectory/ingestion';
+import { conversationContentHash, createRedactor, DEFAULT_LIMITS, ingestExport } from '@trajectory/ingestion';
 import { freePort } from '@trajectory/local-servers';
-import { connectBus, ensureWorkQueue, publishEvent, STREAMS, SUBJECTS, WORK_QUEUES } from '../packages/bus/dist/index.js';
-import { REPO_ROOT, resetBus, startServiceProcess, startTestServers } from '../packages/testkit/dist/index.js';
-import { conversationContentHash } from '../services/ingestion/dist/core/ingest.js';
+import { REPO_ROOT, resetBus, startServiceProcess, startTestServers } from '@trajectory/testkit';
 
 // ---------- arguments ----------
 const args = process.argv.slice(2);
