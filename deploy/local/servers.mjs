@@ -5,7 +5,7 @@
 // As a command:  servers.mjs start|stop|status [--data DIR]   (DIR defaults to ./.trajectory/servers)
 // As a module:   startNats(), startNeo4j(), startLocalServers(), stopLocalServers()
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -130,17 +130,23 @@ export async function startNeo4j({ dataDir, boltPort, detached = false }) {
         .filter((l) => l && !l.startsWith('#'))
     : [];
   const logFile = join(dir, 'neo4j-launcher.log');
+  // The log is appended to across runs: readiness is the ready line written after this start.
+  const startOffset = existsSync(logFile) ? statSync(logFile).size : 0;
   const out = openSync(logFile, 'a');
   const child = spawn(javaCommand(), [...jvmOptions, '-jar', LAUNCHER_JAR, '--data', dir, '--bolt-port', String(boltPort)], {
     stdio: ['ignore', out, out],
     detached,
   });
   const readyLine = `NEO4J_READY bolt://127.0.0.1:${boltPort}`;
-  await waitFor('neo4j-launcher', () => existsSync(logFile) && readFileSync(logFile, 'utf8').includes(readyLine), {
-    timeoutMs: 120_000,
-    child,
-    logFile,
-  });
+  await waitFor(
+    'neo4j-launcher',
+    () => existsSync(logFile) && readFileSync(logFile).subarray(startOffset).toString('utf8').includes(readyLine),
+    {
+      timeoutMs: 120_000,
+      child,
+      logFile,
+    },
+  );
   if (detached) child.unref();
   return { uri: `bolt://127.0.0.1:${boltPort}`, port: boltPort, pid: child.pid, child, logFile, stop: () => stopChild(child) };
 }
