@@ -3,7 +3,7 @@ import type { CognitiveNode, Conversation, Edge, Message, RefinementChain } from
 import { cosine, type SentenceEmbedder } from '@trajectory/embeddings';
 import { compileMarkers, type MarkerMatch, type Markers } from './markers.js';
 import { gapSimilarities, lexicalTokenizer } from './texttiling.js';
-import { topicShifts } from './topics.js';
+import { meanVector, topicShifts } from './topics.js';
 import { splitIntoUnits, type TextUnit } from './units.js';
 
 export const SEGMENTER_VERSION = 'cognitive/v1';
@@ -67,15 +67,6 @@ interface NodeInfo {
 const words = (text: string) => text.split(/\s+/).filter(Boolean).length;
 const lexicalSimilarity = (a: readonly string[], b: readonly string[]) => gapSimilarities([a, b], 1)[0] ?? 0;
 
-function meanOf(vectors: readonly (Float32Array | undefined)[]): Float32Array | undefined {
-  const present = vectors.filter((v): v is Float32Array => v !== undefined);
-  const first = present[0];
-  if (!first) return undefined;
-  const mean = new Float32Array(first.length);
-  for (const v of present) for (let i = 0; i < mean.length; i++) mean[i] = (mean[i] ?? 0) + (v[i] ?? 0) / present.length;
-  return mean;
-}
-
 /** How alike two stretches of text are: embedding cosine when both have vectors, else lexical cohesion. */
 function similarity(
   a: { tokens: readonly string[]; vector?: Float32Array | undefined },
@@ -129,7 +120,7 @@ function nodeStarts(
     while (paragraphEnd < units.length && !units[paragraphEnd]?.paragraphStart) paragraphEnd++;
     const range = (from: number, to: number) => ({
       tokens: unitTokens.slice(from, to).flat(),
-      vector: meanOf(unitVectors.slice(from, to)),
+      vector: meanVector(unitVectors.slice(from, to)),
     });
     const before = range(starts.at(-1) ?? 0, j);
     const after = range(j, paragraphEnd);
@@ -168,14 +159,27 @@ const tagNode = (info: NodeInfo, tag: string) => {
   if (!info.node.tags.includes(tag)) info.node.tags.push(tag);
 };
 
+const toolsByLanguages = new Map<string, { markers: Markers; tokenize: (text: string) => string[] }>();
+
+/** Marker regexes and the stopword tokenizer, compiled once per language set, not per conversation. */
+function languageTools(languages: readonly string[]) {
+  const key = languages.join(',');
+  let tools = toolsByLanguages.get(key);
+  if (!tools) {
+    const markers = compileMarkers(languages);
+    tools = { markers, tokenize: lexicalTokenizer(markers.languages) };
+    toolsByLanguages.set(key, tools);
+  }
+  return tools;
+}
+
 /**
  * Segments a conversation into cognitive nodes, the typed relations between them and its
  * refinement chains. Deterministic: the same conversation (and model) gives the same ids, edges
  * and chains, so redelivery and re-ingest never duplicate anything.
  */
 export async function segmentConversation(conversation: Conversation, options: SegmentOptions = {}): Promise<Segmentation> {
-  const markers = compileMarkers(options.languages ?? DEFAULT_LANGUAGES);
-  const tokenize = lexicalTokenizer(markers.languages);
+  const { markers, tokenize } = languageTools(options.languages ?? DEFAULT_LANGUAGES);
   const embedder = options.embedder ?? null;
   const cid = conversation.id;
 
@@ -215,7 +219,7 @@ export async function segmentConversation(conversation: Conversation, options: S
         sentenceEnd: end,
       };
       const marker = markers.relationOf(first.text, message.role);
-      const vector = meanOf(vectors.slice(start, end));
+      const vector = meanVector(vectors.slice(start, end));
       const info: NodeInfo = { node, message, messageIndex, tokens: tokens.slice(start, end).flat() };
       if (vector) info.vector = vector;
       if (marker) info.marker = marker;
@@ -320,7 +324,7 @@ export async function segmentConversation(conversation: Conversation, options: S
 }
 
 function vectorOf(own: readonly NodeInfo[]): { vector?: Float32Array } {
-  const vector = meanOf(own.map((i) => i.vector));
+  const vector = meanVector(own.map((i) => i.vector));
   return vector ? { vector } : {};
 }
 

@@ -23,11 +23,13 @@ export interface TopicShift {
  */
 export const TOPIC_DEFAULTS = { window: 2, embeddingWeight: 0.75, smoothingWidth: 0, minGap: 2 } as const;
 
-function meanVector(vectors: readonly Float32Array[]): Float32Array | undefined {
-  const first = vectors[0];
+/** The mean of the vectors that are there; undefined when none is. */
+export function meanVector(vectors: readonly (Float32Array | undefined)[]): Float32Array | undefined {
+  const present = vectors.filter((v): v is Float32Array => v !== undefined);
+  const first = present[0];
   if (!first) return undefined;
   const mean = new Float32Array(first.length);
-  for (const v of vectors) for (let i = 0; i < mean.length; i++) mean[i] = (mean[i] ?? 0) + (v[i] ?? 0);
+  for (const v of present) for (let i = 0; i < mean.length; i++) mean[i] = (mean[i] ?? 0) + (v[i] ?? 0) / present.length;
   return mean;
 }
 
@@ -37,10 +39,9 @@ const cosineOf = (a: Float32Array | undefined, b: Float32Array | undefined) => (
 export function embeddingGapSimilarities(vectors: readonly (Float32Array | undefined)[], window: number): number[] {
   const scores: number[] = [];
   const n = vectors.length;
-  const present = (from: number, to: number) => vectors.slice(from, to).filter((v): v is Float32Array => v !== undefined);
   for (let j = 0; j < n - 1; j++) {
     const size = Math.min(window, j + 1, n - 1 - j);
-    scores.push(cosineOf(meanVector(present(j + 1 - size, j + 1)), meanVector(present(j + 1, j + 1 + size))));
+    scores.push(cosineOf(meanVector(vectors.slice(j + 1 - size, j + 1)), meanVector(vectors.slice(j + 1, j + 1 + size))));
   }
   return scores;
 }
