@@ -29,7 +29,15 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSentenceEmbedder } from '@trajectory/embeddings';
 import { createRedactor, DEFAULT_LIMITS, ingestExport } from '@trajectory/ingestion';
-import { relationDistribution, sampleShapeRow, trajectoryRecords, trajectorySpan, turnPairSpan, turnPairs } from '@trajectory/samples';
+import {
+  conversationTurns,
+  formatTable,
+  relationDistribution,
+  sampleShapeRow,
+  trajectoryRecords,
+  trajectorySpan,
+  turnPairSpans,
+} from '@trajectory/samples';
 import {
   defaultWindow,
   detectTopicShifts,
@@ -118,13 +126,7 @@ for (const method of methods) {
   }
   results.push({ method: method.name, pk: pkSum / dialogues.length, windowDiff: wdSum / dialogues.length, boundaries: predicted, ms });
 }
-function printTable(header, rows) {
-  const width = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(width[i]) : c.padStart(width[i]))).join(' | ')} |`;
-  console.log(line(header));
-  console.log(`|${width.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
-  for (const r of rows) console.log(line(r));
-}
+const printTable = (header, rows) => console.log(formatTable(header, rows));
 
 // ---------- report ----------
 const gold = { file: goldPath, dialogues: dialogues.length, utterances: utteranceCount, boundaries: goldBoundaries, meanSegment };
@@ -172,18 +174,16 @@ let chains = 0;
 let chainNodes = 0;
 let nodes = 0;
 for (const conversation of conversations) {
-  pairSpans.push(...turnPairs(conversation).map(turnPairSpan));
   const s = await segmentConversation(conversation, { embedder });
   nodes += s.nodes.length;
   edges.push(...s.edges);
   chains += s.chains.length;
   chainNodes += s.chains.reduce((sum, c) => sum + c.nodeIds.length, 0);
-  const byId = new Map(s.nodes.map((n) => [n.id, n]));
-  const samples = trajectoryRecords(
-    { conversationId: conversation.id, title: conversation.title, nodes: s.nodes, edges: s.edges, chains: s.chains },
-    { referenceDate: asOf, contextSize: 3, targetRoles: ['user', 'assistant'] },
-  );
-  trajectorySpans.push(...samples.map((sample) => trajectorySpan(sample, byId)));
+  const graph = { conversationId: conversation.id, title: conversation.title, nodes: s.nodes, edges: s.edges, chains: s.chains };
+  const { links, turns } = conversationTurns(graph);
+  pairSpans.push(...turnPairSpans(turns));
+  const samples = trajectoryRecords(graph, { referenceDate: asOf, contextSize: 3, targetRoles: ['user', 'assistant'] }, links);
+  trajectorySpans.push(...samples.map((sample) => trajectorySpan(sample, links.nodes)));
 }
 await embedder?.close();
 const messages = conversations.reduce((sum, c) => sum + c.messages.length, 0);

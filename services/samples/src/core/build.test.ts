@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ConversationGraph, Edge } from '@trajectory/contracts';
-import { assignEvalSplit, conversationRecords, HARD_CASES, type RecordOptions } from './build.js';
+import { assignEvalSplit, conversationRecords, conversationTurns, HARD_CASES, type RecordOptions, turnPairSpans } from './build.js';
 import { BRANCHED_GRAPH, node } from './fixtures.test-helper.js';
 import type { ChatRecord, DatasetRecord, KnowledgeRecord, PreferenceRecord, QaRecord } from './records.js';
+import { sampleShapeRow } from './report.js';
 import { timeDecay } from './trajectories.js';
 
 const options: RecordOptions = {
@@ -105,4 +106,18 @@ test('hard cases are tagged, and the eval split holds each kind the dataset has,
       kind,
     );
   assert.ok(first.some((r) => r.split === 'train'));
+});
+
+test('turn pairs, the baseline: every answer with the user turn it answers, branches included, empty ones left out', () => {
+  const graph: ConversationGraph = {
+    ...BRANCHED_GRAPH,
+    nodes: [node('s', 'system', '2023-12-31T23:59:00Z'), ...BRANCHED_GRAPH.nodes.map((n) => (n.id === 'a2' ? { ...n, text: ' ' } : n))],
+    edges: [...BRANCHED_GRAPH.edges, { fromId: 'u1', toId: 's', relation: 'follows', confidence: 1, tags: [] }],
+  };
+  const spans = turnPairSpans(conversationTurns(graph).turns);
+  assert.deepEqual(
+    spans.map((p) => `${p.contextMessageIds.join()}>${p.targetMessageIds.join()}`),
+    ['m-u1>m-a1', 'm-u1>m-a1b'],
+  );
+  assert.deepEqual(sampleShapeRow('turn pairs', spans), { method: 'turn pairs', samples: 2, singleTurn: 2, multiTurn: 0, averageTurns: 2 });
 });

@@ -1,5 +1,6 @@
 import type { CognitiveNode, ConversationGraph } from '@trajectory/contracts';
 import type { ChatRecord, DatasetRecord, KnowledgeRecord, PreferenceRecord, QaRecord } from './records.js';
+import type { SampleSpan } from './report.js';
 import {
   type NodeLinks,
   nodeLinks,
@@ -26,8 +27,16 @@ export interface Turn {
   onCurrentBranch: boolean;
 }
 
+/** A conversation's graph seen as turns: the node links, the messages (turns), and which turn holds each node. */
+export interface ConversationTurns {
+  links: NodeLinks;
+  turns: Turn[];
+  turnOfNode: Map<string, Turn>;
+}
+
 /** The graph's nodes regrouped into messages (turns), each linked to the turn it follows. */
-export function turnsOf(graph: ConversationGraph, links: NodeLinks): Turn[] {
+export function conversationTurns(graph: ConversationGraph): ConversationTurns {
+  const links = nodeLinks(graph);
   const byMessage = new Map<string, Turn>();
   const turns: Turn[] = [];
   for (const node of graph.nodes) {
@@ -52,7 +61,19 @@ export function turnsOf(graph: ConversationGraph, links: NodeLinks): Turn[] {
     const previous = before ? turnOfNode.get(before) : undefined;
     if (previous) turn.previous = previous;
   }
-  return turns;
+  return { links, turns, turnOfNode };
+}
+
+/**
+ * The traditional segmentation, kept as the baseline of the report: every answer paired with the
+ * user turn it answers, nothing before it.
+ */
+export function turnPairSpans(turns: readonly Turn[]): SampleSpan[] {
+  return turns.flatMap((turn) =>
+    turn.role === 'assistant' && turn.previous?.role === 'user' && turn.text.trim() && turn.previous.text.trim()
+      ? [{ contextMessageIds: [turn.previous.messageId], targetMessageIds: [turn.messageId] }]
+      : [],
+  );
 }
 
 const previousTurns = (turn: Turn, count: number): Turn[] => {
@@ -90,9 +111,11 @@ function hardCaseTags(prompt: Turn | undefined, output: string, links: NodeLinks
 }
 
 /** Every record type the graph of one conversation yields (memory records come from the facts file). */
-export function conversationRecords(graph: ConversationGraph, options: RecordOptions): DatasetRecord[] {
-  const links = nodeLinks(graph);
-  const turns = turnsOf(graph, links);
+export function conversationRecords(
+  graph: ConversationGraph,
+  options: RecordOptions,
+  { links, turns, turnOfNode }: ConversationTurns = conversationTurns(graph),
+): DatasetRecord[] {
   const cid = graph.conversationId;
   const turnWeight = (turn: Turn) => {
     const relation = strongestRelation(
@@ -106,8 +129,7 @@ export function conversationRecords(graph: ConversationGraph, options: RecordOpt
 
   const trajectories = trajectoryRecords(graph, options, links);
   for (const record of trajectories) {
-    const target = links.nodes.get(record.next.nodeId);
-    const turn = turns.find((t) => t.nodes.some((n) => n.id === target?.id));
+    const turn = turnOfNode.get(record.next.nodeId);
     const prompt = turn?.role === 'user' ? turn : turn?.previous;
     record.tags = hardCaseTags(prompt, record.next.text, links);
   }
@@ -147,7 +169,7 @@ export function conversationRecords(graph: ConversationGraph, options: RecordOpt
   }
 
   records.push(...preferenceRecords(cid, turns));
-  records.push(...knowledgeRecords(graph, turns, options));
+  records.push(...knowledgeRecords(graph, turns, turnOfNode, options));
   return records;
 }
 
@@ -189,9 +211,14 @@ export function preferenceRecords(conversationId: string, turns: readonly Turn[]
  * What a refinement chain settled on: the answer to the restated question where there is one,
  * else the last revision.
  */
-function knowledgeRecords(graph: ConversationGraph, turns: readonly Turn[], options: RecordOptions): KnowledgeRecord[] {
+function knowledgeRecords(
+  graph: ConversationGraph,
+  turns: readonly Turn[],
+  turnOfNode: ReadonlyMap<string, Turn>,
+  options: RecordOptions,
+): KnowledgeRecord[] {
   const records: KnowledgeRecord[] = [];
-  const turnOf = (nodeId: string) => turns.find((t) => t.nodes.some((n) => n.id === nodeId));
+  const turnOf = (nodeId: string) => turnOfNode.get(nodeId);
   for (const chain of graph.chains) {
     const idea = graph.nodes.find((n) => n.id === chain.nodeIds[0]);
     const endTurn = turnOf(chain.nodeIds.at(-1) ?? '');

@@ -5,12 +5,18 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { ConversationGraph, DatasetReport } from '@trajectory/contracts';
-import { assignEvalSplit, conversationRecords, type RecordOptions, turnsOf } from './build.js';
+import {
+  assignEvalSplit,
+  type ConversationTurns,
+  conversationRecords,
+  conversationTurns,
+  type RecordOptions,
+  turnPairSpans,
+} from './build.js';
 import { type ExportManifest, exportDataset } from './exports.js';
 import { type GatesOutcome, runGates } from './gates.js';
 import type { DatasetRecord, MemoryRecord } from './records.js';
 import { relationDistribution, type SampleSpan, sampleShapeRow, trajectorySpan } from './report.js';
-import { nodeLinks } from './trajectories.js';
 
 export interface DatasetSettings extends RecordOptions {
   /** Share of the records that go to the eval split. */
@@ -37,17 +43,12 @@ class CorpusTally {
   readonly turnPairSpans: SampleSpan[] = [];
   readonly trajectorySpans: SampleSpan[] = [];
 
-  add(graph: ConversationGraph, records: readonly DatasetRecord[]): void {
+  add(graph: ConversationGraph, records: readonly DatasetRecord[], { links, turns }: ConversationTurns): void {
     this.conversations += 1;
     for (const e of graph.edges) this.relations.push({ relation: e.relation });
     this.chains += graph.chains.length;
     this.chainNodes += graph.chains.reduce((sum, c) => sum + c.nodeIds.length, 0);
-    const links = nodeLinks(graph);
-    for (const turn of turnsOf(graph, links)) {
-      if (turn.role === 'assistant' && turn.previous?.role === 'user') {
-        this.turnPairSpans.push({ contextMessageIds: [turn.previous.messageId], targetMessageIds: [turn.messageId] });
-      }
-    }
+    this.turnPairSpans.push(...turnPairSpans(turns));
     for (const r of records) if (r.type === 'trajectory') this.trajectorySpans.push(trajectorySpan(r, links.nodes));
   }
 }
@@ -129,8 +130,9 @@ export async function buildDataset(
   const tally = new CorpusTally();
   const records: DatasetRecord[] = [];
   for await (const graph of graphs) {
-    const own = conversationRecords(graph, settings);
-    tally.add(graph, own);
+    const turns = conversationTurns(graph);
+    const own = conversationRecords(graph, settings, turns);
+    tally.add(graph, own, turns);
     records.push(...own);
   }
   records.push(...memory);

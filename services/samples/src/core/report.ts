@@ -1,4 +1,4 @@
-import type { CognitiveNode, Conversation, DatasetManifest, Edge, Message } from '@trajectory/contracts';
+import type { CognitiveNode, DatasetManifest, Edge } from '@trajectory/contracts';
 import type { TrajectoryRecord } from './records.js';
 
 /**
@@ -47,30 +47,6 @@ export function trajectorySpan(record: TrajectoryRecord, nodes: ReadonlyMap<stri
     targetMessageIds: messagesOf(record.next.nodeId),
   };
 }
-
-export interface TurnPair {
-  conversationId: string;
-  prompt: Message;
-  reply: Message;
-}
-
-/**
- * The traditional segmentation, kept as the baseline: every assistant message paired with the
- * user message it answers (its parent), nothing before it.
- */
-export function turnPairs(conversation: Conversation): TurnPair[] {
-  const byId = new Map(conversation.messages.map((m) => [m.id, m]));
-  const pairs: TurnPair[] = [];
-  for (const reply of conversation.messages) {
-    const prompt = byId.get(reply.parentId);
-    if (reply.role === 'assistant' && prompt?.role === 'user' && prompt.text.trim() && reply.text.trim()) {
-      pairs.push({ conversationId: conversation.id, prompt, reply });
-    }
-  }
-  return pairs;
-}
-
-export const turnPairSpan = (pair: TurnPair): SampleSpan => ({ contextMessageIds: [pair.prompt.id], targetMessageIds: [pair.reply.id] });
 
 export interface RelationRow {
   relation: string;
