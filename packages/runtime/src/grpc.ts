@@ -61,6 +61,24 @@ export function unary<Req, Res>(
 }
 
 /**
+ * Answers a unary call with a promise's outcome; `statusOf` picks the gRPC status of a failure
+ * (default INTERNAL), whose message becomes the status details.
+ */
+export function answerUnary<T>(
+  work: Promise<T>,
+  callback: grpc.sendUnaryData<T>,
+  statusOf: (err: Error) => grpc.status = () => grpc.status.INTERNAL,
+): void {
+  work.then(
+    (res) => callback(null, res),
+    (err: unknown) => {
+      const error = err instanceof Error ? err : new Error(String(err));
+      callback({ code: statusOf(error), details: error.message });
+    },
+  );
+}
+
+/**
  * Wraps each handler of a service implementation so it runs inside a SERVER span whose parent
  * is the caller's trace context, taken from the call's metadata.
  */

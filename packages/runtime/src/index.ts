@@ -1,2 +1,11 @@
-export { checkHealth, createClient, traceClientInterceptor, tracedImplementation, unary, waitUntilServing, withClient } from './grpc.js';
+export {
+  answerUnary,
+  checkHealth,
+  createClient,
+  traceClientInterceptor,
+  tracedImplementation,
+  unary,
+  waitUntilServing,
+  withClient,
+} from './grpc.js';
 export { main, type RunningService, runService, type ServiceContext, type ServiceDefinitionOptions } from './service.js';

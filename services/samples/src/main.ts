@@ -18,7 +18,7 @@ import {
   type ValidateDatasetResponse,
 } from '@trajectory/contracts';
 import { defaultRelationWeights } from '@trajectory/relations';
-import { createClient, main, runService } from '@trajectory/runtime';
+import { answerUnary, createClient, main, runService } from '@trajectory/runtime';
 import { buildDataset, type DatasetSettings } from './core/dataset.js';
 import { factRecords, parseFacts } from './core/facts.js';
 import type { MemoryRecord } from './core/records.js';
@@ -52,12 +52,9 @@ const relationWeights = z
   });
 
 const unary =
-  <Req, Res>(work: (request: Req) => Promise<Res>, status: (err: Error) => grpc.status = () => grpc.status.INTERNAL) =>
-  (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => {
-    work(call.request)
-      .then((res) => callback(null, res))
-      .catch((err: Error) => callback({ code: status(err), details: err.message }));
-  };
+  <Req, Res>(work: (request: Req) => Promise<Res>, statusOf?: (err: Error) => grpc.status) =>
+  (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) =>
+    answerUnary(work(call.request), callback, statusOf);
 
 main(() =>
   runService({

@@ -13,6 +13,7 @@ import {
   TrainingJobChanged,
   type TrainingServiceServer,
 } from '@trajectory/contracts';
+import { answerUnary } from '@trajectory/runtime';
 import type { Logger } from '@trajectory/telemetry';
 import { rechunk } from '../core/adapters.js';
 import {
@@ -48,24 +49,22 @@ export interface TrainingServiceDeps {
   now?: () => Date;
 }
 
-function toStatus(err: unknown): Partial<grpc.StatusObject> {
-  const e = err as Error;
-  const code =
-    e instanceof InvalidJobRequest
-      ? grpc.status.INVALID_ARGUMENT
-      : e instanceof DatasetRefused || e instanceof JobEnded
-        ? grpc.status.FAILED_PRECONDITION
-        : e instanceof NotFound || e instanceof AdapterNotFound
-          ? grpc.status.NOT_FOUND
-          : grpc.status.INTERNAL;
-  return { code, details: e?.message ?? String(err) };
+function statusOf(e: Error): grpc.status {
+  return e instanceof InvalidJobRequest
+    ? grpc.status.INVALID_ARGUMENT
+    : e instanceof DatasetRefused || e instanceof JobEnded
+      ? grpc.status.FAILED_PRECONDITION
+      : e instanceof NotFound || e instanceof AdapterNotFound
+        ? grpc.status.NOT_FOUND
+        : grpc.status.INTERNAL;
 }
 
-function reply<T>(work: Promise<T>, callback: grpc.sendUnaryData<T>): void {
-  work.then(
-    (res) => callback(null, res),
-    (err) => callback(toStatus(err)),
-  );
+const reply = <T>(work: Promise<T>, callback: grpc.sendUnaryData<T>) => answerUnary(work, callback, statusOf);
+
+/** The status a failed server stream ends with. */
+function toStatus(err: unknown): Partial<grpc.StatusObject> {
+  const e = err instanceof Error ? err : new Error(String(err));
+  return { code: statusOf(e), details: e.message };
 }
 
 /** Writes one message, waiting for the client when its buffer is full. */
