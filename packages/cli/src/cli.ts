@@ -1,12 +1,13 @@
-import { basename, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connect } from '@nats-io/transport-node';
 import { connectBus } from '@trajectory/bus';
 import { ConversationSegmented, IngestReport, IngestState, type TrainingJob, TrainingJobState } from '@trajectory/contracts';
-import { createRedactor, DEFAULT_LIMITS, emptyReport, formatReport, ingestExport, redactionModeFromEnv } from '@trajectory/ingestion';
+import { emptyReport, formatReport } from '@trajectory/ingestion';
 import { checkHealth } from '@trajectory/runtime';
 import { formatDatasetReport, validateFile } from '@trajectory/samples';
 import neo4j from 'neo4j-driver';
+import { readExportOffline } from './offline.js';
 import { buildDataset, graphStats, listTrainingJobs, type UploadProgress, uploadExport, waitForStored } from './pipeline.js';
 import { formatSegmentation, segmentExport } from './segment.js';
 import { loadTargets, type Targets } from './targets.js';
@@ -186,13 +187,7 @@ export async function run(argv: string[]) {
       return;
     case 'inspect': {
       need(1);
-      const result = await ingestExport({
-        path: args[0] as string,
-        fileName: basename(args[0] as string),
-        ingestId: 'inspect',
-        redactor: createRedactor(redactionModeFromEnv(process.env.INGESTION_REDACTION)),
-        limits: DEFAULT_LIMITS,
-      });
+      const result = await readExportOffline(args[0] as string, 'inspect');
       const report = result.report ?? emptyReport();
       console.log(values.json ? JSON.stringify(IngestReport.toJSON(report), null, 2) : formatReport(report));
       return;

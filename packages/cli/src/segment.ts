@@ -1,8 +1,7 @@
-import { basename } from 'node:path';
 import type { Conversation } from '@trajectory/contracts';
 import { loadSentenceEmbedder } from '@trajectory/embeddings';
-import { createRedactor, DEFAULT_LIMITS, ingestExport, redactionModeFromEnv } from '@trajectory/ingestion';
 import { DEFAULT_LANGUAGES, type Segmentation, segmentConversation } from '@trajectory/segmentation';
+import { readExportOffline } from './offline.js';
 
 export interface SegmentedConversation {
   conversation: Conversation;
@@ -18,16 +17,8 @@ export async function segmentExport(
   options: { languages?: readonly string[]; lexicalOnly?: boolean } = {},
 ): Promise<{ results: SegmentedConversation[]; warnings: string[] }> {
   const conversations: Conversation[] = [];
-  const result = await ingestExport({
-    path,
-    fileName: basename(path),
-    ingestId: 'segment',
-    redactor: createRedactor(redactionModeFromEnv(process.env.INGESTION_REDACTION)),
-    limits: DEFAULT_LIMITS,
-    publish: async (event) => {
-      if (event.conversation) conversations.push(event.conversation);
-      return { duplicate: false };
-    },
+  const result = await readExportOffline(path, 'segment', (event) => {
+    if (event.conversation) conversations.push(event.conversation);
   });
   const embedder = options.lexicalOnly ? null : await loadSentenceEmbedder();
   try {
