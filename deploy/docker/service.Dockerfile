@@ -32,9 +32,10 @@ RUN find . -type f ! -name package.json ! -name package-lock.json ! -name .npmrc
  && find . -depth -mindepth 1 -type d -empty -delete
 
 FROM base AS build
-# packages/contracts generates its TypeScript from proto/ with protoc + ts-proto.
+# packages/contracts generates its TypeScript from proto/ with protoc + ts-proto; the well-known
+# types (google/protobuf/timestamp.proto) come with libprotobuf-dev, not with protoc.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends protobuf-compiler \
+ && apt-get install -y --no-install-recommends protobuf-compiler libprotobuf-dev \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=manifests /app ./
 # No dependency needs an install script to run (turbo and biome ship their binaries as optional

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -57,6 +58,17 @@ def protoc_version(protoc: str) -> str:
     return out.stdout.strip()
 
 
+def well_known_include() -> Path:
+    """The folder holding google/protobuf/*.proto: Debian's libprotobuf-dev, or PROTOC_INCLUDE."""
+    candidates = [os.environ.get("PROTOC_INCLUDE"), "/usr/include", "/usr/local/include"]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "google" / "protobuf" / "timestamp.proto").exists():
+            return Path(candidate)
+    raise RuntimeError(
+        "google/protobuf/timestamp.proto not found: install Debian's libprotobuf-dev or set PROTOC_INCLUDE"
+    )
+
+
 def is_fresh(proto_dir: Path, protoc: str) -> bool:
     try:
         return STAMP.read_text().strip() == inputs_digest(proto_dir, protoc_version(protoc))
@@ -75,7 +87,13 @@ def generate(proto_dir: Path = DEFAULT_PROTO_DIR, protoc: str | None = None, for
         return False
     files = proto_files(proto_dir)
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [protoc, f"-I{proto_dir}", f"--python_out={tmp}", *[str(f.relative_to(proto_dir)) for f in files]]
+        cmd = [
+            protoc,
+            f"-I{proto_dir}",
+            f"-I{well_known_include()}",
+            f"--python_out={tmp}",
+            *[str(f.relative_to(proto_dir)) for f in files],
+        ]
         result = subprocess.run(cmd, capture_output=True, text=True)
         if result.returncode != 0:
             raise RuntimeError(f"protoc failed ({' '.join(cmd)}):\n{result.stderr}")

@@ -38,7 +38,16 @@ function generate(outDir) {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const protos = listFiles(protoRoot).filter((f) => f.endsWith('.proto'));
-  const includes = ['/usr/include'].filter(existsSync).map((d) => `-I${d}`);
+  // protoc alone has no well-known types: they come from Debian's libprotobuf-dev (or PROTOC_INCLUDE).
+  const wellKnown = [process.env.PROTOC_INCLUDE, '/usr/include', '/usr/local/include'].find(
+    (d) => d && existsSync(join(d, 'google', 'protobuf', 'timestamp.proto')),
+  );
+  if (!wellKnown) {
+    throw new Error(
+      "google/protobuf/timestamp.proto not found: install Debian's libprotobuf-dev (npm start/npm test do it for you) or set PROTOC_INCLUDE",
+    );
+  }
+  const includes = [`-I${wellKnown}`];
   try {
     execFileSync(
       'protoc',

