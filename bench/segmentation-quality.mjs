@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // Topic-shift quality on the TIAGE test split (Xie et al., Findings of EMNLP 2021): 100 PersonaChat
-// dialogues, 1,564 utterances, 315 annotated topic shifts (../shared/external/dialseg, see its
-// SOURCES.md). For each method: mean Pk and mean WindowDiff over the dialogues (lower is better;
-// k per dialogue = half its mean gold segment length, rounded, at least 1), the number of boundaries
-// it predicts against the gold count, and its runtime (wall time summed over the dialogues, after one
-// untimed warm-up over the first 10 dialogues).
+// dialogues, 1,564 utterances, 315 annotated topic shifts (the repository's fixtures/dialseg, see
+// fixtures/README.md and fixtures/dialseg/SOURCES.md). For each method: mean Pk and mean WindowDiff
+// over the dialogues (lower is better; k per dialogue = half its mean gold segment length, rounded,
+// at least 1), the number of boundaries it predicts against the gold count, and its runtime (wall
+// time summed over the dialogues, after one untimed warm-up over the first 10 dialogues).
 //
 // Methods:
 //   no boundaries / every utterance / even spacing   trivial baselines that frame the numbers; even
@@ -49,6 +49,7 @@ import {
 } from '@trajectory/segmentation';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const FIXTURES = join(here, '..', 'fixtures'); // the repository's committed fixtures (fixtures/README.md)
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
   const i = args.indexOf(`--${name}`);
@@ -56,7 +57,7 @@ const option = (name, fallback) => {
 };
 const asJson = args.includes('--json');
 const sensitivity = args.includes('--sensitivity');
-const goldPath = option('gold', join(here, '..', '..', 'shared', 'external', 'dialseg', 'tiage_anno_test.json'));
+const goldPath = option('gold', join(FIXTURES, 'dialseg', 'tiage_anno_test.json'));
 const notes = [];
 const note = (line) => {
   notes.push(line);
@@ -144,8 +145,8 @@ if (!asJson) {
 // ---------- the seed's comparison on the bundled sample exports ----------
 // Turn-pair segmentation (each answer with its question) against cognitive segmentation (trajectory
 // samples [n(t-2), n(t-1), n(t)] -> n(t+1) over the segmenter's nodes), on the repository's sample
-// export and the real exports in ../shared/external/chatgpt.
-const exportsDir = join(here, '..', '..', 'shared', 'external', 'chatgpt');
+// export and the real exports in fixtures/chatgpt.
+const exportsDir = join(FIXTURES, 'chatgpt');
 const sampleExports = [
   join(here, '..', 'e2e', 'fixtures', 'chatgpt', 'conversations.json'),
   ...readdirSync(exportsDir)

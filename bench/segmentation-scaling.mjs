@@ -4,10 +4,11 @@
 // onnxruntime on 1 thread, so one process is one core. Target from the issue: 2 workers reach
 // at least 1.7x the throughput of 1 on a 2-core machine.
 //
-// Workload: the real ChatGPT exports of ../shared/external/chatgpt (see its SOURCES.md; read, never
-// written), parsed by ingestion's own reader (ingestExport, as `trajectory inspect` does) and
-// repeated round-robin under distinct conversation ids (`<id>#<k>`) up to N conversations, so that
-// each run is long enough to time and every worker sees the same mix of short and long ones.
+// Workload: the real ChatGPT exports in the repository's fixtures/chatgpt (see fixtures/README.md
+// and fixtures/chatgpt/SOURCES.md; read, never written), parsed by ingestion's own reader
+// (ingestExport, as `trajectory inspect` does) and repeated round-robin under distinct conversation
+// ids (`<id>#<k>`) up to N conversations, so that each run is long enough to time and every worker
+// sees the same mix of short and long ones.
 //
 // For each W, on a fresh bus (every stream deleted, then recreated):
 //   1. all N ConversationIngested events are published onto the work queue (not timed);
@@ -61,7 +62,7 @@ const quietWaitSeconds = Number(option('quiet-wait', 120));
 if (!(Number.isInteger(N) && N > 0)) throw new Error(`--conversations must be a positive integer, got ${option('conversations')}`);
 if (!workerCounts.every((w) => Number.isInteger(w) && w > 0)) throw new Error(`--workers must list positive integers`);
 const TARGET = { workers: 2, ratio: 1.7 };
-const EXPORTS_DIR = join(REPO_ROOT, '..', 'shared', 'external', 'chatgpt');
+const EXPORTS_DIR = join(REPO_ROOT, 'fixtures', 'chatgpt');
 
 /** Progress goes to stderr, so that --json leaves stdout to the figures. */
 const say = (s) => process.stderr.write(`${s}\n`);

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { sharedFixture } from './fixtures.test-helper.js';
+import { chatgptFixture } from './fixtures.test-helper.js';
 import { ingestFile, mapLedger, tmpFile } from './ingest.test-helper.js';
 
 test('the real June 2023 export: exact conversation, message and branch counts', async () => {
-  const { report, conversations } = await ingestFile(sharedFixture('pkuppens_2023-06_export_subset.conversations.json'));
+  const { report, conversations } = await ingestFile(chatgptFixture('pkuppens_2023-06_export_subset.conversations.json'));
   assert.deepEqual(report.skipped, []);
   assert.equal(report.conversations, 8);
   assert.equal(report.messages, 175);
@@ -28,7 +28,7 @@ test('the real June 2023 export: exact conversation, message and branch counts',
 });
 
 test('2025 single-conversation objects: typed parts, thoughts, image pointers, custom instructions dropped', async () => {
-  const { report, conversations } = await ingestFile(sharedFixture('polylogue_native-conversation-v1.json'));
+  const { report, conversations } = await ingestFile(chatgptFixture('polylogue_native-conversation-v1.json'));
   assert.equal(report.conversations, 1);
   assert.equal(report.branchPoints, 1);
   const c = conversations[0];
@@ -46,7 +46,7 @@ test('2025 single-conversation objects: typed parts, thoughts, image pointers, c
   assert.ok(c.messages.some((m) => m.contentType === 'thoughts' && m.parts[0]?.type === 'thoughts'));
   assert.ok(c.messages.some((m) => m.contentType === 'execution_output' && m.role === 'tool'));
 
-  const { conversations: other } = await ingestFile(sharedFixture('blackiya_2026_single_conversation_thoughts.json'));
+  const { conversations: other } = await ingestFile(chatgptFixture('blackiya_2026_single_conversation_thoughts.json'));
   assert.deepEqual(
     other[0]?.messages.map((m) => [m.role, m.contentType]),
     [

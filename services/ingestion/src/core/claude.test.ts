@@ -20,7 +20,7 @@ function context(limits: Partial<IngestLimits> = {}, redact: Redactor = (t) => (
 
 const ROOT = '00000000-0000-4000-8000-000000000000';
 
-/** A hand-built `conversations.json` following SOURCES.md (no real Claude export is at hand). */
+/** A hand-built `conversations.json` following fixtures/claude/SOURCES.md (no openly licensed real Claude export exists). */
 const conversationsJson: unknown[] = [
   {
     uuid: 'conv-linear',

@@ -1,12 +1,15 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { REPO_ROOT } from '@trajectory/testkit';
 
-/** The read-only real export samples beside the repository (../shared/external). */
-const SHARED_CHATGPT = join(REPO_ROOT, '..', 'shared', 'external', 'chatgpt');
+/** The real ChatGPT export samples committed in the repository (fixtures/chatgpt, see fixtures/README.md). */
+const CHATGPT_FIXTURES = join(REPO_ROOT, 'fixtures', 'chatgpt');
 
-export function sharedFixture(name: string): string {
-  const path = join(SHARED_CHATGPT, name);
-  if (!existsSync(path)) throw new Error(`missing shared fixture ${path}: the tests expect ../shared/external beside the repository`);
+/** The path of fixtures/chatgpt/<name>; a missing file is a bug in the repository and says which file. */
+export function chatgptFixture(name: string): string {
+  const path = join(CHATGPT_FIXTURES, name);
+  if (!existsSync(path)) {
+    throw new Error(`missing repository file ${relative(REPO_ROOT, path)} (${path}): see fixtures/README.md for the committed fixtures`);
+  }
   return path;
 }

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import yazl from 'yazl';
-import { sharedFixture } from './fixtures.test-helper.js';
+import { chatgptFixture } from './fixtures.test-helper.js';
 import { ingestFile, tmpFile } from './ingest.test-helper.js';
 
 async function zipOf(files: Record<string, string | Buffer>): Promise<string> {
@@ -54,14 +54,14 @@ const claude = {
   ],
 };
 
-test('every real sample in ../shared/external ingests with exact counts and no warnings', async () => {
+test('every real sample in fixtures/chatgpt ingests with exact counts and no warnings', async () => {
   const expected: Record<string, { conversations: number; messages: number; branchPoints: number }> = {
     'pkuppens_2023-06_export_subset.conversations.json': { conversations: 8, messages: 175, branchPoints: 3 },
     'polylogue_native-conversation-v1.json': { conversations: 1, messages: 7, branchPoints: 1 },
     'blackiya_2026_single_conversation_thoughts.json': { conversations: 1, messages: 4, branchPoints: 0 },
   };
   for (const [file, counts] of Object.entries(expected)) {
-    const { report } = await ingestFile(sharedFixture(file));
+    const { report } = await ingestFile(chatgptFixture(file));
     assert.deepEqual({ conversations: report.conversations, messages: report.messages, branchPoints: report.branchPoints }, counts, file);
     assert.deepEqual(report.skipped, [], file);
     assert.equal(report.messagesWithoutTime, 0, file);
