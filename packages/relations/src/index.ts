@@ -18,6 +18,12 @@ export interface RelationSpec {
   /** Whose node may carry the marker (default any). */
   role?: 'user' | 'assistant' | 'any';
   markers?: { start?: MarkerPhrases; sentence?: MarkerPhrases };
+  /**
+   * Named cue lists for the relation's own detector (the refinement detector reads `refines`'
+   * `challenge`, `failure`, `acknowledgement`, ...). Same shape as markers; the language `*`
+   * holds patterns that need no language, such as a pasted error.
+   */
+  cues?: Readonly<Record<string, MarkerPhrases>>;
 }
 
 const NAME = /^[a-z][a-z0-9_]*$/;
@@ -30,7 +36,7 @@ export function validateRelationTable(table: readonly RelationSpec[]): void {
     if (seen.has(spec.name)) throw new Error(`relation table: ${spec.name} appears twice`);
     seen.add(spec.name);
     if (!(spec.weight >= 0)) throw new Error(`relation table: ${spec.name} has weight ${spec.weight}`);
-    for (const phrases of [spec.markers?.start, spec.markers?.sentence]) {
+    for (const phrases of [spec.markers?.start, spec.markers?.sentence, ...Object.values(spec.cues ?? {})]) {
       for (const [language, list] of Object.entries(phrases ?? {})) {
         for (const source of list) {
           try {

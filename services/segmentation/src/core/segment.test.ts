@@ -68,7 +68,7 @@ test('the laptop example: the last user turn refines the first question and a ch
   assert.equal(chain.nodeIds[0], first.id);
   assert.equal(chain.nodeIds.at(-1), last.id, 'the chain ends at the restated question');
   assert.deepEqual(chain.steps, ['idea', 'answer', 'challenge', 'revision', 'convergence']);
-  assert.deepEqual(chain.tags, ['converged:restated']);
+  assert.deepEqual(chain.tags, ['converged:restated', 'kind:pushback']);
   assert.ok(s.edges.some((e) => e.relation === 'iteration_final' && e.fromId === first.id && e.toId === last.id));
   // The revised answer refines the answer that was challenged.
   assert.deepEqual(
@@ -119,7 +119,6 @@ test('each marker relation is found from its opening words, with a confidence an
     ['speculates', 'user', 'What if every service kept its own copy of the schema in memory?'],
     ['clarifies', 'user', 'To clarify, I only need the read path to be fast, writes can wait.'],
     ['contrasts', 'user', 'But the old version handled this case without any retries at all.'],
-    ['refines', 'user', 'Actually, I need it to run on Windows as well, not just Linux.'],
     ['restarts', 'user', 'By the way, how do I rotate the API keys of the staging cluster?'],
   ];
   for (const [relation, role, text] of cases) {
@@ -144,7 +143,6 @@ test('markers of the second language: German openers give the same relations', a
   const cases: [string, string][] = [
     ['derives', 'Deshalb muss der Cache bei jedem Schreiben geleert werden.'],
     ['hypothesizes', 'Vielleicht ist das Timeout für die erste Anfrage zu kurz.'],
-    ['refines', 'Eigentlich brauche ich das auch unter Windows, nicht nur unter Linux.'],
     ['contrasts', 'Aber die alte Version kam ganz ohne Wiederholungen aus.'],
     ['restarts', 'Übrigens, wie rotiere ich die API-Schlüssel des Clusters?'],
     ['speculates', 'Was wäre wenn jeder Dienst das Schema selbst im Speicher hält?'],
@@ -216,7 +214,7 @@ test('a topic restart: explicit marker and a lexical shift both give restarts ed
   assert.ok(s.nodes.find((n) => n.text.startsWith('New topic'))?.tags.includes('topic-start'));
 });
 
-test('a chain that converges on acceptance, and none without a challenge', async () => {
+test('a chain that converges on acceptance ends at the accepted revision, and none without a challenge', async () => {
   const accepted = await segmentConversation(
     conversationOf([
       ['user', 'How do I make the build faster in our CI pipeline?'],
@@ -228,9 +226,14 @@ test('a chain that converges on acceptance, and none without a challenge', async
     { embedder: null },
   );
   assert.equal(accepted.chains.length, 1);
-  assert.deepEqual(accepted.chains[0]?.steps, ['idea', 'answer', 'challenge', 'revision', 'convergence']);
-  assert.deepEqual(accepted.chains[0]?.tags, ['converged:accepted']);
-  assert.equal(textOf(accepted, accepted.chains[0]?.nodeIds.at(-1) ?? ''), 'Thanks, that works: the build takes half the time now.');
+  // What the chain settled on is the accepted revision, not the thanks.
+  assert.deepEqual(accepted.chains[0]?.steps, ['idea', 'answer', 'challenge', 'revision']);
+  assert.deepEqual(accepted.chains[0]?.tags, ['converged:accepted', 'kind:pushback']);
+  assert.equal(
+    textOf(accepted, accepted.chains[0]?.nodeIds.at(-1) ?? ''),
+    'Instead, keep the npm cache folder and run npm ci with --prefer-offline.',
+  );
+  assert.ok(edgeOf(accepted, 'iteration_final', /^How do I make the build faster/));
 
   const plain = await segmentConversation(
     conversationOf([
@@ -309,6 +312,7 @@ test('with the embedding model: the laptop chain and its restated question, and 
     assert.equal(textOf(s, chain.nodeIds.at(-1) ?? ''), LAPTOP[4]?.[1]);
     const restated = s.edges.find((e) => e.relation === 'refines' && e.tags.includes('restated'));
     assert.equal(restated?.toId, chain.nodeIds[0]);
+    assert.deepEqual(chain.steps, ['idea', 'answer', 'challenge', 'revision', 'convergence']);
     // Same input, same model: same output.
     assert.deepEqual(await segmentConversation(conversationOf(LAPTOP), { embedder }), s);
   } finally {
@@ -322,4 +326,74 @@ test('a marker must be the word it means: "Wait, ..." contrasts, "Wait for ..." 
   assert.equal(markers.relationOf('Wait for the starter to peak, then mix.', 'assistant'), undefined);
   assert.equal(markers.relationOf('Sofort, ich prüfe das.', 'user'), undefined);
   assert.equal(markers.relationOf('Soon the release ships.', 'user'), undefined, '"so" needs a word boundary');
+});
+
+test('refinement cues: a correcting opener after an answer refines the request, in each configured language', async () => {
+  const cases: [string, string, string][] = [
+    ['en', 'Actually, I need it to run on Windows as well, not just Linux.', 'lang:en'],
+    ['de', 'Eigentlich brauche ich das auch unter Windows, nicht nur unter Linux.', 'lang:de'],
+    ['nl', 'Eigenlijk wil ik dat het ook op Windows draait, niet alleen op Linux.', 'lang:nl'],
+  ];
+  for (const [language, text, tag] of cases) {
+    const s = await segmentConversation(
+      conversationOf([
+        ['user', 'How do I package the tool for Linux?'],
+        ['assistant', 'Build a static binary and ship it as a tarball with an install script.'],
+        ['user', text],
+        ['assistant', 'Then cross-compile: build a second binary for Windows and ship a zip beside the tarball.'],
+      ]),
+      { embedder: null, languages: ['en', language] },
+    );
+    const edge = edgeOf(s, 'refines', new RegExp(`^${text.slice(0, 10)}`));
+    assert.ok(edge, `${language}: got ${relations(s, 'refines').join(' | ')}`);
+    assert.equal(textOf(s, edge.toId), 'How do I package the tool for Linux?', 'a self-refinement refines the request');
+    assert.ok(edge.tags.includes('self-refine') && edge.tags.includes('cue:narrowing') && edge.tags.includes(tag), `${edge.tags}`);
+    assert.equal(s.chains.length, 1);
+  }
+});
+
+test('pushback: a pasted error after an answer is challenged and the next answer revises it', async () => {
+  const s = await segmentConversation(
+    conversationOf([
+      ['user', 'How do I read the settings file in my Django view?'],
+      ['assistant', 'Import it with `from myapp import settings_loader` and call `settings_loader.read()`.'],
+      ['user', "I get: ModuleNotFoundError: No module named 'myapp.settings_loader'"],
+      ['assistant', 'The error you are seeing means the module is not on the path: create myapp/settings_loader.py first.'],
+      ['user', 'How do I add a second language to the site?'],
+      ['assistant', 'Add LocaleMiddleware and list both languages in LANGUAGES.'],
+    ]),
+    { embedder: null },
+  );
+  const pushback = edgeOf(s, 'contrasts', /^I get: ModuleNotFoundError/);
+  assert.ok(pushback, `contrasts: ${relations(s, 'contrasts').join(' | ')}`);
+  assert.ok(pushback.tags.includes('pushback') && pushback.tags.includes('cue:error'), `${pushback.tags}`);
+  assert.ok(edgeOf(s, 'refines', /^The error you are seeing/)?.tags.includes('after-pushback'));
+  const [chain] = s.chains;
+  assert.deepEqual(chain?.steps, ['idea', 'answer', 'challenge', 'revision']);
+  assert.deepEqual(chain?.tags, ['converged:moved-on', 'kind:pushback']);
+});
+
+test('not refinements: a plain follow-up question, a request to reformat, an error in the first message', async () => {
+  for (const turns of [
+    [
+      ['user', 'How do I sort a list of dicts by a key in Python?'],
+      ['assistant', 'Use sorted(items, key=lambda d: d["name"]).'],
+      ['user', 'And how do I sort it in reverse order?'],
+      ['assistant', 'Pass reverse=True to sorted.'],
+    ],
+    [
+      ['user', 'Write a short bio for my website.'],
+      ['assistant', 'Pieter builds prototypes from ideas, with a heart for data.'],
+      ['user', 'Can you put this in a table with one row per sentence?'],
+      ['assistant', '| sentence |\n|---|\n| Pieter builds prototypes from ideas, with a heart for data. |'],
+    ],
+    [
+      ['user', 'I get the following error: TypeError: Object of type datetime is not JSON serializable. What does it mean?'],
+      ['assistant', 'json.dumps cannot serialise datetime objects: convert them with isoformat() first.'],
+    ],
+  ] as [string, string][][]) {
+    const s = await segmentConversation(conversationOf(turns), { embedder: null });
+    assert.deepEqual(relations(s, 'refines'), [], turns.map((t) => t[1]).join(' / '));
+    assert.deepEqual(s.chains, []);
+  }
 });

@@ -2,6 +2,15 @@ import { createHash } from 'node:crypto';
 import type { CognitiveNode, Conversation, Edge, Message, RefinementChain } from '@trajectory/contracts';
 import { cosine, type SentenceEmbedder } from '@trajectory/embeddings';
 import { compileMarkers, type MarkerMatch, type Markers } from './markers.js';
+import { REFINEMENT_MODEL } from './refinement-model.js';
+import {
+  checkRefinementModel,
+  compileRefinementCues,
+  detectRefinements,
+  type RefinementCues,
+  type RefinementModel,
+  refinementTurns,
+} from './refinements.js';
 import { gapSimilarities, lexicalTokenizer } from './texttiling.js';
 import { meanVector, topicShifts } from './topics.js';
 import { splitIntoUnits, type TextUnit } from './units.js';
@@ -13,7 +22,8 @@ export function segmenterName(embedder: SentenceEmbedder | null | undefined): st
   return `${SEGMENTER_VERSION}+${embedder ? embedder.id : 'lexical'}`;
 }
 
-export const DEFAULT_LANGUAGES: readonly string[] = ['en', 'de'];
+/** Marker and cue languages: every language the relation table has phrases for. */
+export const DEFAULT_LANGUAGES: readonly string[] = ['en', 'de', 'nl', 'fr', 'es'];
 
 /**
  * Thresholds, fixed a priori (not fitted to the gold set). A paragraph whose embedding sits this
@@ -33,6 +43,11 @@ export const THRESHOLDS = {
 export interface SegmentOptions {
   /** Sentence embeddings; without them the segmenter uses lexical cohesion only. */
   embedder?: SentenceEmbedder | null;
+  /**
+   * The refinement model (default: the one fitted on fixtures/refinement, refinement-model.ts);
+   * null decides by the cue rules alone.
+   */
+  refinementModel?: RefinementModel | null;
   /** Marker languages (ISO 639-1), default English and German. */
   languages?: readonly string[];
 }
@@ -77,7 +92,7 @@ function similarity(
 }
 
 /** The messages from the root to the current leaf: the conversation as the user left it. */
-function currentPath(conversation: Conversation): Message[] {
+export function currentPath(conversation: Conversation): Message[] {
   const byId = new Map(conversation.messages.map((m) => [m.id, m]));
   const path: Message[] = [];
   const seen = new Set<string>();
@@ -148,6 +163,9 @@ class EdgeSet {
       this.byKey.set(key, { fromId, toId, relation, confidence: Math.round(confidence * 1000) / 1000, tags });
     }
   }
+  remove(fromId: string, toId: string, relation: string): void {
+    this.byKey.delete(`${fromId}|${relation}|${toId}`);
+  }
   list(): Edge[] {
     return [...this.byKey.values()];
   }
@@ -159,7 +177,7 @@ const tagNode = (info: NodeInfo, tag: string) => {
   if (!info.node.tags.includes(tag)) info.node.tags.push(tag);
 };
 
-const toolsByLanguages = new Map<string, { markers: Markers; tokenize: (text: string) => string[] }>();
+const toolsByLanguages = new Map<string, { markers: Markers; cues: RefinementCues; tokenize: (text: string) => string[] }>();
 
 /** Marker regexes and the stopword tokenizer, compiled once per language set, not per conversation. */
 function languageTools(languages: readonly string[]) {
@@ -167,7 +185,7 @@ function languageTools(languages: readonly string[]) {
   let tools = toolsByLanguages.get(key);
   if (!tools) {
     const markers = compileMarkers(languages);
-    tools = { markers, tokenize: lexicalTokenizer(markers.languages) };
+    tools = { markers, cues: compileRefinementCues(languages), tokenize: lexicalTokenizer(markers.languages) };
     toolsByLanguages.set(key, tools);
   }
   return tools;
@@ -179,7 +197,7 @@ function languageTools(languages: readonly string[]) {
  * and chains, so redelivery and re-ingest never duplicate anything.
  */
 export async function segmentConversation(conversation: Conversation, options: SegmentOptions = {}): Promise<Segmentation> {
-  const { markers, tokenize } = languageTools(options.languages ?? DEFAULT_LANGUAGES);
+  const { markers, cues, tokenize } = languageTools(options.languages ?? DEFAULT_LANGUAGES);
   const embedder = options.embedder ?? null;
   const cid = conversation.id;
 
@@ -253,14 +271,16 @@ export async function segmentConversation(conversation: Conversation, options: S
       predecessor.set(info.node.id, previous);
       edges.add(info.node.id, previous.node.id, 'follows', 1);
       if (info.node.role === 'assistant' && previous.node.role === 'user') edges.add(info.node.id, previous.node.id, 'responds', 1);
-      if (info.marker) {
-        // A refinement revises its author's own earlier thought ("You're right, ..." revises the
-        // answer, not the pushback it follows).
-        let target: NodeInfo | undefined = previous;
-        if (info.marker.relation === 'refines') {
-          while (target && target.node.role !== info.node.role) target = predecessor.get(target.node.id);
-        }
-        edges.add(info.node.id, (target ?? previous).node.id, info.marker.relation, markerConfidence(info.marker), markerTags(info.marker));
+      // `refines` comes from the refinement detector, which reads its openers as cues, with the
+      // rest of the conversation around them.
+      if (info.marker?.relation === 'refines' && k > 0 && info.node.role === 'user') {
+        // "I think it is the parser. Actually, it is the lexer.": the user corrects a thought of the same turn.
+        edges.add(info.node.id, previous.node.id, 'refines', markerConfidence(info.marker), [
+          ...markerTags(info.marker),
+          'self-correction',
+        ]);
+      } else if (info.marker && info.marker.relation !== 'refines') {
+        edges.add(info.node.id, previous.node.id, info.marker.relation, markerConfidence(info.marker), markerTags(info.marker));
       }
     });
   }
@@ -291,26 +311,83 @@ export async function segmentConversation(conversation: Conversation, options: S
     tagNode(first, 'topic-start');
   }
 
-  // Refinement chains, one topic segment at a time.
+  // Refinement episodes and chains along the current path (topic starts bound them).
+  const topicStartSet = new Set(topicStarts);
+  const turns = refinementTurns(
+    path.map((own) => own[0]?.message ?? { role: '', text: '' }),
+    tokenize,
+  ).map((turn, k) => ({ ...turn, topicStart: topicStartSet.has(k) }));
+  const turnInfo = (k: number) => ({ tokens: (path[k] ?? []).flatMap((i) => i.tokens), ...vectorOf(path[k] ?? []) });
+  const {
+    episodes,
+    chains: plans,
+    vetoedTopicStarts,
+  } = detectRefinements(turns, cues, {
+    similarity: (a, b) => similarity(turnInfo(a), turnInfo(b)).value,
+    restatedSimilarity: withVectors ? THRESHOLDS.restatedEmbedding : THRESHOLDS.restatedLexical,
+    isAcceptance: (text) => markers.isAcceptance(text),
+    isQuestion: (text) => markers.isQuestion(text),
+    ...refinementModelOption(options.refinementModel),
+  });
+  // A turn that reports a failure of the answer before it does not start a new topic.
+  for (const k of vetoedTopicStarts) {
+    const first = path[k]?.[0];
+    const before = path[k - 1]?.at(-1);
+    if (first && before) edges.remove(first.node.id, before.node.id, 'restarts');
+    if (first) first.node.tags = first.node.tags.filter((tag) => tag !== 'topic-start');
+    topicStarts.splice(topicStarts.indexOf(k), 1);
+  }
+  // A turn's thought as a step or an edge end: a user turn by its first node (what it opens with),
+  // an answer by its last (the thought the user reacted to), a revision by its first.
+  const firstOf = (k: number) => path[k]?.[0];
+  const lastOf = (k: number) => path[k]?.at(-1);
   const chains: RefinementChain[] = [];
-  const segmentBounds = [0, ...topicStarts, path.length];
-  for (let s = 0; s + 1 < segmentBounds.length; s++) {
-    const segment = path.slice(segmentBounds[s], segmentBounds[s + 1]).flat();
-    const chain = refinementChain(segment, markers);
-    if (!chain) continue;
-    const { steps, converged } = chain;
+  for (const plan of plans) {
+    const steps = plan.steps.flatMap(({ turn, role }) => {
+      const info = role === 'answer' ? lastOf(turn) : firstOf(turn);
+      return info ? [{ info, role }] : [];
+    });
     const nodeIds = steps.map((step) => step.info.node.id);
     const id = hash([cid, 'chain', ...nodeIds]);
     const start = steps[0];
-    const end = steps.at(-1);
+    const end = plan.converged === 'restated' ? steps.at(-1) : (steps.findLast((step) => step.role === 'revision') ?? steps.at(-1));
     if (!start || !end) continue;
-    chains.push({ id, conversationId: cid, nodeIds, steps: steps.map((step) => step.role), tags: [`converged:${converged}`] });
+    const kinds = [...new Set(plan.episodes.map((e) => e.kind))].map((kind) => `kind:${kind}`);
+    chains.push({
+      id,
+      conversationId: cid,
+      nodeIds,
+      steps: steps.map((step) => step.role),
+      tags: [`converged:${plan.converged}`, ...kinds],
+    });
     for (const step of steps) tagNode(step.info, step.role);
-    edges.add(start.info.node.id, end.info.node.id, 'iteration_final', converged === 'open' ? 0.6 : 0.9, [`chain:${id}`]);
-    for (const { revision, answered } of chain.revisions) {
-      edges.add(revision.node.id, answered.node.id, 'refines', 0.7, ['revision']);
+    edges.add(start.info.node.id, end.info.node.id, 'iteration_final', plan.converged === 'open' ? 0.6 : 0.9, [`chain:${id}`]);
+    // The restated question refines the idea it started from.
+    const restated = plan.convergence ? firstOf(plan.convergence.turn) : undefined;
+    if (restated && start.role === 'idea') {
+      edges.add(restated.node.id, start.info.node.id, 'refines', Math.min(1, 0.5 + (plan.convergence?.similarity ?? 0) / 2), ['restated']);
     }
-    if (chain.restated) edges.add(end.info.node.id, start.info.node.id, 'refines', chain.restated.confidence, ['restated']);
+  }
+  for (const episode of episodes) {
+    const trigger = firstOf(episode.trigger);
+    const answered = lastOf(episode.answered);
+    const evidence = [
+      ...new Set(episode.evidence.flatMap((m) => [`cue:${m.cue}`, ...(m.language && m.language !== '*' ? [`lang:${m.language}`] : [])])),
+    ];
+    if (episode.restates) continue;
+    if (trigger && episode.kind === 'pushback' && answered) {
+      edges.add(trigger.node.id, answered.node.id, 'contrasts', episode.confidence, ['pushback', ...evidence]);
+    }
+    if (trigger && episode.kind === 'self_refine') {
+      const target = lastOf(episode.target);
+      if (target) edges.add(trigger.node.id, target.node.id, 'refines', episode.confidence, ['self-refine', ...evidence]);
+    }
+    const revision = episode.revision === undefined ? undefined : firstOf(episode.revision);
+    if (revision && answered) {
+      const tags = ['revision', episode.kind === 'pushback' ? 'after-pushback' : 'after-self-refine'];
+      if (episode.acknowledged) tags.push('acknowledged');
+      edges.add(revision.node.id, answered.node.id, 'refines', episode.acknowledged ? 0.9 : 0.7, tags);
+    }
   }
 
   const messageIndexOfPath = (i: number) => path[i]?.[0]?.messageIndex ?? -1;
@@ -323,95 +400,26 @@ export async function segmentConversation(conversation: Conversation, options: S
   };
 }
 
+let defaultRefinementModel: RefinementModel | undefined;
+
+function refinementModelOption(model: RefinementModel | null | undefined): { model?: RefinementModel } {
+  if (model === null) return {};
+  // Checked on first use, not at import: the fitting script imports this module to refit a stale model.
+  defaultRefinementModel ??= checkRefinementModel(REFINEMENT_MODEL);
+  return { model: model ?? defaultRefinementModel };
+}
+
+/**
+ * The turns the refinement detector reads for a conversation (its current path, the messages
+ * that hold text), with each turn's message id: what the model's fitting script learns from.
+ */
+export function conversationRefinementTurns(conversation: Conversation, languages: readonly string[] = DEFAULT_LANGUAGES) {
+  const { cues, tokenize } = languageTools(languages);
+  const messages = currentPath(conversation).filter((m) => splitIntoUnits(m.text).length > 0);
+  return { messageIds: messages.map((m) => m.id), turns: refinementTurns(messages, tokenize), cues };
+}
+
 function vectorOf(own: readonly NodeInfo[]): { vector?: Float32Array } {
   const vector = meanVector(own.map((i) => i.vector));
   return vector ? { vector } : {};
-}
-
-interface ChainStep {
-  info: NodeInfo;
-  role: 'idea' | 'answer' | 'challenge' | 'revision' | 'convergence';
-}
-
-interface DetectedChain {
-  steps: ChainStep[];
-  converged: 'restated' | 'accepted' | 'open';
-  revisions: { revision: NodeInfo; answered: NodeInfo }[];
-  restated?: { confidence: number };
-}
-
-const CHALLENGES = new Set(['contrasts', 'refines']);
-
-/**
- * initial idea -> challenge -> revision -> convergence within one topic: the idea is the topic's
- * first user thought; a challenge is user pushback on an answer (a contrasting or correcting
- * opener, "8 GB won't be enough"); its revision is the next assistant thought. The chain converges
- * where the user restates the idea in its refined form (a question close to the first one), or
- * else where the user accepts an answer; with neither it ends open at the last revision.
- */
-function refinementChain(segment: readonly NodeInfo[], markers: Markers): DetectedChain | undefined {
-  const ideaIndex = segment.findIndex((i) => i.node.role === 'user');
-  const idea = segment[ideaIndex];
-  if (!idea) return undefined;
-  const isChallenge = (k: number) => {
-    const info = segment[k];
-    const marker = info?.marker;
-    if (info?.node.role !== 'user' || !marker || !CHALLENGES.has(marker.relation)) return false;
-    return segment.slice(ideaIndex + 1, k).some((i) => i.node.role === 'assistant');
-  };
-  const pairs: { challenge: number; revision: number; answered: number }[] = [];
-  for (let k = ideaIndex + 1; k < segment.length; k++) {
-    if (!isChallenge(k)) continue;
-    const revision = segment.findIndex((i, r) => r > k && i.node.role === 'assistant');
-    if (revision < 0) break;
-    const answered = segment.findLastIndex((i, r) => r < k && i.node.role === 'assistant');
-    pairs.push({ challenge: k, revision, answered });
-    k = revision;
-  }
-  const firstPair = pairs[0];
-  if (!firstPair) return undefined;
-
-  // Convergence: the last user question after the first revision that restates the idea.
-  let end = -1;
-  let converged: DetectedChain['converged'] = 'open';
-  let restatedConfidence = 0;
-  for (let k = segment.length - 1; k > firstPair.revision; k--) {
-    const info = segment[k];
-    if (info?.node.role !== 'user') continue;
-    if (!markers.isQuestion(info.node.text) && info.marker?.relation !== 'refines') continue;
-    const { value, embedding } = similarity(idea, info);
-    if (value >= (embedding ? THRESHOLDS.restatedEmbedding : THRESHOLDS.restatedLexical)) {
-      end = k;
-      converged = 'restated';
-      restatedConfidence = Math.min(1, 0.5 + value / 2);
-      break;
-    }
-  }
-  if (end < 0) {
-    const lastRevision = pairs.at(-1)?.revision ?? firstPair.revision;
-    end = segment.findIndex((i, k) => k > lastRevision && i.node.role === 'user' && markers.isAcceptance(i.node.text));
-    if (end >= 0) converged = 'accepted';
-    else end = lastRevision;
-  }
-
-  const steps: ChainStep[] = [{ info: idea, role: 'idea' }];
-  const kept = pairs.filter((p) => p.challenge < end);
-  const firstAnswered = segment[kept[0]?.answered ?? -1];
-  if (firstAnswered && kept[0] && kept[0].answered > ideaIndex) steps.push({ info: firstAnswered, role: 'answer' });
-  const revisions: DetectedChain['revisions'] = [];
-  for (const pair of kept) {
-    const challenge = segment[pair.challenge];
-    const revision = segment[pair.revision];
-    const answered = segment[pair.answered];
-    if (challenge) steps.push({ info: challenge, role: 'challenge' });
-    if (revision && pair.revision <= end) steps.push({ info: revision, role: 'revision' });
-    if (revision && answered && pair.answered > ideaIndex) revisions.push({ revision, answered });
-  }
-  const endInfo = segment[end];
-  // An open chain ends on its last revision, which keeps its role.
-  if (endInfo && steps.at(-1)?.info !== endInfo) steps.push({ info: endInfo, role: 'convergence' });
-  if (steps.length < 3) return undefined;
-  const chain: DetectedChain = { steps, converged, revisions };
-  if (converged === 'restated') chain.restated = { confidence: restatedConfidence };
-  return chain;
 }

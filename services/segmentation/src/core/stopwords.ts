@@ -55,12 +55,43 @@ zu zum zur zwar zwischen
 hallo hi hey ok okay ach na nein danke bitte genau
 `;
 
+const DUTCH = `
+aan al alle alles als altijd andere ben bij daar dan dat de der deze die dit doch doen door dus
+een eens en er ge geen geweest haar had heb hebben heeft hem het hier hij hoe hun
+iemand iets ik in is ja je jij jou jouw jullie kan kon kunnen kun maar me meer men met mij mijn moet
+na naar niet niets nog nu of om omdat onder ons ook op over reeds te tegen toch toen tot u uit uw
+van veel voor want waren was wat we wel werd wezen wie wij wil worden wordt zal ze zelf zich zij zijn zo zonder zou
+hallo hoi oké ok nee dank bedankt alsjeblieft graag
+`;
+
+const FRENCH = `
+à ai aie aient ait as au aucun aussi autre aux avec avez avoir avons
+c ça ce ceci cela celle celles celui ces cet cette chez comme comment d dans de des donc du
+elle elles en encore est et été être eu fait faire il ils j je l la le les leur leurs lui
+m ma mais me même mes moi mon n ne ni nos notre nous on ont ou où par pas peu peut plus pour pourquoi
+qu quand que quel quelle quelles quels qui s sa sans se ses si son sont sous suis sur t ta te tes toi ton
+tous tout toute toutes très tu un une vos votre vous y
+bonjour salut ok oui non merci
+`;
+
+const SPANISH = `
+a al algo algunas algunos ante antes como con contra cual cuando de del desde donde durante
+e el ella ellas ellos en entre era es esa esas ese eso esos esta estaba están estar este esto estos
+fue fueron ha han hay la las le les lo los más me mi mis muy nada ni no nos nosotros o otra otro
+para pero poco por porque que qué quien se sea ser si sí sin sobre son su sus también tan te tengo
+tiene todo todos tu tú tus un una uno unos usted y ya yo
+hola ok vale gracias
+`;
+
 const words = (table: string): ReadonlySet<string> => new Set(table.split(/\s+/).filter((w) => w.length > 0));
 
 /** Stopword sets by ISO 639-1 code. */
 export const STOPWORDS: Readonly<Record<string, ReadonlySet<string>>> = {
   en: words(ENGLISH),
   de: words(GERMAN),
+  nl: words(DUTCH),
+  fr: words(FRENCH),
+  es: words(SPANISH),
 };
 
 /** Languages that have a stopword table. */
