@@ -114,8 +114,6 @@ export interface RefinementTurn {
   text: string;
   /** The prose sentences, in order. */
   sentences: readonly string[];
-  /** Lexical tokens of the prose (stopwords out, stemmed), for how alike two turns are. */
-  tokens: readonly string[];
   /** A topic starts at this turn: nothing before it is refined by it. */
   topicStart?: boolean;
 }
@@ -156,8 +154,6 @@ export interface DetectOptions {
   isAcceptance?: (text: string) => boolean;
   /** Whether a user turn asks something: a restated idea is a question (or carries a reframing cue). */
   isQuestion?: (text: string) => boolean;
-  /** A fitted model (refinement-model.ts); without one the cue rules decide. */
-  model?: RefinementModel;
 }
 
 /** The first `head` and the last `tail` sentences, each once. */
@@ -188,55 +184,14 @@ function userCues(turn: RefinementTurn, cues: RefinementCues): CueMatch[] {
   return found;
 }
 
-/** What the model reads of a user turn, in this order; the fitted weights name them (refinement-model.ts). */
-export const REFINEMENT_FEATURES = [
-  'error',
-  'failure',
-  'challenge',
-  'instruction',
-  'incomplete',
-  'narrowing',
-  'constraint',
-  'reframing',
-  'edit',
-  'acknowledgement',
-  'diagnosis',
-  'contrastOpener',
-  'question',
-  'repeat',
-  'identical',
-  'answerOverlap',
-  'revisionOverlap',
-  'short',
-  'long',
-  'rulePushback',
-  'ruleSelfRefine',
-] as const;
-export type RefinementFeature = (typeof REFINEMENT_FEATURES)[number];
-
-/**
- * The turns of messages (in reading order) as the detector sees them: prose sentences, whole text,
- * lexical tokens. segmentConversation and the model's fitting script both build turns with this.
- */
-export function refinementTurns(
-  messages: readonly { role: string; text: string }[],
-  tokenize: (text: string) => string[],
-): RefinementTurn[] {
+/** The turns of messages (in reading order) as the detector sees them: whole text and prose sentences. */
+export function refinementTurns(messages: readonly { role: string; text: string }[]): RefinementTurn[] {
   return messages.map((message) => {
     const sentences = splitIntoUnits(message.text)
       .filter((u) => !u.code)
       .map((u) => u.text);
-    return { role: message.role, text: message.text, sentences, tokens: sentences.flatMap(tokenize) };
+    return { role: message.role, text: message.text, sentences };
   });
-}
-
-/** A logistic model over {@link REFINEMENT_FEATURES}: P(the turn starts a refinement episode). */
-export interface RefinementModel {
-  features: readonly string[];
-  weights: readonly number[];
-  bias: number;
-  /** A turn is a refinement when its probability reaches this. */
-  threshold: number;
 }
 
 /** Everything the detector knows about one user turn that reacts to an answer. */
@@ -247,29 +202,10 @@ export interface TurnEvidence {
   ack?: CueMatch | undefined;
   diagnosis?: CueMatch | undefined;
   acknowledged: boolean;
-  /** Hand-set scores of the cue rules (0 when no cue of the family fired). */
+  /** How sure the cues make a pushback and a self-refinement (0 when no cue of the family fired). */
   pushback: number;
   selfRefine: number;
-  features: number[];
 }
-
-/** Cosine of two bags of tokens (lexical tokens: stopwords out, stemmed). */
-export function bagCosine(a: readonly string[], b: readonly string[]): number {
-  if (a.length === 0 || b.length === 0) return 0;
-  const count = (tokens: readonly string[]) => {
-    const bag = new Map<string, number>();
-    for (const t of tokens) bag.set(t, (bag.get(t) ?? 0) + 1);
-    return bag;
-  };
-  const x = count(a);
-  const y = count(b);
-  let dot = 0;
-  for (const [t, n] of x) dot += n * (y.get(t) ?? 0);
-  const norm = (bag: Map<string, number>) => Math.sqrt([...bag.values()].reduce((sum, n) => sum + n * n, 0));
-  return dot / (norm(x) * norm(y));
-}
-
-const normalized = (text: string) => text.toLowerCase().replace(/\s+/g, ' ').trim();
 
 /** The nearest earlier turn of `role` within the topic of `i` (a topic start is its topic's first turn). */
 function previousTurn(turns: readonly RefinementTurn[], i: number, role: string, topicStart: readonly boolean[]): number {
@@ -330,35 +266,6 @@ export function turnEvidence(
     pushback = pushback > 0 ? Math.min(1, pushback + 0.2) : 0;
     selfRefine = selfRefine > 0 ? Math.min(1, selfRefine + 0.2) : 0;
   }
-  const earlierUsers = turns.slice(0, i).filter((t) => t.role === 'user');
-  const words = turn.text.split(/\s+/).filter(Boolean).length;
-  const repeat = Math.max(0, ...earlierUsers.map((t) => bagCosine(turn.tokens, t.tokens)));
-  const identical = earlierUsers.some((t) => normalized(t.text) === normalized(turn.text));
-  const feature: Record<RefinementFeature, number> = {
-    error: +has('error'),
-    failure: +has('failure'),
-    challenge: +has('challenge'),
-    instruction: +has('instruction'),
-    incomplete: +has('incomplete'),
-    narrowing: +has('narrowing'),
-    constraint: +has('constraint'),
-    reframing: +has('reframing'),
-    edit: +isEdit,
-    acknowledgement: +acknowledged,
-    diagnosis: +Boolean(diagnosis),
-    contrastOpener: +contrastOpener,
-    question: +/\?\s*$/.test(turn.text.trim()),
-    // A rewritten prompt resembles an earlier one; an identical one is only asked again.
-    repeat,
-    identical: +identical,
-    answerOverlap: bagCosine(turn.tokens, turns[answered]?.tokens ?? []),
-    // A revision rewrites the answer it replaces.
-    revisionOverlap: replyTurn ? bagCosine(replyTurn.tokens, turns[answered]?.tokens ?? []) : 0,
-    short: +(words < 12),
-    long: +(words > 150),
-    rulePushback: pushback,
-    ruleSelfRefine: selfRefine,
-  };
   return {
     answered,
     reply,
@@ -368,33 +275,12 @@ export function turnEvidence(
     acknowledged,
     pushback,
     selfRefine,
-    features: REFINEMENT_FEATURES.map((name) => feature[name]),
   };
-}
-
-/** The model's probability that a turn with these features starts a refinement episode. */
-export function refinementProbability(model: RefinementModel, features: readonly number[]): number {
-  let z = model.bias;
-  features.forEach((x, k) => {
-    z += (model.weights[k] ?? 0) * x;
-  });
-  return 1 / (1 + Math.exp(-z));
-}
-
-/** Checks that a fitted model reads the features this code computes, in the same order. */
-export function checkRefinementModel(model: RefinementModel): RefinementModel {
-  const expected = REFINEMENT_FEATURES.join(',');
-  if (model.features.join(',') !== expected || model.weights.length !== REFINEMENT_FEATURES.length) {
-    throw new Error(`refinement model: features ${model.features.join(',')} do not match the code's ${expected}; refit it`);
-  }
-  return model;
 }
 
 /**
  * Finds the refinement episodes of a conversation (its turns along the branch the person kept)
- * and groups them into refinement chains. With a fitted model, a turn is a refinement when the
- * model's probability reaches its threshold; without one, when a cue rule fires. Pure and
- * deterministic.
+ * and groups them into refinement chains. Pure and deterministic.
  */
 export function detectRefinements(
   turns: readonly RefinementTurn[],
@@ -408,8 +294,8 @@ export function detectRefinements(
     const evidence = turnEvidence(turns, i, cues, topicStart);
     if (!evidence) continue;
     const { answered, reply, found, ack, diagnosis, acknowledged, pushback, selfRefine } = evidence;
-    const probability = options.model ? refinementProbability(options.model, evidence.features) : Math.max(pushback, selfRefine);
-    if (options.model ? probability < options.model.threshold : probability === 0) continue;
+    const confidence = Math.max(pushback, selfRefine);
+    if (confidence === 0) continue;
     if (topicStart[i]) {
       // A topic start that reports a failure of the answer before it, or that the answer
       // acknowledges, continues the topic: the refinement evidence outweighs the topic signal.
@@ -418,11 +304,7 @@ export function detectRefinements(
       topicStart[i] = false;
       vetoedTopicStarts.push(i);
     }
-    const repeat = evidence.features[REFINEMENT_FEATURES.indexOf('repeat')] ?? 0;
-    const kind: RefinementKind =
-      selfRefine > pushback || (pushback === 0 && selfRefine === 0 && !acknowledged && !diagnosis && repeat >= 0.5)
-        ? 'self_refine'
-        : 'pushback';
+    const kind: RefinementKind = selfRefine > pushback ? 'self_refine' : 'pushback';
     const request = previousTurn(turns, answered, 'user', topicStart);
     const target = kind === 'pushback' ? answered : request >= 0 ? request : answered;
     const shown = found.filter((m) => m.cue !== 'edit');
@@ -433,7 +315,7 @@ export function detectRefinements(
       trigger: i,
       answered,
       target,
-      confidence: Math.round(probability * 1000) / 1000,
+      confidence: Math.round(confidence * 1000) / 1000,
       evidence: shown,
       acknowledged,
     };

@@ -2,15 +2,7 @@ import { createHash } from 'node:crypto';
 import type { CognitiveNode, Conversation, Edge, Message, RefinementChain } from '@trajectory/contracts';
 import { cosine, type SentenceEmbedder } from '@trajectory/embeddings';
 import { compileMarkers, type MarkerMatch, type Markers } from './markers.js';
-import { REFINEMENT_MODEL } from './refinement-model.js';
-import {
-  checkRefinementModel,
-  compileRefinementCues,
-  detectRefinements,
-  type RefinementCues,
-  type RefinementModel,
-  refinementTurns,
-} from './refinements.js';
+import { compileRefinementCues, detectRefinements, type RefinementCues, refinementTurns } from './refinements.js';
 import { gapSimilarities, lexicalTokenizer } from './texttiling.js';
 import { meanVector, topicShifts } from './topics.js';
 import { splitIntoUnits, type TextUnit } from './units.js';
@@ -43,11 +35,6 @@ export const THRESHOLDS = {
 export interface SegmentOptions {
   /** Sentence embeddings; without them the segmenter uses lexical cohesion only. */
   embedder?: SentenceEmbedder | null;
-  /**
-   * The refinement model (default: the one fitted on fixtures/refinement, refinement-model.ts);
-   * null decides by the cue rules alone.
-   */
-  refinementModel?: RefinementModel | null;
   /** Marker languages (ISO 639-1), default English and German. */
   languages?: readonly string[];
 }
@@ -313,10 +300,10 @@ export async function segmentConversation(conversation: Conversation, options: S
 
   // Refinement episodes and chains along the current path (topic starts bound them).
   const topicStartSet = new Set(topicStarts);
-  const turns = refinementTurns(
-    path.map((own) => own[0]?.message ?? { role: '', text: '' }),
-    tokenize,
-  ).map((turn, k) => ({ ...turn, topicStart: topicStartSet.has(k) }));
+  const turns = refinementTurns(path.map((own) => own[0]?.message ?? { role: '', text: '' })).map((turn, k) => ({
+    ...turn,
+    topicStart: topicStartSet.has(k),
+  }));
   const turnInfo = (k: number) => ({ tokens: (path[k] ?? []).flatMap((i) => i.tokens), ...vectorOf(path[k] ?? []) });
   const {
     episodes,
@@ -327,7 +314,6 @@ export async function segmentConversation(conversation: Conversation, options: S
     restatedSimilarity: withVectors ? THRESHOLDS.restatedEmbedding : THRESHOLDS.restatedLexical,
     isAcceptance: (text) => markers.isAcceptance(text),
     isQuestion: (text) => markers.isQuestion(text),
-    ...refinementModelOption(options.refinementModel),
   });
   // A turn that reports a failure of the answer before it does not start a new topic.
   for (const k of vetoedTopicStarts) {
@@ -398,25 +384,6 @@ export async function segmentConversation(conversation: Conversation, options: S
     chains,
     topicBoundaries: topicStarts.map(messageIndexOfPath).filter((i) => i >= 0),
   };
-}
-
-let defaultRefinementModel: RefinementModel | undefined;
-
-function refinementModelOption(model: RefinementModel | null | undefined): { model?: RefinementModel } {
-  if (model === null) return {};
-  // Checked on first use, not at import: the fitting script imports this module to refit a stale model.
-  defaultRefinementModel ??= checkRefinementModel(REFINEMENT_MODEL);
-  return { model: model ?? defaultRefinementModel };
-}
-
-/**
- * The turns the refinement detector reads for a conversation (its current path, the messages
- * that hold text), with each turn's message id: what the model's fitting script learns from.
- */
-export function conversationRefinementTurns(conversation: Conversation, languages: readonly string[] = DEFAULT_LANGUAGES) {
-  const { cues, tokenize } = languageTools(languages);
-  const messages = currentPath(conversation).filter((m) => splitIntoUnits(m.text).length > 0);
-  return { messageIds: messages.map((m) => m.id), turns: refinementTurns(messages, tokenize), cues };
 }
 
 function vectorOf(own: readonly NodeInfo[]): { vector?: Float32Array } {
