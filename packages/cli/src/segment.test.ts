@@ -23,7 +23,10 @@ for (const file of ['laptop.md', 'laptop.jsonl']) {
       assert.ok(first && last);
       assert.match(last.text, /^Ah\. So maybe the question isn't/);
       const refines = s.edges.find((e) => e.relation === 'refines' && e.fromId === last.id && e.toId === first.id);
-      assert.ok(refines, `the last user turn refines the first; refines edges: ${JSON.stringify(s.edges.filter((e) => e.relation === 'refines'))}`);
+      assert.ok(
+        refines,
+        `the last user turn refines the first; refines edges: ${JSON.stringify(s.edges.filter((e) => e.relation === 'refines'))}`,
+      );
       assert.ok(refines.tags.includes('restated'));
 
       assert.equal(s.chains.length, 1);
