@@ -47,7 +47,7 @@ import {
 import type { Driver } from 'neo4j-driver';
 
 const SAMPLE = join(REPO_ROOT, 'e2e', 'fixtures', 'chatgpt', 'conversations.json');
-const FACTS = join(REPO_ROOT, 'e2e', 'fixtures', 'facts.yaml');
+const FACTS = join(REPO_ROOT, 'examples', 'facts.yaml');
 
 let servers: TestServers;
 let driver: Driver;

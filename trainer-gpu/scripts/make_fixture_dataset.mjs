@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Builds the trainer's test dataset with the samples service's own code (@trajectory/samples):
-// memory records from the bundled facts file (e2e/fixtures/facts.yaml) and the records of one
+// memory records from the bundled facts file (examples/facts.yaml) and the records of one
 // hand-written conversation graph, through buildDataset (eval split, gates, exports) with a fixed
 // reference date, so the output is the same on every run.
 //
@@ -20,7 +20,7 @@ const { buildDataset, factRecords, parseFacts } = samples;
 const { defaultRelationWeights } = await import('@trajectory/relations');
 
 const out = resolve(process.argv[2] ?? join(ROOT, 'trainer-gpu', 'tests', 'fixtures', 'dataset'));
-const factsPath = join(ROOT, 'e2e', 'fixtures', 'facts.yaml');
+const factsPath = join(ROOT, 'examples', 'facts.yaml');
 const facts = parseFacts(await readFile(factsPath, 'utf8'), 'facts.yaml');
 const SYSTEM = 'You are my personal assistant, trained on my own conversations: reason the way I do and answer as I would.';
 const memory = factRecords(facts, { systemPrompt: SYSTEM });

@@ -480,7 +480,7 @@ export const RELATION_TABLE: readonly RelationSpec[] = [
           '(?:een |het )?(?:herzien|aangepast|gecorrigeerd|bijgewerkt|verbeterd)e? (?:plan|versie|schema|overzicht|code)',
         ],
         de: [
-          'entschuldig',
+          'entschuldig\\w*',
           'es tut mir leid',
           'sorry',
           '(?:du hast|sie haben) (?:völlig |vollkommen )?recht',
@@ -544,7 +544,7 @@ export const RELATION_TABLE: readonly RelationSpec[] = [
           '(?:kürzer|länger|weniger formell|formeller|einfacher)',
           'übersetze',
           'umformulieren',
-          'zusammenfass',
+          'zusammenfass\\w*',
           'wiederhole',
         ],
         fr: [

@@ -351,14 +351,17 @@ function chainEpisodes(
       const end = lastRevision ?? plan.steps.at(-1)?.turn ?? -1;
       const next = nextUser(turns, end);
       const nextTurn = turns[next];
-      // The user's next turn asks the first question again, in its refined form.
-      const similarity = nextTurn && !nextTurn.topicStart && options.isQuestion?.(nextTurn.text) ? restates(next) : undefined;
+      // The user's next turn takes the revision ("thanks, that works"), or asks the first question
+      // again in its refined form.
+      const accepted = nextTurn ? Boolean(options.isAcceptance?.(nextTurn.text)) : false;
+      const similarity =
+        nextTurn && !accepted && !nextTurn.topicStart && options.isQuestion?.(nextTurn.text) ? restates(next) : undefined;
       if (similarity !== undefined) {
         plan.steps.push({ turn: next, role: 'convergence' });
         plan.converged = 'restated';
         plan.convergence = { turn: next, similarity };
       } else if (nextTurn) {
-        plan.converged = options.isAcceptance?.(nextTurn.text) ? 'accepted' : 'moved-on';
+        plan.converged = accepted ? 'accepted' : 'moved-on';
       }
     }
     if (plan.steps.length >= 3) chains.push(plan);
