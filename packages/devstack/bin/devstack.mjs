@@ -15,8 +15,8 @@ process.env.TURBO_TELEMETRY_DISABLED ??= '1';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const DATA_DIR = resolve(ROOT, process.env.TRAJECTORY_DATA_DIR ?? '.trajectory');
 const VENV = join(DATA_DIR, 'venv');
-const SAMPLE_EXPORT = join(ROOT, 'e2e', 'fixtures', 'chatgpt', 'conversations.json');
-const SAMPLE_FACTS = join(ROOT, 'e2e', 'fixtures', 'facts.yaml');
+const SAMPLE_EXPORT = join(ROOT, 'examples', 'sample-export', 'conversations.json');
+const SAMPLE_FACTS = join(ROOT, 'examples', 'facts.yaml');
 
 const WELL_KNOWN_PROTO = '/usr/include/google/protobuf/timestamp.proto';
 
