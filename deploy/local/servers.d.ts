@@ -19,20 +19,34 @@ export declare function startNats(options: {
   maxPayload?: number;
   detached?: boolean;
 }): Promise<RunningServer & { url: string }>;
+/** Neo4j with Bolt and HTTP (Neo4j Browser) on loopback, auth off; free ports where none are given. */
 export declare function startNeo4j(options: {
   dataDir: string;
   boltPort?: number;
+  httpPort?: number;
   detached?: boolean;
-}): Promise<RunningServer & { uri: string }>;
+}): Promise<
+  RunningServer & {
+    /** bolt://127.0.0.1:PORT */
+    uri: string;
+    /** http://127.0.0.1:HTTP_PORT: discovery at /, Neo4j Browser at /browser/ */
+    httpUrl: string;
+    /** The Browser page, preset to connect without credentials */
+    browserUrl: string;
+    httpPort: number;
+  }
+>;
 
 export interface LocalServersState {
   nats: { url: string; pid: number; log: string };
-  neo4j: { uri: string; pid: number; log: string };
+  neo4j: { uri: string; httpUrl: string; browserUrl: string; pid: number; log: string };
 }
+/** Ports default to NATS 4222, Bolt 7687 and HTTP 7474 (or TRAJECTORY_HTTP_PORT). */
 export declare function startLocalServers(options: {
   dataDir: string;
   natsPort?: number;
   boltPort?: number;
+  httpPort?: number;
 }): Promise<LocalServersState>;
 export declare function stopLocalServers(options: { dataDir: string }): Promise<boolean>;
 export declare function localServersStatus(options: {

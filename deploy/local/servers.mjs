@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Starts and stops the real servers the pipeline needs, without Docker:
 //   NATS  — Debian's nats-server with JetStream, on loopback
-//   Neo4j — Neo4j 5.26 Community, embedded in a small JVM launcher (neo4j-launcher/), Bolt on loopback
+//   Neo4j — Neo4j 5.26 Community, embedded in a small JVM launcher (neo4j-launcher/): Bolt, and HTTP
+//           with Neo4j Browser at /browser/, on loopback, auth off
 // As a command:  servers.mjs start|stop|status [--data DIR]   (DIR defaults to ./.trajectory/servers)
 // As a module:   startNats(), startNeo4j(), startLocalServers(), stopLocalServers()
 import { spawn, spawnSync } from 'node:child_process';
@@ -114,12 +115,14 @@ export function buildNeo4jLauncher() {
 }
 
 /**
- * Starts Neo4j 5 Community embedded, Bolt on loopback, data under dataDir.
- * @param {{ dataDir: string, boltPort?: number, detached?: boolean }} options
+ * Starts Neo4j 5 Community embedded, Bolt and HTTP (Neo4j Browser at /browser/) on loopback,
+ * data under dataDir. Ports not given are free ones picked by the kernel.
+ * @param {{ dataDir: string, boltPort?: number, httpPort?: number, detached?: boolean }} options
  */
-export async function startNeo4j({ dataDir, boltPort, detached = false }) {
+export async function startNeo4j({ dataDir, boltPort, httpPort, detached = false }) {
   if (!existsSync(LAUNCHER_JAR)) buildNeo4jLauncher();
   boltPort ??= await freePort();
+  while (httpPort === undefined || httpPort === boltPort) httpPort = await freePort();
   const dir = resolve(dataDir);
   mkdirSync(dir, { recursive: true });
   const optionsFile = join(LAUNCHER_DIR, 'jvm.options');
@@ -133,11 +136,12 @@ export async function startNeo4j({ dataDir, boltPort, detached = false }) {
   // The log is appended to across runs: readiness is the ready line written after this start.
   const startOffset = existsSync(logFile) ? statSync(logFile).size : 0;
   const out = openSync(logFile, 'a');
-  const child = spawn(javaCommand(), [...jvmOptions, '-jar', LAUNCHER_JAR, '--data', dir, '--bolt-port', String(boltPort)], {
-    stdio: ['ignore', out, out],
-    detached,
-  });
-  const readyLine = `NEO4J_READY bolt://127.0.0.1:${boltPort}`;
+  const args = ['-jar', LAUNCHER_JAR, '--data', dir, '--bolt-port', String(boltPort), '--http-port', String(httpPort)];
+  const child = spawn(javaCommand(), [...jvmOptions, ...args], { stdio: ['ignore', out, out], detached });
+  const uri = `bolt://127.0.0.1:${boltPort}`;
+  const httpUrl = `http://127.0.0.1:${httpPort}`;
+  // The launcher prints it once Bolt accepts connections and HTTP serves discovery and the Browser.
+  const readyLine = `NEO4J_READY ${uri} ${httpUrl}\n`;
   await waitFor(
     'neo4j-launcher',
     () => existsSync(logFile) && readFileSync(logFile).subarray(startOffset).toString('utf8').includes(readyLine),
@@ -148,7 +152,18 @@ export async function startNeo4j({ dataDir, boltPort, detached = false }) {
     },
   );
   if (detached) child.unref();
-  return { uri: `bolt://127.0.0.1:${boltPort}`, port: boltPort, pid: child.pid, child, logFile, stop: () => stopChild(child) };
+  return {
+    uri,
+    httpUrl,
+    // The Browser page, preset to connect without credentials (auth is off on this server).
+    browserUrl: `${httpUrl}/browser/?preselectAuthMethod=NO_AUTH`,
+    port: boltPort,
+    httpPort,
+    pid: child.pid,
+    child,
+    logFile,
+    stop: () => stopChild(child),
+  };
 }
 
 function stopChild(child, timeoutMs = 30_000) {
@@ -175,36 +190,40 @@ const STATE_FILE = 'servers.json';
 
 /**
  * Starts both servers in the background (they outlive this process) unless already running,
- * and records them in DIR/servers.json. Ports default to NATS 4222 and Bolt 7687.
- * @param {{ dataDir: string, natsPort?: number, boltPort?: number }} options
+ * and records them in DIR/servers.json. Ports default to NATS 4222, Bolt 7687 and HTTP 7474
+ * (Neo4j Browser; TRAJECTORY_HTTP_PORT overrides the default).
+ * @param {{ dataDir: string, natsPort?: number, boltPort?: number, httpPort?: number }} options
  */
-export async function startLocalServers({ dataDir, natsPort = 4222, boltPort = 7687 }) {
+export async function startLocalServers({
+  dataDir,
+  natsPort = 4222,
+  boltPort = 7687,
+  httpPort = Number(process.env.TRAJECTORY_HTTP_PORT ?? 7474),
+}) {
   const dir = resolve(dataDir);
   mkdirSync(dir, { recursive: true });
   const running = readState(dir);
-  if (running && pidAlive(running.nats.pid) && pidAlive(running.neo4j.pid)) return running;
+  // A state without httpUrl is a launcher from before Neo4j Browser was served: restart it.
+  if (running?.neo4j.httpUrl && pidAlive(running.nats.pid) && pidAlive(running.neo4j.pid)) return running;
   if (running) await stopLocalServers({ dataDir: dir });
-  for (const [name, port] of [
-    ['NATS', natsPort],
-    ['Neo4j Bolt', boltPort],
+  for (const [name, port, hint] of [
+    ['NATS', natsPort, 'set NATS_URL/NEO4J_URI to use servers you already run'],
+    ['Neo4j Bolt', boltPort, 'set NATS_URL/NEO4J_URI to use servers you already run'],
+    ['Neo4j HTTP (Browser)', httpPort, 'set TRAJECTORY_HTTP_PORT to another port'],
   ]) {
-    if (await portAnswers(port)) {
-      throw new Error(
-        `port ${port} (${name}) is taken by another process; stop it, or set NATS_URL/NEO4J_URI to use servers you already run`,
-      );
-    }
+    if (await portAnswers(port)) throw new Error(`port ${port} (${name}) is taken by another process; stop it, or ${hint}`);
   }
   const nats = await startNats({ dataDir: join(dir, 'nats'), port: natsPort, detached: true });
   let neo4j;
   try {
-    neo4j = await startNeo4j({ dataDir: join(dir, 'neo4j'), boltPort, detached: true });
+    neo4j = await startNeo4j({ dataDir: join(dir, 'neo4j'), boltPort, httpPort, detached: true });
   } catch (err) {
     await stopPid(nats.pid);
     throw err;
   }
   const state = {
     nats: { url: nats.url, pid: nats.pid, log: nats.logFile },
-    neo4j: { uri: neo4j.uri, pid: neo4j.pid, log: neo4j.logFile },
+    neo4j: { uri: neo4j.uri, httpUrl: neo4j.httpUrl, browserUrl: neo4j.browserUrl, pid: neo4j.pid, log: neo4j.logFile },
   };
   writeFileSync(join(dir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
   return state;
@@ -247,7 +266,9 @@ async function main(argv) {
   switch (command) {
     case 'start': {
       const state = await startLocalServers({ dataDir });
-      console.log(`NATS  ${state.nats.url} (pid ${state.nats.pid})\nNeo4j ${state.neo4j.uri} (pid ${state.neo4j.pid})`);
+      console.log(
+        `NATS  ${state.nats.url} (pid ${state.nats.pid})\nNeo4j ${state.neo4j.uri} (pid ${state.neo4j.pid})\nNeo4j Browser ${state.neo4j.browserUrl}`,
+      );
       return;
     }
     case 'stop':

@@ -30,7 +30,7 @@ java_major="$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.s
 [[ "${java_major:-0}" =~ ^[0-9]+$ && "$java_major" -ge 17 ]] \
   || die "Java 17+ required, found '${java_major:-unknown}' ($(command -v java))"
 
-echo "neo4j-launcher: building with Maven (first run downloads ~125 MB into ~/.m2)..."
+echo "neo4j-launcher: building with Maven (first run downloads ~185 MB into ~/.m2)..."
 # Remove stale libs so an upgraded dependency does not leave old jars behind.
 rm -rf target/lib
 # (the sed strips stray ANSI resets that Debian's Maven 3.8 prints even in batch mode;

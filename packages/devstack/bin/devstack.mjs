@@ -44,6 +44,8 @@ function ensureDebianPackages() {
     ['java', 'openjdk-17-jdk-headless'],
     ['mvn', 'maven'],
     ['python3', 'python3'],
+    // headless, for the test that drives Neo4j Browser (e2e/src/integration/neo4j-browser.itest.ts)
+    ['chromium', 'chromium'],
   ];
   const missing = wanted.filter(([bin]) => !has(bin) && !existsSync(`/usr/sbin/${bin}`)).map(([, pkg]) => pkg);
   // protoc alone has no well-known types (google/protobuf/timestamp.proto): Debian ships them in
@@ -200,7 +202,7 @@ Done. The cognitive graph is in Neo4j at ${servers.neo4jUri}, events are in NATS
 Query it:
   NEO4J_URI=${servers.neo4jUri} npx trajectory query "MATCH (n:Node)-[:IN_CONVERSATION]->(c:Conversation) RETURN c.title, count(n)"
   NEO4J_URI=${servers.neo4jUri} npx trajectory query "MATCH (b:Node)-[r]->(a:Node) RETURN type(r), count(*)"
-The dataset (JSONL) is in ${join(DATA_DIR, 'datasets')}; service logs in ${join(DATA_DIR, 'logs')}.
+${servers.local ? `  Neo4j Browser: http://127.0.0.1:${process.env.TRAJECTORY_HTTP_PORT ?? 7474}/browser/?preselectAuthMethod=NO_AUTH (no login; recipes in docs/graph.md)\n` : ''}The dataset (JSONL) is in ${join(DATA_DIR, 'datasets')}; service logs in ${join(DATA_DIR, 'logs')}.
 ${servers.local ? 'The servers keep running for your queries: stop them with `npm run servers:stop`.' : ''}`);
 }
 

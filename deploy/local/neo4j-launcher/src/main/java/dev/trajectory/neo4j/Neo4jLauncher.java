@@ -3,12 +3,15 @@ package dev.trajectory.neo4j;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.net.HttpURLConnection;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -27,18 +30,26 @@ import org.neo4j.graphdb.GraphDatabaseService;
 import org.neo4j.graphdb.Result;
 import org.neo4j.graphdb.Transaction;
 import org.neo4j.io.ByteUnit;
+import org.neo4j.server.configuration.ConfigurableServerModules;
+import org.neo4j.server.configuration.ServerSettings;
 
 import sun.misc.Signal;
 
 /**
- * Runs the real Neo4j 5 Community engine embedded, exposing only the Bolt connector
- * (loopback by default, auth disabled) so that Bolt clients such as the JavaScript
- * {@code neo4j-driver} talk to it exactly as they would to a standalone server.
+ * Runs the real Neo4j 5 Community engine embedded, exposing the Bolt connector and the HTTP
+ * connector with Neo4j Browser at {@code /browser/} and the discovery document at {@code /}
+ * (Neo4j's HTTP query API stays off; loopback by default, auth disabled), so that Bolt clients
+ * such as the JavaScript {@code neo4j-driver}, and people with a web browser, talk to it
+ * exactly as they would to a standalone server. The web server is Neo4j's own
+ * (neo4j-server, part of {@code org.neo4j:neo4j}): the DBMS starts it when the HTTP connector is
+ * enabled, and its Browser module serves {@code org.neo4j.client:neo4j-browser} from the classpath.
  *
  * <p>Protocol with the caller (stdout, one line each, flushed):
  * <ul>
- *   <li>{@code NEO4J_READY bolt://HOST:PORT} once the default database is available and
- *       the Bolt port accepts connections;</li>
+ *   <li>{@code NEO4J_READY bolt://HOST:PORT http://HOST:HTTP_PORT} once the default database
+ *       is available, the Bolt port accepts connections and the HTTP port answers with the
+ *       discovery document and the Browser page ({@code NEO4J_READY bolt://HOST:PORT} alone
+ *       with {@code --no-http});</li>
  *   <li>{@code NEO4J_STOPPED} after a clean shutdown (SIGTERM / SIGINT / SIGHUP, or stdin EOF
  *       with {@code --stop-on-stdin-eof}); the process then exits 0.</li>
  * </ul>
@@ -53,7 +64,10 @@ public final class Neo4jLauncher {
             "  --data DIR              Neo4j home/data directory (required; created if missing).",
             "                          Store files go to DIR/data, logs to DIR/logs.",
             "  --bolt-port N           Bolt port (1-65535, default 7687).",
-            "  --listen-host HOST      Bolt listen address (default 127.0.0.1).",
+            "  --http-port N           HTTP port: Neo4j Browser at /browser/, discovery at /",
+            "                          (1-65535, default 7474).",
+            "  --no-http               Bolt only: no HTTP connector, no Browser.",
+            "  --listen-host HOST      Bolt and HTTP listen address (default 127.0.0.1).",
             "  --advertised-host HOST  Host advertised in routing tables (default: listen host,",
             "                          or 'localhost' when listening on a wildcard address).",
             "  --pagecache SIZE        Page cache size, Neo4j syntax, e.g. 256m (default 256m).",
@@ -145,6 +159,9 @@ public final class Neo4jLauncher {
                 warmUp(db);
             }
             waitForBolt(opts, deadline);
+            if (opts.http) {
+                waitForHttp(opts, deadline);
+            }
             if (stopRequested.getCount() == 0) {
                 stop();
                 return 0;
@@ -162,7 +179,11 @@ public final class Neo4jLauncher {
             return 1;
         }
 
-        OUT.println("NEO4J_READY bolt://" + urlHost(opts.advertisedHost()) + ":" + opts.boltPort);
+        String ready = "NEO4J_READY bolt://" + urlHost(opts.advertisedHost()) + ":" + opts.boltPort;
+        if (opts.http) {
+            ready += " " + httpUrl(opts);
+        }
+        OUT.println(ready);
         OUT.flush();
 
         try {
@@ -176,14 +197,25 @@ public final class Neo4jLauncher {
 
     private static DatabaseManagementService build(Options opts) throws IOException {
         DatabaseManagementServiceBuilder b = new DatabaseManagementServiceBuilder(opts.dataDir)
-                // Connectors: Bolt only.
+                // Connectors: Bolt, and HTTP (Neo4j Browser) unless --no-http; never HTTPS.
                 .setConfig(BoltConnector.enabled, true)
                 .setConfig(BoltConnector.listen_address, new SocketAddress(opts.listenHost, opts.boltPort))
                 .setConfig(BoltConnector.advertised_address,
                         new SocketAddress(opts.advertisedHost(), opts.boltPort))
                 .setConfig(BoltConnector.encryption_level, BoltConnector.EncryptionLevel.DISABLED)
-                .setConfig(HttpConnector.enabled, false)
+                .setConfig(HttpConnector.enabled, opts.http)
+                .setConfig(HttpConnector.listen_address, new SocketAddress(opts.listenHost, opts.httpPort))
+                .setConfig(HttpConnector.advertised_address,
+                        new SocketAddress(opts.advertisedHost(), opts.httpPort))
                 .setConfig(HttpsConnector.enabled, false)
+                // HTTP serves only the Browser and the discovery document at / (always on): with
+                // auth off, Neo4j's HTTP API (transactions, Query API; CORS '*' by default) would be
+                // one more way for any web page the user visits to run Cypher here, and the Browser
+                // needs none of it (it talks Bolt over WebSocket). --conf server.http_enabled_modules=
+                // BROWSER,TRANSACTIONAL_ENDPOINTS,QUERY_API_ENDPOINTS turns the API on.
+                .setConfig(ServerSettings.http_enabled_modules, EnumSet.of(ConfigurableServerModules.BROWSER))
+                // Neo4j Browser: no usage telemetry from the page.
+                .setConfig(ServerSettings.allow_telemetry, false)
                 // Server-side routing is a cluster feature; off for a single instance
                 // (neo4j:// URIs still work: the ROUTE reply points back at this Bolt port).
                 .setConfig(GraphDatabaseSettings.routing_enabled, false)
@@ -257,6 +289,54 @@ public final class Neo4jLauncher {
                 + " not accepting connections", last);
     }
 
+    /**
+     * Polls until the HTTP connector answers: the discovery document at {@code /} (what Neo4j
+     * Browser reads to find the Bolt address) and the Browser page at {@code /browser/}, both 200.
+     */
+    private void waitForHttp(Options opts, long deadlineNanos) throws InterruptedException {
+        String base = "http://" + urlHost(isWildcard(opts.listenHost) ? "127.0.0.1" : opts.listenHost)
+                + ":" + opts.httpPort;
+        String last = "no answer";
+        for (String path : new String[] {"/", "/browser/"}) {
+            URI uri = URI.create(base + path);
+            while (true) {
+                if (System.nanoTime() >= deadlineNanos) {
+                    throw new IllegalStateException("HTTP " + uri + " not answering 200 (" + last + ")");
+                }
+                if (stopRequested.getCount() == 0) {
+                    return; // run() notices the pending stop and shuts down without READY
+                }
+                try {
+                    HttpURLConnection c = (HttpURLConnection) uri.toURL().openConnection(java.net.Proxy.NO_PROXY);
+                    c.setConnectTimeout(1000);
+                    c.setReadTimeout(5000);
+                    c.setRequestProperty("Accept", path.equals("/") ? "application/json" : "text/html");
+                    try {
+                        int status = c.getResponseCode();
+                        try (InputStream in = status < 400 ? c.getInputStream() : c.getErrorStream()) {
+                            if (in != null) {
+                                in.readAllBytes();
+                            }
+                        }
+                        if (status == 200) {
+                            break;
+                        }
+                        last = "status " + status;
+                    } finally {
+                        c.disconnect();
+                    }
+                } catch (IOException e) {
+                    last = e.toString();
+                }
+                Thread.sleep(50);
+            }
+        }
+    }
+
+    private static String httpUrl(Options opts) {
+        return "http://" + urlHost(opts.advertisedHost()) + ":" + opts.httpPort;
+    }
+
     private void stop() {
         stop(true);
     }
@@ -297,6 +377,8 @@ public final class Neo4jLauncher {
     private static final class Options {
         Path dataDir;
         int boltPort = BoltConnector.DEFAULT_PORT;
+        int httpPort = HttpConnector.DEFAULT_PORT;
+        boolean http = true;
         String listenHost = "127.0.0.1";
         String advertisedHost;
         long pagecacheBytes = ByteUnit.mebiBytes(256);
@@ -332,8 +414,12 @@ public final class Neo4jLauncher {
                     case "--no-warmup":
                         o.warmup = false;
                         break;
+                    case "--no-http":
+                        o.http = false;
+                        break;
                     case "--data":
                     case "--bolt-port":
+                    case "--http-port":
                     case "--listen-host":
                     case "--advertised-host":
                     case "--pagecache":
@@ -354,6 +440,9 @@ public final class Neo4jLauncher {
             if (o.dataDir == null) {
                 throw new UsageException("--data DIR is required");
             }
+            if (o.http && o.httpPort == o.boltPort) {
+                throw new UsageException("--http-port and --bolt-port must differ (both " + o.boltPort + ")");
+            }
             return o;
         }
 
@@ -373,6 +462,16 @@ public final class Neo4jLauncher {
                     }
                     if (boltPort < 1 || boltPort > 65535) {
                         throw new UsageException("--bolt-port must be an integer in 1..65535, got: " + v);
+                    }
+                    break;
+                case "--http-port":
+                    try {
+                        httpPort = Integer.parseInt(v);
+                    } catch (NumberFormatException e) {
+                        httpPort = -1;
+                    }
+                    if (httpPort < 1 || httpPort > 65535) {
+                        throw new UsageException("--http-port must be an integer in 1..65535, got: " + v);
                     }
                     break;
                 case "--listen-host":
