@@ -151,8 +151,24 @@ async function ensureServers() {
     natsPort: Number(process.env.TRAJECTORY_NATS_PORT ?? 4222),
     boltPort: Number(process.env.TRAJECTORY_BOLT_PORT ?? 7687),
   });
-  return { natsUrl: state.nats.url, neo4jUri: state.neo4j.uri, local: true };
+  return { natsUrl: state.nats.url, neo4jUri: state.neo4j.uri, browserUrl: state.neo4j.browserUrl, local: true };
 }
+
+/** Cypher that shows the refinement chains npm start built: as a table, and as a graph in Neo4j Browser. */
+const CHAIN_QUERIES = [
+  [
+    'each chain step by step (idea, answer, challenge, revision, convergence)',
+    'MATCH (c:RefinementChain)<-[s:IN_CHAIN]-(n:Node) RETURN c.id AS chain, s.position AS step, s.role AS role, n.role AS who, left(n.text, 70) AS text ORDER BY chain, step',
+  ],
+  [
+    'the chains as a graph (Neo4j Browser draws it)',
+    'MATCH (c:RefinementChain)<-[:IN_CHAIN]-(n:Node) WITH c, collect(n) AS steps MATCH p = (a:Node)-[:REFINES|CONTRASTS|ITERATION_FINAL|FOLLOWS]->(b:Node) WHERE a IN steps AND b IN steps RETURN p',
+  ],
+  [
+    'what each chain started from and settled on',
+    'MATCH (a:Node)-[r:ITERATION_FINAL]->(b:Node) RETURN left(a.text, 60) AS idea, left(b.text, 60) AS settled, r.confidence AS confidence',
+  ],
+];
 
 async function startServices(servers) {
   const { startPipeline } = await import('@trajectory/testkit');
@@ -197,12 +213,12 @@ async function start() {
     await pipeline.stop();
   }
   if (code !== 0) throw new Error(`the main job failed; service logs are in ${join(DATA_DIR, 'logs')}`);
+  const browser = servers.browserUrl;
   console.log(`
 Done. The cognitive graph is in Neo4j at ${servers.neo4jUri}, events are in NATS at ${servers.natsUrl}.
-Query it:
-  NEO4J_URI=${servers.neo4jUri} npx trajectory query "MATCH (n:Node)-[:IN_CONVERSATION]->(c:Conversation) RETURN c.title, count(n)"
-  NEO4J_URI=${servers.neo4jUri} npx trajectory query "MATCH (b:Node)-[r]->(a:Node) RETURN type(r), count(*)"
-${servers.local ? `  Neo4j Browser: http://127.0.0.1:${process.env.TRAJECTORY_HTTP_PORT ?? 7474}/browser/?preselectAuthMethod=NO_AUTH (no login; recipes in docs/graph.md)\n` : ''}The dataset (JSONL) is in ${join(DATA_DIR, 'datasets')}; service logs in ${join(DATA_DIR, 'logs')}.
+${browser ? `Neo4j Browser: ${browser} (no login; more recipes in docs/graph.md)\n` : ''}The refinement chains it found, in Neo4j Browser or with \`NEO4J_URI=${servers.neo4jUri} npx trajectory query "..."\`:
+${CHAIN_QUERIES.map(([what, cypher]) => `  // ${what}\n  ${cypher}`).join('\n')}
+The dataset (JSONL) is in ${join(DATA_DIR, 'datasets')}; service logs in ${join(DATA_DIR, 'logs')}.
 ${servers.local ? 'The servers keep running for your queries: stop them with `npm run servers:stop`.' : ''}`);
 }
 
