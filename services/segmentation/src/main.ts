@@ -3,7 +3,7 @@ import { DEFAULT_PORTS, z } from '@trajectory/config';
 import { ConversationIngested, ConversationSegmented } from '@trajectory/contracts';
 import { loadSentenceEmbedder } from '@trajectory/embeddings';
 import { main, runService } from '@trajectory/runtime';
-import { segmentConversation, segmenterName } from './core/segment.js';
+import { DEFAULT_LANGUAGES, segmentConversation, segmenterName } from './core/segment.js';
 
 main(() =>
   runService({
@@ -11,10 +11,10 @@ main(() =>
     defaultPort: DEFAULT_PORTS.segmentation,
     configShape: {
       SEGMENTATION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
-      /** Marker languages, comma separated ISO 639-1 codes of the relation table. */
+      /** Marker and cue languages, comma separated ISO 639-1 codes of the relation table. */
       SEGMENTATION_LANGUAGES: z
         .string()
-        .default('en,de')
+        .default(DEFAULT_LANGUAGES.join(','))
         .transform((s) =>
           s
             .split(',')
