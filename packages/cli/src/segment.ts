@@ -1,5 +1,5 @@
 import type { Conversation } from '@trajectory/contracts';
-import { loadSentenceEmbedder } from '@trajectory/embeddings';
+import { loadEmbedder } from '@trajectory/embeddings';
 import { DEFAULT_LANGUAGES, type Segmentation, segmentConversation } from '@trajectory/segmentation';
 import { readExportOffline } from './offline.js';
 
@@ -20,7 +20,8 @@ export async function segmentExport(
   const result = await readExportOffline(path, 'segment', (event) => {
     if (event.conversation) conversations.push(event.conversation);
   });
-  const embedder = options.lexicalOnly ? null : await loadSentenceEmbedder();
+  // The services' default encoder (the static one where it was derived, else MiniLM).
+  const embedder = options.lexicalOnly ? null : await loadEmbedder();
   try {
     const results: SegmentedConversation[] = [];
     for (const conversation of conversations) {

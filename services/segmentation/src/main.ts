@@ -1,7 +1,7 @@
 import { publishEvent, SUBJECTS, startWorker, WORK_QUEUES } from '@trajectory/bus';
 import { DEFAULT_PORTS, z } from '@trajectory/config';
 import { ConversationIngested, ConversationSegmented } from '@trajectory/contracts';
-import { loadSentenceEmbedder } from '@trajectory/embeddings';
+import { ENCODER_CHOICES, type EncoderChoice, loadEmbedder, withEmbeddingCache } from '@trajectory/embeddings';
 import { main, runService } from '@trajectory/runtime';
 import { DEFAULT_LANGUAGES, segmentConversation, segmenterName } from './core/segment.js';
 
@@ -23,14 +23,34 @@ main(() =>
         ),
       /** Folder of the sentence-embedding model (packages/embeddings/scripts/fetch-model.mjs fills it). */
       TRAJECTORY_EMBEDDING_MODEL_DIR: z.string().optional(),
+      /** Folder of the static encoder derived from it (default: all-MiniLM-L6-v2-static beside it). */
+      TRAJECTORY_STATIC_EMBEDDING_MODEL_DIR: z.string().optional(),
+      /**
+       * Which sentence encoder: `auto` (the static encoder where it was derived, else MiniLM),
+       * `static`, or `minilm` (the transformer itself, ~40x the CPU per conversation). CPU only.
+       */
+      SEGMENTATION_ENCODER: z.enum(ENCODER_CHOICES as [EncoderChoice, ...EncoderChoice[]]).default('auto'),
+      /**
+       * Sentences whose vectors are kept (LRU, ~1.8 kB each): a redelivered or re-exported
+       * conversation is segmented again without embedding its unchanged sentences. 0 turns it off.
+       */
+      SEGMENTATION_EMBEDDING_CACHE: z.coerce.number().int().min(0).default(50_000),
       /** `lexical` skips the model even where it exists. */
       SEGMENTATION_SIGNAL: z.enum(['auto', 'lexical']).default('auto'),
     },
     async start({ config, bus, logger, onShutdown }) {
-      const embedder =
+      const encoder =
         config.SEGMENTATION_SIGNAL === 'lexical'
           ? null
-          : await loadSentenceEmbedder(config.TRAJECTORY_EMBEDDING_MODEL_DIR ? { modelDir: config.TRAJECTORY_EMBEDDING_MODEL_DIR } : {});
+          : await loadEmbedder({
+              encoder: config.SEGMENTATION_ENCODER,
+              ...(config.TRAJECTORY_EMBEDDING_MODEL_DIR ? { modelDir: config.TRAJECTORY_EMBEDDING_MODEL_DIR } : {}),
+              ...(config.TRAJECTORY_STATIC_EMBEDDING_MODEL_DIR ? { staticModelDir: config.TRAJECTORY_STATIC_EMBEDDING_MODEL_DIR } : {}),
+            });
+      const embedder =
+        encoder && config.SEGMENTATION_EMBEDDING_CACHE > 0
+          ? withEmbeddingCache(encoder, { maxEntries: config.SEGMENTATION_EMBEDDING_CACHE })
+          : encoder;
       if (embedder) logger.info({ model: embedder.id }, 'segmenting with sentence embeddings and lexical cohesion');
       else
         logger.warn(
