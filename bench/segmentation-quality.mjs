@@ -1,34 +1,49 @@
 #!/usr/bin/env node
-// Topic-shift quality on the TIAGE test split (Xie et al., Findings of EMNLP 2021): 100 PersonaChat
-// dialogues, 1,564 utterances, 315 annotated topic shifts (the repository's fixtures/dialseg, see
-// fixtures/README.md and fixtures/dialseg/SOURCES.md). For each method: mean Pk and mean WindowDiff
-// over the dialogues (lower is better; k per dialogue = half its mean gold segment length, rounded,
-// at least 1), the number of boundaries it predicts against the gold count, and its runtime (wall
-// time summed over the dialogues, after one untimed warm-up over the first 10 dialogues).
+// Topic-boundary quality, measured on what the segmentation service runs.
 //
-// Methods:
-//   no boundaries / every utterance / even spacing   trivial baselines that frame the numbers; even
-//       spacing puts a boundary every round(mean gold segment length) utterances, a length taken
-//       from this gold set (an oracle statistic, for reference only).
-//   TextTiling (lexical)   the Hearst/NLTK pipeline over utterances with parameters fixed a priori,
-//       not tuned: only the test split is available, so nothing here was chosen by its scores.
-//       window 2 (one exchange of two turns each side, the dialogue analogue of Hearst's block of a
-//       paragraph), HC cutoff (NLTK's default), smoothing width 2 and 1 round (NLTK's defaults),
-//       minimum distance 2 between boundaries, English stopwords, light stemmer.
-//   detectTopicShifts   the service's combined method (@trajectory/segmentation), with the sentence
-//       embedder of @trajectory/embeddings when its model is present, and without one; rows are
-//       skipped, with a line saying why, when either export is missing.
+// 1. TIAGE test split (Xie et al., Findings of EMNLP 2021): 100 PersonaChat dialogues, 1,564
+//    utterances, 315 annotated topic shifts (fixtures/dialseg; fitting used train + dev only). For
+//    each method: mean Pk and mean WindowDiff over the dialogues (lower is better) in two
+//    conventions side by side, the boundaries it predicts against the gold count, and its runtime
+//    (wall time summed over the dialogues, after an untimed warm-up over the first 10):
+//      published  segeval's, as the TIAGE/CSM evaluation code calls it (published-metrics.ts):
+//                 k = round-half-even(mean gold segment length / 2), at least 2; the n − k unit
+//                 pairs (i, i + k). The convention of the published figures (TextTiling 0.469 /
+//                 0.488, CSM 0.400 / 0.420, supervised RoBERTa 0.265 / 0.287, Def-DTS with GPT-4o
+//                 0.232 / 0.256).
+//      nltk       this bench's earlier one (metrics.ts): k = round-half-up(n / (2 · segments)), at
+//                 least 1; NLTK's n − k + 1 windows over boundary labels.
+//    Methods:
+//      no boundaries / every utterance / even spacing   trivial baselines; even spacing puts a
+//          boundary every round(mean gold segment length) utterances, a length taken from this
+//          gold set (an oracle statistic, for reference only).
+//      TextTiling (lexical)   the Hearst/NLTK pipeline over utterances, parameters fixed a priori.
+//      old method   what the service ran before: TextTiling depth scores over 0.75 × embedding
+//          cosine + 0.25 × lexical cohesion (legacyDetectTopicShifts), with and without the model.
+//      topic model  the service's scorer (topicShifts in topics.ts, fitted on TIAGE train + dev by
+//          services/segmentation/scripts/fit-topic-model.mjs), every utterance a candidate, the
+//          dialogue decision rule; units built as the service builds a message's (topicUnitsOf):
+//          with the sentence embedder, and lexical only (the fallback without the model).
+// 2. Topic starts in real ChatGPT conversations (bench/lib/real-gold.mjs): fixtures/refinement's
+//    refine_dev (20 conversations, 8 annotated topic starts) and refine_heldout (43, 4), through
+//    ingestion and segmentConversation itself (the refinement detector's veto included). Rows:
+//      TIAGE rule   the TIAGE-fitted scorer with its TIAGE decision rule (does it transfer?)
+//      chat rule    the chat domain's rescorer and threshold, fitted on refine_dev: scored there
+//                   leave-one-conversation-out (refitted without the conversation it predicts);
+//                   on refine_heldout the committed rule (fitted on refine_dev only)
+//      old method   TextTiling over exchanges as the service ran it before (no refinement veto)
 //
 // Build first:  npx turbo run build --filter=@trajectory/segmentation...
-//   node bench/segmentation-quality.mjs               # table
+//   node bench/segmentation-quality.mjs               # tables
 //   node bench/segmentation-quality.mjs --json        # the same figures as JSON
+//   node bench/segmentation-quality.mjs --smoke       # a tiny run (5 dialogues, 3 + 3 conversations, one export)
 //   options: --gold <path to a TIAGE annotation file>  --sensitivity (adds TextTiling variants,
 //            printed for information only: choosing among them on this split would be tuning on test)
+//            --lexical (no embedder)
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSentenceEmbedder } from '@trajectory/embeddings';
-import { createRedactor, DEFAULT_LIMITS, ingestExport } from '@trajectory/ingestion';
 import {
   conversationTurns,
   formatTable,
@@ -39,14 +54,22 @@ import {
   turnPairSpans,
 } from '@trajectory/samples';
 import {
+  chatTopicUnits,
+  DEFAULT_LANGUAGES,
   defaultWindow,
   detectTopicShifts,
+  legacyDetectTopicShifts,
+  legacyTopicShifts,
   parseTiage,
   pk,
+  pkPublished,
   segmentConversation,
   textTilingBoundaries,
   windowDiff,
+  windowDiffPublished,
 } from '@trajectory/segmentation';
+import { loadTopicGold, memoEmbedder, scoreTopicStarts, topicStartsOnGold } from './lib/real-gold.mjs';
+import { readConversations } from './lib/refinement-gold.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const FIXTURES = join(here, '..', 'fixtures'); // the repository's committed fixtures (fixtures/README.md)
@@ -56,6 +79,7 @@ const option = (name, fallback) => {
   return i >= 0 ? args[i + 1] : fallback;
 };
 const asJson = args.includes('--json');
+const smoke = args.includes('--smoke');
 const sensitivity = args.includes('--sensitivity');
 const goldPath = option('gold', join(FIXTURES, 'dialseg', 'tiage_anno_test.json'));
 const notes = [];
@@ -63,15 +87,24 @@ const note = (line) => {
   notes.push(line);
   if (!asJson) console.log(line);
 };
+const printTable = (header, rows) => console.log(formatTable(header, rows));
+const f3 = (x) => x.toFixed(3);
 
-// ---------- gold ----------
-const dialogues = parseTiage(readFileSync(goldPath, 'utf8'));
+// The sentence embedder where its model is installed (packages/embeddings/scripts/fetch-model.mjs).
+// TIAGE times it as it is; the real-conversation section remembers vectors, since it embeds each
+// conversation for fitting and again for segmenting.
+const rawEmbedder = args.includes('--lexical') ? null : await loadSentenceEmbedder();
+const embedder = memoEmbedder(rawEmbedder);
+if (!embedder)
+  note('no embedding model (installed, or wanted): the embedder rows are missing (node packages/embeddings/scripts/fetch-model.mjs)');
+
+// ---------- 1. TIAGE ----------
+const dialogues = parseTiage(readFileSync(goldPath, 'utf8')).slice(0, smoke ? 5 : undefined);
 const utteranceCount = dialogues.reduce((sum, d) => sum + d.utterances.length, 0);
 const goldBoundaries = dialogues.reduce((sum, d) => sum + d.boundaries.length, 0);
 const meanSegment = utteranceCount / (goldBoundaries + dialogues.length);
 const evenStep = Math.max(1, Math.round(meanSegment));
 
-// ---------- methods ----------
 const range = (from, to, step = 1) => Array.from({ length: Math.max(0, Math.ceil((to - from) / step)) }, (_, i) => from + i * step);
 const methods = [
   { name: 'no boundaries', run: () => [] },
@@ -91,22 +124,19 @@ if (sensitivity) {
     });
   }
 }
+if (rawEmbedder)
+  methods.push({
+    name: `old method (${rawEmbedder.id})`,
+    run: (u) => legacyDetectTopicShifts(u, { embedder: rawEmbedder, languages: ['en'] }),
+  });
+methods.push({ name: 'old method (lexical)', run: (u) => legacyDetectTopicShifts(u, { embedder: null, languages: ['en'] }) });
+if (rawEmbedder)
+  methods.push({ name: `topic model (${rawEmbedder.id})`, run: (u) => detectTopicShifts(u, { embedder: rawEmbedder, languages: ['en'] }) });
+methods.push({ name: 'topic model (lexical only)', run: (u) => detectTopicShifts(u, { embedder: null, languages: ['en'] }) });
 
-// The service's combined method, with the sentence embedder where its model is installed
-// (packages/embeddings/scripts/fetch-model.mjs), and its documented lexical fallback.
-const embedder = await loadSentenceEmbedder();
-if (embedder) {
-  methods.push({ name: `detectTopicShifts (${embedder.id})`, run: (u) => detectTopicShifts(u, { embedder, languages: ['en'] }) });
-} else {
-  note('no embedding model installed: the embedding row is missing (run node packages/embeddings/scripts/fetch-model.mjs)');
-}
-methods.push({ name: 'detectTopicShifts (lexical fallback)', run: (u) => detectTopicShifts(u, { embedder: null, languages: ['en'] }) });
-
-// ---------- evaluation ----------
 const results = [];
 for (const method of methods) {
-  let pkSum = 0;
-  let wdSum = 0;
+  const sums = { pk: 0, windowDiff: 0, pkNltk: 0, windowDiffNltk: 0 };
   let predicted = 0;
   let ms = 0;
   try {
@@ -116,29 +146,109 @@ for (const method of methods) {
       const hypothesis = await method.run(d.utterances);
       ms += Number(process.hrtime.bigint() - started) / 1e6;
       const n = d.utterances.length;
+      sums.pk += pkPublished(d.boundaries, hypothesis, n);
+      sums.windowDiff += windowDiffPublished(d.boundaries, hypothesis, n);
       const k = defaultWindow(d.boundaries, n);
-      pkSum += pk(d.boundaries, hypothesis, n, k);
-      wdSum += windowDiff(d.boundaries, hypothesis, n, k);
+      sums.pkNltk += pk(d.boundaries, hypothesis, n, k);
+      sums.windowDiffNltk += windowDiff(d.boundaries, hypothesis, n, k);
       predicted += hypothesis.length;
     }
   } catch (error) {
     note(`skipped ${method.name.trim()}: it failed (${error.message.split('\n')[0]})`);
     continue;
   }
-  results.push({ method: method.name, pk: pkSum / dialogues.length, windowDiff: wdSum / dialogues.length, boundaries: predicted, ms });
+  const mean = (x) => x / dialogues.length;
+  results.push({
+    method: method.name,
+    pk: mean(sums.pk),
+    windowDiff: mean(sums.windowDiff),
+    pkNltk: mean(sums.pkNltk),
+    windowDiffNltk: mean(sums.windowDiffNltk),
+    boundaries: predicted,
+    gold: goldBoundaries,
+    ms,
+  });
 }
-const printTable = (header, rows) => console.log(formatTable(header, rows));
-
-// ---------- report ----------
 const gold = { file: goldPath, dialogues: dialogues.length, utterances: utteranceCount, boundaries: goldBoundaries, meanSegment };
 if (!asJson) {
   console.log(
-    `\nTIAGE test: ${gold.dialogues} dialogues, ${gold.utterances} utterances, ${gold.boundaries} gold boundaries, ` +
-      `mean segment ${meanSegment.toFixed(2)} utterances; k per dialogue = max(1, round(n / (2 · segments)))\n`,
+    `\nTIAGE ${smoke ? 'test (smoke: first 5 dialogues)' : 'test'}: ${gold.dialogues} dialogues, ${gold.utterances} utterances, ` +
+      `${gold.boundaries} gold boundaries, mean segment ${meanSegment.toFixed(2)} utterances\n` +
+      'published: segeval (k = round-half-even(mean gold segment / 2), at least 2; n - k unit pairs); ' +
+      'nltk: k = round(n / (2 · segments)), at least 1; n - k + 1 label windows\n',
   );
   printTable(
-    ['method', 'Pk', 'WindowDiff', 'boundaries', 'gold', 'ms'],
-    results.map((r) => [r.method, r.pk.toFixed(4), r.windowDiff.toFixed(4), String(r.boundaries), String(goldBoundaries), r.ms.toFixed(1)]),
+    ['method', 'Pk', 'WindowDiff', 'Pk (nltk)', 'WD (nltk)', 'boundaries', 'gold', 'ms'],
+    results.map((r) => [
+      r.method,
+      f3(r.pk),
+      f3(r.windowDiff),
+      f3(r.pkNltk),
+      f3(r.windowDiffNltk),
+      String(r.boundaries),
+      String(r.gold),
+      r.ms.toFixed(0),
+    ]),
+  );
+}
+
+// ---------- 2. topic starts in real conversations ----------
+/** The old method as the service ran it: TextTiling over exchanges (a user turn with its answers) of the chat units. */
+async function oldMethodOnGold({ gold: annotations, conversations }, withEmbedder) {
+  const predicted = new Map();
+  for (const conversation of conversations) {
+    const { units, messageIndexes } = await chatTopicUnits(conversation, { embedder: withEmbedder, languages: DEFAULT_LANGUAGES });
+    const starts = units.flatMap((u, i) => (i === 0 || u.role === 'user' ? [i] : []));
+    const exchanges = starts.map((start, e) => units.slice(start, starts[e + 1] ?? units.length));
+    const merged = exchanges.map((own) => {
+      const vectors = own.map((u) => u.vector).filter(Boolean);
+      const vector = vectors.length ? vectors[0].map((_, d) => vectors.reduce((s, v) => s + v[d], 0) / vectors.length) : undefined;
+      return vector ? { tokens: own.flatMap((u) => u.tokens), vector } : { tokens: own.flatMap((u) => u.tokens) };
+    });
+    const ids = legacyTopicShifts(merged).map((e) => conversation.messages[messageIndexes[starts[e]]]?.id);
+    predicted.set(conversation.id, new Set(ids.filter(Boolean)));
+  }
+  return { mode: 'old', method: 'TextTiling over exchanges', ...scoreTopicStarts(annotations, predicted) };
+}
+
+const realGold = [];
+for (const set of ['dev', 'heldout']) {
+  const loaded = await loadTopicGold(set, smoke ? { limit: 3 } : {});
+  const signals = embedder ? [embedder, null] : [null];
+  for (const signal of signals) {
+    const label = signal ? signal.id : 'lexical only';
+    const rows = [
+      ['TIAGE rule (transfer)', () => topicStartsOnGold(loaded, { embedder: signal, mode: 'tiage' })],
+      set === 'dev'
+        ? ['chat rule, leave-one-conversation-out', () => topicStartsOnGold(loaded, { embedder: signal, mode: 'loco' })]
+        : ['chat rule (fitted on refine_dev)', () => topicStartsOnGold(loaded, { embedder: signal, mode: 'committed' })],
+      ['old method (TextTiling over exchanges)', () => oldMethodOnGold(loaded, signal)],
+    ];
+    if (set === 'dev')
+      rows.push(['chat rule as committed (in-sample)', () => topicStartsOnGold(loaded, { embedder: signal, mode: 'committed' })]);
+    for (const [name, run] of rows) {
+      const r = await run();
+      realGold.push({ set, signal: label, name, ...r });
+    }
+  }
+}
+if (!asJson) {
+  console.log(
+    `\nTopic starts in real ChatGPT conversations (fixtures/refinement; a start is correct when the gold has that message)${smoke ? ' (smoke: 3 conversations per set)' : ''}\n`,
+  );
+  printTable(
+    ['set', 'signal', 'rule', 'conversations', 'gold', 'predicted', 'correct', 'precision', 'recall'],
+    realGold.map((r) => [
+      r.set,
+      r.signal,
+      r.name,
+      String(r.conversations),
+      String(r.gold),
+      String(r.predicted),
+      String(r.correct),
+      f3(r.precision),
+      f3(r.recall),
+    ]),
   );
 }
 
@@ -149,24 +259,14 @@ if (!asJson) {
 const exportsDir = join(FIXTURES, 'chatgpt');
 const sampleExports = [
   join(here, '..', 'e2e', 'fixtures', 'chatgpt', 'conversations.json'),
-  ...readdirSync(exportsDir)
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => join(exportsDir, f)),
+  ...(smoke
+    ? []
+    : readdirSync(exportsDir)
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => join(exportsDir, f))),
 ];
 const conversations = [];
-for (const path of sampleExports) {
-  await ingestExport({
-    path,
-    fileName: basename(path),
-    ingestId: 'bench',
-    redactor: createRedactor('secrets'),
-    limits: DEFAULT_LIMITS,
-    publish: async (event) => {
-      if (event.conversation) conversations.push(event.conversation);
-      return { duplicate: false };
-    },
-  });
-}
+for (const path of sampleExports) conversations.push(...(await readConversations(path)));
 const asOf = new Date('2026-01-01T00:00:00Z');
 const pairSpans = [];
 const trajectorySpans = [];
@@ -205,7 +305,7 @@ const comparison = {
   averageChainLength: chains > 0 ? chainNodes / chains : 0,
 };
 if (asJson) {
-  console.log(JSON.stringify({ gold, results, comparison, notes }, null, 2));
+  console.log(JSON.stringify({ tiage: { gold, results }, realGold, comparison, notes }, null, 2));
 } else {
   console.log(
     `\nSample exports (${comparison.exports.join(', ')}): ${conversations.length} conversations, ${messages} messages, ` +

@@ -4,7 +4,7 @@ import { cosine, type SentenceEmbedder } from '@trajectory/embeddings';
 import { compileMarkers, type MarkerMatch, type Markers } from './markers.js';
 import { compileRefinementCues, detectRefinements, type RefinementCues, refinementTurns } from './refinements.js';
 import { gapSimilarities, lexicalTokenizer } from './texttiling.js';
-import { meanVector, topicShifts } from './topics.js';
+import { meanVector, type TopicModelFile, topicShifts } from './topics.js';
 import { splitIntoUnits, type TextUnit } from './units.js';
 
 export const SEGMENTER_VERSION = 'cognitive/v1';
@@ -37,6 +37,8 @@ export interface SegmentOptions {
   embedder?: SentenceEmbedder | null;
   /** Marker languages (ISO 639-1), default English and German. */
   languages?: readonly string[];
+  /** Topic-boundary parameters instead of the committed ones (the benchmark's leave-one-out refits). */
+  topicModel?: TopicModelFile;
 }
 
 export interface Segmentation {
@@ -272,29 +274,36 @@ export async function segmentConversation(conversation: Conversation, options: S
     });
   }
 
-  // Topics along the current path. The unit is the exchange (a user turn with the answers to it):
-  // in chat a topic starts with the user's turn, and comparing single messages would see a valley
-  // between every short question and its long answer.
+  // Topics along the current path. The unit is the message (the content words of its prose
+  // sentences and the mean of their vectors, as chatTopicUnits builds it for the benchmark); a
+  // topic can start only at a user turn, and never at the first one. topicShifts scores
+  // every candidate with the fitted topic model (topics.ts: the embedder's scorer, or the lexical
+  // one without a model) and applies the chat domain's decision rule; an explicit "new topic"
+  // marker always starts one.
   const path = currentPath(conversation)
     .map((m) => nodesOfMessage.get(m.id) ?? [])
     .filter((own) => own.length > 0);
-  const exchangeStarts = path.flatMap((own, i) => (i === 0 || own[0]?.node.role === 'user' ? [i] : []));
-  const exchanges = exchangeStarts.map((start, e) => path.slice(start, exchangeStarts[e + 1] ?? path.length).flat());
-  const forced = exchanges.flatMap((own, e) => (own[0]?.marker?.relation === 'restarts' ? [e] : []));
+  const candidates = path.flatMap((own, i) => (own[0]?.node.role === 'user' ? [i] : [])).slice(1);
+  const forced = candidates.filter((i) => path[i]?.[0]?.marker?.relation === 'restarts');
   const withVectors = infos.length > 0 && infos.every((i) => i.vector);
+  const decision = topicShifts(
+    path.map((own) => {
+      const sentences = (unitVectors[own[0]?.messageIndex ?? -1] ?? []).filter((v): v is Float32Array => v !== undefined);
+      const vector = meanVector(sentences);
+      const unit = { role: own[0]?.node.role ?? '', text: own[0]?.message.text ?? '', tokens: own.flatMap((i) => i.tokens) };
+      return vector ? { ...unit, vector, sentences } : unit;
+    }),
+    { candidates, forced, domain: 'chat', signal: embedder?.id ?? null, ...(options.topicModel ? { model: options.topicModel } : {}) },
+  );
   const topicStarts: number[] = [];
-  for (const shift of topicShifts(
-    exchanges.map((own) => ({ tokens: own.flatMap((i) => i.tokens), ...vectorOf(own) })),
-    { forced },
-  )) {
-    const index = exchangeStarts[shift.index] ?? 0;
-    const first = path[index]?.[0];
-    const before = path[index - 1]?.at(-1);
+  for (const shift of decision.shifts) {
+    const first = path[shift.index]?.[0];
+    const before = path[shift.index - 1]?.at(-1);
     if (!first || !before) continue;
-    topicStarts.push(index);
+    topicStarts.push(shift.index);
     const explicit = forced.includes(shift.index);
-    const tags = ['topic-shift', explicit ? 'marker' : withVectors ? 'embedding+lexical' : 'lexical'];
-    edges.add(first.node.id, before.node.id, 'restarts', explicit ? 0.9 : Math.min(1, 0.5 + shift.depth), tags);
+    const tags = ['topic-shift', explicit ? 'marker' : decision.method];
+    edges.add(first.node.id, before.node.id, 'restarts', explicit ? 0.9 : Math.min(1, 0.5 + shift.score / 2), tags);
     tagNode(first, 'topic-start');
   }
 
