@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Derives a static sentence encoder from the all-MiniLM-L6-v2 folder that fetch-model.mjs filled:
 // one 384-d vector per WordPiece token, so that a sentence's vector is the mean of its tokens'
-// rows (model2vec-style: no transformer at run time, ~50x less CPU per sentence).
+// rows (model2vec-style: no transformer at run time, ~80x less CPU per sentence embedded).
 //
 //   node packages/embeddings/scripts/derive-static.mjs [MINILM_DIR [OUT_DIR]]
 //
@@ -20,7 +20,8 @@
 //      holds; the map is folded into the rows;
 //   4. fine-tune the rows of the tokens the corpus has so that the mean of a sentence's rows
 //      points where MiniLM's vector does (cosine loss, Adagrad, L2 to step 3's rows; every tenth
-//      document held out to report the fit; 2 epochs, where the held-out loss bottoms out), as tokenlearn does for model2vec's potion models;
+//      document held out to report the fit; 2 epochs, where the held-out loss bottoms out), as
+//      tokenlearn does for model2vec's potion models;
 //   5. store the rows as int8 with one float32 scale per row (vectors.i8, scales.f32), the
 //      tokenizer files, config.json and manifest.json (sha256 of every file).
 // The runtime (src/static-embedder.ts) tokenises with the same tokenizer.json, drops special
