@@ -39,11 +39,11 @@
 //   node bench/segmentation-quality.mjs --smoke       # a tiny run (5 dialogues, 3 + 3 conversations, one export)
 //   options: --gold <path to a TIAGE annotation file>  --sensitivity (adds TextTiling variants,
 //            printed for information only: choosing among them on this split would be tuning on test)
-//            --lexical (no embedder)
+//            --lexical (no embedder)  --encoder NAME (where @trajectory/embeddings offers a choice)
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadSentenceEmbedder } from '@trajectory/embeddings';
+import * as embeddings from '@trajectory/embeddings';
 import {
   conversationTurns,
   formatTable,
@@ -56,6 +56,7 @@ import {
 import {
   chatTopicUnits,
   DEFAULT_LANGUAGES,
+  defaultTopicModel,
   defaultWindow,
   detectTopicShifts,
   legacyDetectTopicShifts,
@@ -91,10 +92,19 @@ const printTable = (header, rows) => console.log(formatTable(header, rows));
 const f3 = (x) => x.toFixed(3);
 
 // The sentence embedder where its model is installed (packages/embeddings/scripts/fetch-model.mjs).
-// TIAGE times it as it is; the real-conversation section remembers vectors, since it embeds each
-// conversation for fitting and again for segmenting.
-const rawEmbedder = args.includes('--lexical') ? null : await loadSentenceEmbedder();
+// It is the embedder the service loads: loadEmbedder where the package offers a choice of encoders
+// (--encoder NAME), else the MiniLM loader. TIAGE times it as it is; the real-conversation section
+// remembers vectors, since it embeds each conversation for fitting and again for segmenting.
+const encoder = option('encoder');
+const loadEmbedder = () =>
+  typeof embeddings.loadEmbedder === 'function' ? embeddings.loadEmbedder(encoder ? { encoder } : {}) : embeddings.loadSentenceEmbedder();
+const rawEmbedder = args.includes('--lexical') ? null : await loadEmbedder();
 const embedder = memoEmbedder(rawEmbedder);
+if (rawEmbedder && !defaultTopicModel().signals[rawEmbedder.id]) {
+  note(
+    `no fitted topic scorer for ${rawEmbedder.id}: the topic model decides with its lexical scorer (fit one: node services/segmentation/scripts/fit-topic-model.mjs)`,
+  );
+}
 if (!embedder)
   note('no embedding model (installed, or wanted): the embedder rows are missing (node packages/embeddings/scripts/fetch-model.mjs)');
 

@@ -4,10 +4,10 @@
 //
 //   node services/segmentation/scripts/fit-topic-model.mjs            # the default embedder + lexical
 //   options:
-//     --embedder ID     fit for this embedder id (the one loadSentenceEmbedder loads must have it;
-//                       point it at the model's folder with --model-dir or
-//                       TRAJECTORY_EMBEDDING_MODEL_DIR); its entry in the file is replaced, other
-//                       embedders' entries stay
+//     --embedder ID     fit for this embedder id: the embedder loaded (below) must have it, else the
+//                       script stops; its entry in the file is replaced, other embedders' entries stay
+//     --encoder NAME    which encoder @trajectory/embeddings loads, where it offers a choice
+//                       (loadEmbedder({ encoder })); default: the one the service loads
 //     --model-dir DIR   the embedder's model folder (default: @trajectory/embeddings' default)
 //     --lexical-only    refit only the lexical scorer (no embedder needed)
 //     --no-lexical      leave the lexical scorer as it is
@@ -33,13 +33,13 @@
 //             (segeval) convention, of the out-of-fold predictions. The final scorer is refitted on
 //             all 400 dialogues with that C.
 //   chat      the chat domain's decision rule: CHAT_DECODER below (see its comment).
-//   cache     sentence vectors are cached under .trajectory/cache/topic-embeddings/<embedder id>/,
+//   cache     sentence vectors are cached under ${TRAJECTORY_DATA_DIR:-.trajectory}/cache/topic-embeddings/<embedder id>/,
 //             so a refit, or a refit for a new encoder after its first run, does not embed again.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadSentenceEmbedder } from '@trajectory/embeddings';
+import * as embeddings from '@trajectory/embeddings';
 import { createRedactor, DEFAULT_LIMITS, ingestExport } from '@trajectory/ingestion';
 import {
   chatTopicUnits,
@@ -109,7 +109,7 @@ const dialogues = ['tiage_anno_train.json', 'tiage_anno_dev.json'].flatMap((file
 const sanitize = (id) => id.replace(/[^A-Za-z0-9._-]+/g, '_');
 /** Wraps an embedder with a text → vector cache in .trajectory/cache/topic-embeddings/<id>/. */
 function cachedEmbedder(embedder) {
-  const dir = join(REPO, process.env.TRAJECTORY_DATA_DIR ?? '.trajectory', 'cache', 'topic-embeddings', sanitize(embedder.id));
+  const dir = join(resolve(REPO, process.env.TRAJECTORY_DATA_DIR ?? '.trajectory'), 'cache', 'topic-embeddings', sanitize(embedder.id));
   mkdirSync(dir, { recursive: true });
   const keysFile = join(dir, 'keys.json');
   const vectorsFile = join(dir, 'vectors.f32');
@@ -478,11 +478,17 @@ const file = {
 if (!lexicalOnly) {
   const wanted = option('embedder');
   const modelDir = option('model-dir');
-  const loaded = await loadSentenceEmbedder({ threads: THREADS, ...(modelDir ? { modelDir } : {}) });
+  const encoder = option('encoder');
+  // The embedder the service loads: loadEmbedder where the package has it (a choice of encoders),
+  // else the MiniLM loader.
+  const loaded =
+    typeof embeddings.loadEmbedder === 'function'
+      ? await embeddings.loadEmbedder({ threads: THREADS, ...(encoder ? { encoder } : {}), ...(modelDir ? { modelDir } : {}) })
+      : await embeddings.loadSentenceEmbedder({ threads: THREADS, ...(modelDir ? { modelDir } : {}) });
   if (!loaded) throw new Error('no embedding model installed (node packages/embeddings/scripts/fetch-model.mjs), or pass --lexical-only');
   if (wanted && loaded.id !== wanted) {
     await loaded.close();
-    throw new Error(`--embedder ${wanted}: the embedder loaded is ${loaded.id}; point --model-dir at ${wanted}'s folder`);
+    throw new Error(`--embedder ${wanted}: the embedder loaded is ${loaded.id}; choose it with --encoder or --model-dir`);
   }
   const embedder = cachedEmbedder(loaded);
   file.signals[embedder.id] = await fitSignal(embedder.id, embedder);
