@@ -725,12 +725,13 @@ export const RELATION_TABLE: readonly RelationSpec[] = [
           'it follows that',
           'as a result',
           'in that case',
-          'then',
         ],
-        de: ['daher', 'deshalb', 'deswegen', 'folglich', 'somit', 'demnach', 'das bedeutet', 'dann', 'also'],
-        nl: ['dus', 'daarom', 'derhalve', 'bijgevolg', 'dat betekent', 'wat betekent', 'in dat geval', 'dan'],
-        fr: ['donc', 'ainsi', 'par conséquent', 'cela signifie', 'ce qui signifie', 'dans ce cas', 'alors'],
-        es: ['así que', 'por lo tanto', 'por eso', 'en consecuencia', 'eso significa', 'lo que significa', 'en ese caso', 'entonces'],
+        // Not "then" / "dann" / "dan": in chat they mostly mark the next step of a procedure, not a
+        // conclusion (judged sample, docs/segmentation.md).
+        de: ['daher', 'deshalb', 'deswegen', 'folglich', 'somit', 'demnach', 'das bedeutet', 'also'],
+        nl: ['dus', 'daarom', 'derhalve', 'bijgevolg', 'dat betekent', 'wat betekent', 'in dat geval'],
+        fr: ['donc', 'ainsi', 'par conséquent', 'cela signifie', 'ce qui signifie', 'dans ce cas'],
+        es: ['así que', 'por lo tanto', 'por eso', 'en consecuencia', 'eso significa', 'lo que significa', 'en ese caso'],
       },
     },
   },
@@ -804,7 +805,18 @@ export const RELATION_TABLE: readonly RelationSpec[] = [
     role: 'any',
     markers: {
       start: {
-        en: ['what if', 'imagine', 'suppose', 'i wonder', 'hypothetically', 'in theory', 'someday', 'in the future', "wouldn't it be"],
+        // "What if I want a container?" changes a requirement; it speculates about nothing.
+        en: [
+          'what if(?! (?:i|we|you) (?:want|need|have|use|only|add|change))',
+          'imagine',
+          'suppose',
+          'i wonder',
+          'hypothetically',
+          'in theory',
+          'someday',
+          'in the future',
+          "wouldn't it be",
+        ],
         de: [
           'was wäre wenn',
           'was wenn',

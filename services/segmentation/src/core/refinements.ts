@@ -1,4 +1,6 @@
 import { type MarkerPhrases, RELATION_TABLE, type RelationSpec } from '@trajectory/relations';
+import { inLanguage } from './markers.js';
+import { guessLanguage } from './stopwords.js';
 import { splitIntoUnits } from './units.js';
 
 /**
@@ -50,16 +52,17 @@ export interface CueMatch {
   language: string;
 }
 
+/** Cue matchers; like markers, each method takes the text's language and tries only that one's (and `*`). */
 export interface RefinementCues {
   languages: readonly string[];
   /** The first cue of `names` found in `text`. */
-  find(names: readonly CueName[], text: string): CueMatch | undefined;
+  find(names: readonly CueName[], text: string, language?: string): CueMatch | undefined;
   /** The relation table's `refines` or `contrasts` opener the text starts with, and its language. */
-  opener(text: string): { relation: 'refines' | 'contrasts'; language: string } | undefined;
+  opener(text: string, language?: string): { relation: 'refines' | 'contrasts'; language: string } | undefined;
 }
 
-const anywhere = (phrases: readonly string[]) => new RegExp(`(?<![\\p{L}\\p{N}])(?:${phrases.join('|')})(?![\\p{L}\\p{N}])`, 'iu');
-const opening = (phrases: readonly string[]) => new RegExp(`^[\\s"'“‘(\\[*_-]*(?:${phrases.join('|')})(?![\\p{L}\\p{N}])`, 'iu');
+const anywhere = (phrases: readonly string[]) => new RegExp(`(?<![\\p{L}\\p{N}-])(?:${phrases.join('|')})(?![\\p{L}\\p{N}-])`, 'iu');
+const opening = (phrases: readonly string[]) => new RegExp(`^[\\s"'“‘(\\[*_-]*(?:${phrases.join('|')})(?![\\p{L}\\p{N}-])`, 'iu');
 
 function phrasesOf(lists: MarkerPhrases | undefined, languages: readonly string[]) {
   return [...languages, '*'].flatMap((language) => {
@@ -85,21 +88,22 @@ export function compileRefinementCues(languages: readonly string[], table: reado
   const contrastsOpeners = openers(contrasts);
   return {
     languages,
-    find(names, text) {
+    find(names, text, textLanguage) {
       for (const cue of names) {
         for (const { language, regex } of cues.get(cue) ?? []) {
+          if (!inLanguage(language, textLanguage)) continue;
           const match = regex.exec(text);
           if (match) return { cue, phrase: match[0].trim().toLowerCase(), language };
         }
       }
       return undefined;
     },
-    opener(text) {
+    opener(text, textLanguage) {
       for (const [relation, list] of [
         ['refines', refinesOpeners],
         ['contrasts', contrastsOpeners],
       ] as const) {
-        const match = list.find((m) => m.regex.test(text));
+        const match = list.find((m) => inLanguage(m.language, textLanguage) && m.regex.test(text));
         if (match) return { relation, language: match.language };
       }
       return undefined;
@@ -114,6 +118,8 @@ export interface RefinementTurn {
   text: string;
   /** The prose sentences, in order. */
   sentences: readonly string[];
+  /** The turn's language (ISO 639-1): its cues are read in that language. Undefined: every language. */
+  language?: string;
   /** A topic starts at this turn: nothing before it is refined by it. */
   topicStart?: boolean;
 }
@@ -160,9 +166,9 @@ export interface DetectOptions {
 const endSentences = (sentences: readonly string[], head: number, tail: number) =>
   sentences.filter((_, i) => i < head || i >= sentences.length - tail);
 /** Cues are matched sentence by sentence, so a cue may be anchored at a sentence's start (`^`). */
-const firstMatch = (cues: RefinementCues, cue: CueName, sentences: readonly string[]) => {
+const firstMatch = (cues: RefinementCues, cue: CueName, sentences: readonly string[], language: string | undefined) => {
   for (const sentence of sentences) {
-    const match = cues.find([cue], sentence);
+    const match = cues.find([cue], sentence, language);
     if (match) return match;
   }
   return undefined;
@@ -174,23 +180,26 @@ function userCues(turn: RefinementTurn, cues: RefinementCues): CueMatch[] {
   const found: CueMatch[] = [];
   for (const cue of CUE_NAMES) {
     if (cue === 'acknowledgement' || cue === 'diagnosis') continue;
-    const match = cue === 'error' ? cues.find([cue], turn.text) : firstMatch(cues, cue, ends);
+    const match = cue === 'error' ? cues.find([cue], turn.text) : firstMatch(cues, cue, ends, turn.language);
     if (match) found.push(match);
   }
-  const opener = cues.opener(turn.sentences[0] ?? '');
+  const opener = cues.opener(turn.sentences[0] ?? '', turn.language);
   if (opener?.relation === 'refines' && !found.some((m) => m.cue === 'narrowing')) {
     found.push({ cue: 'narrowing', phrase: 'opener', language: opener.language });
   }
   return found;
 }
 
-/** The turns of messages (in reading order) as the detector sees them: whole text and prose sentences. */
-export function refinementTurns(messages: readonly { role: string; text: string }[]): RefinementTurn[] {
+/**
+ * The turns of messages (in reading order) as the detector sees them: whole text, prose sentences,
+ * and the language among `languages` that the prose is written in.
+ */
+export function refinementTurns(messages: readonly { role: string; text: string }[], languages: readonly string[]): RefinementTurn[] {
   return messages.map((message) => {
     const sentences = splitIntoUnits(message.text)
       .filter((u) => !u.code)
       .map((u) => u.text);
-    return { role: message.role, text: message.text, sentences };
+    return { role: message.role, text: message.text, sentences, language: guessLanguage(sentences.join(' '), languages) };
   });
 }
 
@@ -242,16 +251,16 @@ export function turnEvidence(
   const found = userCues(turn, cues);
   const reply = nextAnswer(turns, i);
   const replyTurn = reply >= 0 ? turns[reply] : undefined;
-  const ack = replyTurn ? firstMatch(cues, 'acknowledgement', replyTurn.sentences.slice(0, ACK_SENTENCES)) : undefined;
-  const acknowledgedOpener = replyTurn ? cues.opener(replyTurn.sentences[0] ?? '')?.relation === 'refines' : false;
+  const ack = replyTurn ? firstMatch(cues, 'acknowledgement', replyTurn.sentences.slice(0, ACK_SENTENCES), replyTurn.language) : undefined;
+  const acknowledgedOpener = replyTurn ? cues.opener(replyTurn.sentences[0] ?? '', replyTurn.language)?.relation === 'refines' : false;
   const acknowledged = Boolean(ack) || acknowledgedOpener;
   // The answer explains an error: the user reported a failure, even in words no cue list has.
-  const diagnosis = replyTurn ? firstMatch(cues, 'diagnosis', replyTurn.sentences.slice(0, ACK_SENTENCES)) : undefined;
+  const diagnosis = replyTurn ? firstMatch(cues, 'diagnosis', replyTurn.sentences.slice(0, ACK_SENTENCES), replyTurn.language) : undefined;
   const has = (cue: CueName) => found.some((m) => m.cue === cue);
   const strongest = (weights: Partial<Record<CueName, number>>) => Math.max(0, ...found.map((m) => weights[m.cue] ?? 0));
   let pushback = strongest(PUSHBACK_CUES);
   let selfRefine = strongest(SELF_REFINE_CUES);
-  const contrastOpener = cues.opener(turn.sentences[0] ?? '')?.relation === 'contrasts';
+  const contrastOpener = cues.opener(turn.sentences[0] ?? '', turn.language)?.relation === 'contrasts';
   const isEdit = has('edit');
   // A request to reformat or shorten generated text is not a refinement (the guidelines), unless
   // the turn also disputes the answer or reports a failure.
@@ -354,8 +363,7 @@ function chainEpisodes(
       // The user's next turn takes the revision ("thanks, that works"), or asks the first question
       // again in its refined form.
       const accepted = nextTurn ? Boolean(options.isAcceptance?.(nextTurn.text)) : false;
-      const similarity =
-        nextTurn && !accepted && !nextTurn.topicStart && options.isQuestion?.(nextTurn.text) ? restates(next) : undefined;
+      const similarity = nextTurn && !accepted && !nextTurn.topicStart && options.isQuestion?.(nextTurn.text) ? restates(next) : undefined;
       if (similarity !== undefined) {
         plan.steps.push({ turn: next, role: 'convergence' });
         plan.converged = 'restated';

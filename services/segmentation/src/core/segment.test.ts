@@ -87,7 +87,7 @@ test('a message holds several nodes where a correction or a new paragraph topic 
         'user',
         'I think the crash comes from the parser because the stack trace mentions tokens. Actually, the lexer emits the bad token first, so the bug is there.',
       ],
-      ['assistant', 'Then look at how the lexer handles unterminated strings at the end of the file.'],
+      ['assistant', 'So look at how the lexer handles unterminated strings at the end of the file.'],
     ]),
     { embedder: null },
   );
@@ -108,8 +108,8 @@ test('a message holds several nodes where a correction or a new paragraph topic 
   );
   for (const node of s.nodes) assert.equal(node.messageIds.length, 1);
   assert.ok(edgeOf(s, 'refines', /^Actually, the lexer/), 'the correction refines the hypothesis');
-  assert.ok(edgeOf(s, 'derives', /^Then look at/), '"Then" derives from the previous thought');
-  assert.ok(edgeOf(s, 'responds', /^Then look at/));
+  assert.ok(edgeOf(s, 'derives', /^So look at/), '"So" derives from the previous thought');
+  assert.ok(edgeOf(s, 'responds', /^So look at/));
 });
 
 test('each marker relation is found from its opening words, with a confidence and the marker as a tag', async () => {
@@ -396,4 +396,30 @@ test('not refinements: a plain follow-up question, a request to reformat, an err
     assert.deepEqual(relations(s, 'refines'), [], turns.map((t) => t[1]).join(' / '));
     assert.deepEqual(s.chains, []);
   }
+});
+
+test('markers are read in the language of the message: English "Also," and "Non-linear" carry no German or French marker', async () => {
+  const s = await segmentConversation(
+    conversationOf([
+      ['user', 'How do I make the tests of my Django app run faster?'],
+      [
+        'assistant',
+        'Run them in parallel with the --parallel flag of manage.py test.\n\nAlso, the database can be kept between runs with --keepdb, which saves the migrations.\n\nNon-linear speed-ups come from mocking slow network calls in the tests.',
+      ],
+    ]),
+    { embedder: null },
+  );
+  assert.deepEqual(relations(s, 'derives'), [], 'German "also" (therefore) is not English "Also,"');
+  assert.deepEqual(relations(s, 'contrasts'), [], 'French "non" is not the start of "Non-linear"');
+  const german = await segmentConversation(
+    conversationOf([
+      ['user', 'Wie mache ich die Tests meiner Django-App schneller?'],
+      [
+        'assistant',
+        'Die Tests laufen nacheinander und die Datenbank wird jedes Mal neu angelegt.\n\nAlso lohnt es sich, die Datenbank mit --keepdb zu behalten.',
+      ],
+    ]),
+    { embedder: null },
+  );
+  assert.ok(edgeOf(german, 'derives', /^Also lohnt es sich/), `German "Also" derives: ${relations(german, 'derives')}`);
 });

@@ -3,8 +3,9 @@ import type { CognitiveNode, Conversation, Edge, Message, RefinementChain } from
 import { cosine, type SentenceEmbedder } from '@trajectory/embeddings';
 import { compileMarkers, type MarkerMatch, type Markers } from './markers.js';
 import { compileRefinementCues, detectRefinements, type RefinementCues, refinementTurns } from './refinements.js';
+import { guessLanguage } from './stopwords.js';
 import { gapSimilarities, lexicalTokenizer } from './texttiling.js';
-import { meanVector, type TopicModelFile, topicShifts } from './topics.js';
+import { chatCandidates, meanVector, type TopicModelFile, topicShifts } from './topics.js';
 import { splitIntoUnits, type TextUnit } from './units.js';
 
 export const SEGMENTER_VERSION = 'cognitive/v1';
@@ -69,6 +70,8 @@ interface NodeInfo {
 }
 
 const words = (text: string) => text.split(/\s+/).filter(Boolean).length;
+/** A user turn longer than this is mostly pasted material (a document, a log): its openers are not the person's. */
+const PASTED_WORDS = 150;
 const lexicalSimilarity = (a: readonly string[], b: readonly string[]) => gapSimilarities([a, b], 1)[0] ?? 0;
 
 /** How alike two stretches of text are: embedding cosine when both have vectors, else lexical cohesion. */
@@ -103,6 +106,7 @@ function nodeStarts(
   markers: Markers,
   unitTokens: readonly string[][],
   unitVectors: readonly (Float32Array | undefined)[],
+  language: string,
 ): number[] {
   const starts = [0];
   for (let j = 1; j < units.length; j++) {
@@ -110,13 +114,13 @@ function nodeStarts(
     if (!unit || unit.code) continue;
     const current = units.slice(starts.at(-1), j);
     if (words(current.map((u) => u.text).join(' ')) < THRESHOLDS.minNodeWords) continue;
-    const marker = markers.relationOf(unit.text, role);
+    const marker = markers.relationOf(unit.text, role, language);
     const opensWithMarker = marker?.at === 'start';
     if (!unit.paragraphStart) {
       if (opensWithMarker && (marker.relation === 'refines' || marker.relation === 'restarts')) starts.push(j);
       continue;
     }
-    if (opensWithMarker || markers.isStep(unit.text)) {
+    if (opensWithMarker || markers.isStep(unit.text, language)) {
       starts.push(j);
       continue;
     }
@@ -186,7 +190,10 @@ function languageTools(languages: readonly string[]) {
  * and chains, so redelivery and re-ingest never duplicate anything.
  */
 export async function segmentConversation(conversation: Conversation, options: SegmentOptions = {}): Promise<Segmentation> {
-  const { markers, cues, tokenize } = languageTools(options.languages ?? DEFAULT_LANGUAGES);
+  const languages = options.languages ?? DEFAULT_LANGUAGES;
+  const { markers, cues, tokenize } = languageTools(languages);
+  /** A message's language: its markers and cues are read in that language only. */
+  const languageOf = (text: string) => guessLanguage(text, languages);
   const embedder = options.embedder ?? null;
   const cid = conversation.id;
 
@@ -205,7 +212,15 @@ export async function segmentConversation(conversation: Conversation, options: S
     if (units.length === 0) return;
     const tokens = units.map((u) => (u.code ? [] : tokenize(u.text)));
     const vectors = unitVectors[messageIndex] ?? [];
-    const starts = nodeStarts(units, message.role, markers, tokens, vectors);
+    const language = languageOf(
+      units
+        .filter((u) => !u.code)
+        .map((u) => u.text)
+        .join(' '),
+    );
+    // Markers are what a person or the assistant says, not what a tool returned or a person pasted.
+    const speaks = (message.role === 'user' && words(message.text) <= PASTED_WORDS) || message.role === 'assistant';
+    const starts = nodeStarts(units, message.role, markers, tokens, vectors, language);
     const own: NodeInfo[] = [];
     starts.forEach((start, k) => {
       const end = starts[k + 1] ?? units.length;
@@ -225,13 +240,13 @@ export async function segmentConversation(conversation: Conversation, options: S
         sentenceStart: start,
         sentenceEnd: end,
       };
-      const marker = markers.relationOf(first.text, message.role);
+      const marker = speaks ? markers.relationOf(first.text, message.role, language) : undefined;
       const vector = meanVector(vectors.slice(start, end));
       const info: NodeInfo = { node, message, messageIndex, tokens: tokens.slice(start, end).flat() };
       if (vector) info.vector = vector;
       if (marker) info.marker = marker;
       if (units.slice(start, end).some((u) => u.code)) tagNode(info, 'code');
-      if (markers.isQuestion(text)) tagNode(info, 'question');
+      if (markers.isQuestion(text, language)) tagNode(info, 'question');
       own.push(info);
     });
     infos.push(...own);
@@ -283,8 +298,10 @@ export async function segmentConversation(conversation: Conversation, options: S
   const path = currentPath(conversation)
     .map((m) => nodesOfMessage.get(m.id) ?? [])
     .filter((own) => own.length > 0);
-  const candidates = path.flatMap((own, i) => (own[0]?.node.role === 'user' ? [i] : [])).slice(1);
-  const forced = candidates.filter((i) => path[i]?.[0]?.marker?.relation === 'restarts');
+  const userTurns = path.flatMap((own, i) => (own[0]?.node.role === 'user' ? [i] : [])).slice(1);
+  const forced = userTurns.filter((i) => path[i]?.[0]?.marker?.relation === 'restarts');
+  const pathTurns = path.map((own) => ({ role: own[0]?.node.role ?? '', text: own[0]?.message.text ?? '' }));
+  const candidates = [...new Set([...chatCandidates(pathTurns, markers, languages), ...forced])].sort((a, b) => a - b);
   const withVectors = infos.length > 0 && infos.every((i) => i.vector);
   const decision = topicShifts(
     path.map((own) => {
@@ -300,8 +317,8 @@ export async function segmentConversation(conversation: Conversation, options: S
     const first = path[shift.index]?.[0];
     const before = path[shift.index - 1]?.at(-1);
     if (!first || !before) continue;
-    topicStarts.push(shift.index);
     const explicit = forced.includes(shift.index);
+    topicStarts.push(shift.index);
     const tags = ['topic-shift', explicit ? 'marker' : decision.method];
     edges.add(first.node.id, before.node.id, 'restarts', explicit ? 0.9 : Math.min(1, 0.5 + shift.score / 2), tags);
     tagNode(first, 'topic-start');
@@ -309,7 +326,10 @@ export async function segmentConversation(conversation: Conversation, options: S
 
   // Refinement episodes and chains along the current path (topic starts bound them).
   const topicStartSet = new Set(topicStarts);
-  const turns = refinementTurns(path.map((own) => own[0]?.message ?? { role: '', text: '' })).map((turn, k) => ({
+  const turns = refinementTurns(
+    path.map((own) => own[0]?.message ?? { role: '', text: '' }),
+    languages,
+  ).map((turn, k) => ({
     ...turn,
     topicStart: topicStartSet.has(k),
   }));
@@ -321,8 +341,8 @@ export async function segmentConversation(conversation: Conversation, options: S
   } = detectRefinements(turns, cues, {
     similarity: (a, b) => similarity(turnInfo(a), turnInfo(b)).value,
     restatedSimilarity: withVectors ? THRESHOLDS.restatedEmbedding : THRESHOLDS.restatedLexical,
-    isAcceptance: (text) => markers.isAcceptance(text),
-    isQuestion: (text) => markers.isQuestion(text),
+    isAcceptance: (text) => markers.isAcceptance(text, languageOf(text)),
+    isQuestion: (text) => markers.isQuestion(text, languageOf(text)),
   });
   // A turn that reports a failure of the answer before it does not start a new topic.
   for (const k of vetoedTopicStarts) {

@@ -115,3 +115,21 @@ export function stopwordsFor(languages: readonly string[]): ReadonlySet<string> 
   }
   return union;
 }
+
+const WORD = /[\p{L}']+/gu;
+
+/**
+ * The language of a text among `languages`: the one whose stopwords it uses most (function words
+ * are what distinguishes languages in a few sentences). Ties, and a text with none, go to the first
+ * of `languages`.
+ */
+export function guessLanguage(text: string, languages: readonly string[]): string {
+  const codes = languages.map(primaryLanguage);
+  const hits = new Map(codes.map((code) => [code, 0]));
+  for (const word of text.toLowerCase().match(WORD) ?? []) {
+    for (const code of codes) if (STOPWORDS[code]?.has(word)) hits.set(code, (hits.get(code) ?? 0) + 1);
+  }
+  let best = codes[0] ?? '';
+  for (const code of codes) if ((hits.get(code) ?? 0) > (hits.get(best) ?? 0)) best = code;
+  return best;
+}

@@ -1,6 +1,8 @@
 import type { Conversation, Message } from '@trajectory/contracts';
 import type { SentenceEmbedder } from '@trajectory/embeddings';
 import { cosine } from '@trajectory/embeddings';
+import { compileMarkers, type Markers } from './markers.js';
+import { guessLanguage } from './stopwords.js';
 import { depthScores, gapSimilarities, lexicalTokenizer, selectBoundaries, smoothScores } from './texttiling.js';
 import {
   decodeBoundaries,
@@ -156,8 +158,25 @@ export async function chatTopicUnits(
     path.map((m) => m.text),
     { embedder: options.embedder ?? null, languages: options.languages, roles: path.map((m) => m.role) },
   );
-  const candidates = path.flatMap((m, i) => (m.role === 'user' ? [i] : [])).slice(1);
+  const candidates = chatCandidates(path, compileMarkers(options.languages), options.languages);
   return { units, candidates, messageIndexes: path.map((m) => indexOf.get(m) ?? -1) };
+}
+
+/**
+ * Where a topic may start in a chat: at a user turn but the first, unless the turn serves the one
+ * before it: it answers what the assistant asked for ("Please provide the text"), or it opens by
+ * pointing back ("Can I generalize this", "Kun je dit vertalen"). Markers are read in each turn's language.
+ */
+export function chatCandidates(turns: readonly { role: string; text: string }[], markers: Markers, languages: readonly string[]): number[] {
+  const languageOf = (text: string) => guessLanguage(text, languages);
+  return turns
+    .flatMap((turn, i) => (turn.role === 'user' ? [i] : []))
+    .slice(1)
+    .filter((i) => {
+      const text = turns[i]?.text ?? '';
+      const previous = turns[i - 1]?.text ?? '';
+      return !markers.asksFor(previous, languageOf(previous)) && !markers.pointsBack(text, languageOf(text));
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
