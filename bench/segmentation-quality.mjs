@@ -40,7 +40,8 @@
 //   options: --gold <path to a TIAGE annotation file>  --sensitivity (adds TextTiling variants,
 //            printed for information only: choosing among them on this split would be tuning on test)
 //            --lexical (no embedder)  --encoder NAME (where @trajectory/embeddings offers a choice)
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as embeddings from '@trajectory/embeddings';
@@ -70,7 +71,8 @@ import {
   windowDiffPublished,
 } from '@trajectory/segmentation';
 import { loadTopicGold, memoEmbedder, scoreTopicStarts, topicStartsOnGold } from './lib/real-gold.mjs';
-import { readConversations } from './lib/refinement-gold.mjs';
+import { loadRefinementGold, readConversations, scoreRefinements } from './lib/refinement-gold.mjs';
+import { JUDGED_EDGES, REAL_EXPORT, replayJudged } from './lib/relation-sample.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const FIXTURES = join(here, '..', 'fixtures'); // the repository's committed fixtures (fixtures/README.md)
@@ -262,30 +264,81 @@ if (!asJson) {
   );
 }
 
-// ---------- the seed's comparison on the bundled sample exports ----------
-// Turn-pair segmentation (each answer with its question) against cognitive segmentation (trajectory
-// samples [n(t-2), n(t-1), n(t)] -> n(t+1) over the segmenter's nodes), on the repository's sample
-// export and the real exports in fixtures/chatgpt.
-const exportsDir = join(FIXTURES, 'chatgpt');
-const sampleExports = [
-  join(here, '..', 'e2e', 'fixtures', 'chatgpt', 'conversations.json'),
-  ...(smoke
-    ? []
-    : readdirSync(exportsDir)
-        .filter((f) => f.endsWith('.json'))
-        .map((f) => join(exportsDir, f))),
-];
-const conversations = [];
-for (const path of sampleExports) conversations.push(...(await readConversations(path)));
-const asOf = new Date('2026-01-01T00:00:00Z');
+// ---------- 3. refinement episodes in real conversations ----------
+// bench/lib/refinement-gold.mjs: an episode is found when its trigger or its revision message holds
+// a node the segmenter marks as refinement (the source of a `refines` edge, or a chain's challenge or
+// revision step); precision is the share of those messages that are an episode's trigger or revision.
+// dev: refine_dev (the cue lists were written looking at it); heldout: refine_heldout, annotated by
+// a second annotator who never saw the detector; subset: the chatgpt subset, annotated by the
+// detector's author after writing it and before running it there.
+const refinementRows = [];
+for (const set of ['dev', 'heldout', 'subset']) {
+  const { gold: annotations, conversations: annotated } = await loadRefinementGold(set);
+  const chosen = smoke ? annotated.slice(0, 3) : annotated;
+  for (const signal of embedder ? [embedder, null] : [null]) {
+    const segmentations = new Map();
+    for (const conversation of chosen) segmentations.set(conversation.id, await segmentConversation(conversation, { embedder: signal }));
+    const r = scoreRefinements(annotations, segmentations);
+    refinementRows.push({
+      set,
+      signal: signal ? signal.id : 'lexical only',
+      ...r,
+      misses: r.misses.length,
+      falseAlarms: r.falseAlarms.length,
+    });
+  }
+}
+if (!asJson) {
+  console.log(
+    `\nRefinement episodes in real ChatGPT conversations (fixtures/refinement)${smoke ? ' (smoke: 3 conversations per set)' : ''}\n`,
+  );
+  const recallOf = (r, kind) => (r.kinds[kind] ? `${r.kinds[kind].found}/${r.kinds[kind].episodes} ${f3(r.kinds[kind].recall)}` : '-');
+  printTable(
+    ['set', 'signal', 'episodes', 'found', 'pushback recall', 'self-refine recall', 'refinement messages', 'precision'],
+    refinementRows.map((r) => [
+      r.set,
+      r.signal,
+      String(r.episodes),
+      String(r.found),
+      recallOf(r, 'pushback'),
+      recallOf(r, 'self_refine'),
+      `${r.correct}/${r.predicted}`,
+      f3(r.precision),
+    ]),
+  );
+}
+
+// ---------- 4. the whole real export: relations beside the seed's, judged precision, sample shapes ----------
+// fixtures/chatgpt-export: a real ChatGPT export of 192 conversations (June 2023). The seed pipeline
+// reported, over 1,122 conversations, the distribution below with 15,506 chains (its detector was a
+// keyword list: a comparison, not the truth). fixtures/relations/judged-edges.json holds edges of
+// this export judged by hand: replayed here, per relation, how many of them today's segmenter still
+// makes and how many of those were judged correct.
+const SEED_RELATIONS = {
+  follows: 54.4,
+  derives: 9.4,
+  responds: 7.5,
+  hypothesizes: 6.9,
+  refines: 6.4,
+  iteration_final: 5.7,
+  restarts: 5.5,
+  speculates: 3.9,
+  clarifies: 0.2,
+  contrasts: 0.03,
+};
+const realExport = await readConversations(REAL_EXPORT);
+const exportConversations = smoke ? realExport.slice(0, 5) : realExport;
+const segmented = new Map();
 const pairSpans = [];
 const trajectorySpans = [];
 const edges = [];
 let chains = 0;
 let chainNodes = 0;
 let nodes = 0;
-for (const conversation of conversations) {
+const asOf = new Date('2026-01-01T00:00:00Z');
+for (const conversation of exportConversations) {
   const s = await segmentConversation(conversation, { embedder });
+  segmented.set(conversation.id, { conversation, segmentation: s });
   nodes += s.nodes.length;
   edges.push(...s.edges);
   chains += s.chains.length;
@@ -297,38 +350,79 @@ for (const conversation of conversations) {
   trajectorySpans.push(...samples.map((sample) => trajectorySpan(sample, links.nodes)));
 }
 await embedder?.close();
-const messages = conversations.reduce((sum, c) => sum + c.messages.length, 0);
+const messages = exportConversations.reduce((sum, c) => sum + c.messages.length, 0);
 const shapes = [
   sampleShapeRow('turn pairs (user -> assistant)', pairSpans),
   sampleShapeRow('cognitive (3 nodes -> next)', trajectorySpans),
 ];
 const relations = relationDistribution(edges);
+const judged = existsSync(JUDGED_EDGES) && !smoke ? replayJudged(segmented) : [];
+const judgedOf = new Map(judged.map((j) => [j.relation, j]));
 const comparison = {
-  exports: sampleExports.map((p) => basename(p)),
-  conversations: conversations.length,
+  export: basename(REAL_EXPORT),
+  conversations: exportConversations.length,
   messages,
   nodes,
   segmenter: embedder ? embedder.id : 'lexical',
   shapes,
-  relations,
+  relations: relations.map((r) => ({ ...r, seedPercent: SEED_RELATIONS[r.relation] ?? null, judged: judgedOf.get(r.relation) ?? null })),
   chains,
   averageChainLength: chains > 0 ? chainNodes / chains : 0,
+  seed: { conversations: 1122, chains: 15506, relationsPercent: SEED_RELATIONS },
 };
-if (asJson) {
-  console.log(JSON.stringify({ tiage: { gold, results }, realGold, comparison, notes }, null, 2));
-} else {
+if (!asJson) {
   console.log(
-    `\nSample exports (${comparison.exports.join(', ')}): ${conversations.length} conversations, ${messages} messages, ` +
-      `${nodes} cognitive nodes (${comparison.segmenter})\n`,
+    `\nThe whole real export (${comparison.export}${smoke ? ', smoke: 5 conversations' : ''}): ${comparison.conversations} conversations, ${messages} messages, ` +
+      `${nodes} cognitive nodes, ${chains} refinement chains (average ${comparison.averageChainLength.toFixed(2)} nodes) (${comparison.segmenter}); ` +
+      `the seed: 1,122 conversations, 15,506 chains\n`,
   );
+  printTable(
+    ['relation', 'edges', '%', 'seed %', 'judged (correct)', 'still made (correct)', 'precision of those still made'],
+    comparison.relations.map((r) => [
+      r.relation,
+      String(r.count),
+      r.percent.toFixed(1),
+      r.seedPercent === null ? '-' : r.seedPercent.toFixed(2),
+      r.judged ? `${r.judged.judged} (${r.judged.correct})` : '-',
+      r.judged ? `${r.judged.kept} (${r.judged.keptCorrect})` : '-',
+      r.judged && r.judged.kept > 0 ? f3(r.judged.keptPrecision) : '-',
+    ]),
+  );
+  console.log('');
   printTable(
     ['segmentation', 'samples', 'single-turn', 'multi-turn', 'avg turns/sample'],
     shapes.map((r) => [r.method, String(r.samples), String(r.singleTurn), String(r.multiTurn), r.averageTurns.toFixed(2)]),
   );
-  console.log('');
-  printTable(
-    ['relation', 'edges', '%'],
-    relations.map((r) => [r.relation, String(r.count), r.percent.toFixed(1)]),
-  );
-  console.log(`\nrefinement chains: ${chains}, average length ${comparison.averageChainLength.toFixed(2)} nodes`);
 }
+
+// ---------- 5. speed per core ----------
+// bench/segmentation-speed.mjs in this run (its own process, so that its CPU accounting is its
+// own): conversations/s and sentences/s per core of today's default beside the MiniLM baseline.
+const speedRun = spawnSync(process.execPath, [join(here, 'segmentation-speed.mjs'), '--json', ...(smoke ? ['--smoke'] : [])], {
+  encoding: 'utf8',
+  maxBuffer: 64 * 1024 * 1024,
+});
+let speed = null;
+if (speedRun.status === 0) {
+  speed = JSON.parse(speedRun.stdout);
+} else {
+  note(`speed: bench/segmentation-speed.mjs failed (${(speedRun.stderr || '').trim().split('\n').at(-1)})`);
+}
+if (speed && !asJson) {
+  console.log(`\nSpeed per core (bench/segmentation-speed.mjs${smoke ? ' --smoke' : ''}; CPU time of one process)\n`);
+  printTable(
+    ['configuration', 'conversations/s per core', 'sentences/s per core', 'CPU ms per conversation'],
+    speed.results.map((c) => [
+      c.configuration,
+      c.conversationsPerCoreSecond.toFixed(2),
+      c.sentencesPerCoreSecond.toFixed(0),
+      c.cpuMsPerConversation.toFixed(1),
+    ]),
+  );
+  console.log(
+    `\n${speed.workload.conversations} conversations, ${speed.workload.sentences} prose sentences; new default / today: ${speed.ratio.toFixed(1)}x conversations per core-second`,
+  );
+}
+
+if (asJson)
+  console.log(JSON.stringify({ tiage: { gold, results }, realGold, refinements: refinementRows, comparison, speed, notes }, null, 2));
