@@ -63,10 +63,20 @@ export function sampleEdges(segmented, { perType = 20, seed = 20261130, skip = [
   return sample;
 }
 
+const sha256 = (text) => createHash('sha256').update(text).digest('hex');
+
+/** A judged edge's end as the fixture keeps it: the message, the role, the node text's sha256 and its start. */
+export const fixtureEnd = (end) => ({
+  messageId: end.messageId,
+  role: end.role,
+  textSha256: sha256(end.text ?? ''),
+  excerpt: (end.text ?? '').slice(0, 300),
+});
+
 /** Whether a segmentation still has a judged edge: same relation between nodes of the same messages and texts. */
 export function stillThere(segmentation, judged) {
   const nodes = new Map(segmentation.nodes.map((n) => [n.id, n]));
-  const same = (node, end) => node && node.messageIds[0] === end.messageId && node.text === end.text;
+  const same = (node, end) => node && node.messageIds[0] === end.messageId && sha256(node.text) === end.textSha256;
   return segmentation.edges.some(
     (e) => e.relation === judged.relation && same(nodes.get(e.fromId), judged.from) && same(nodes.get(e.toId), judged.to),
   );

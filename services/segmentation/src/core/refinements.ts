@@ -156,6 +156,8 @@ export interface DetectOptions {
   similarity?: (a: number, b: number) => number;
   /** A restatement is at least this close to the idea. */
   restatedSimilarity?: number;
+  /** A pasted error is about an answer when at least this close to one of the last answers. */
+  relatedSimilarity?: number;
   /** Whether a user turn accepts an answer ("thanks, that works"). */
   isAcceptance?: (text: string) => boolean;
   /** Whether a user turn asks something: a restated idea is a question (or carries a reframing cue). */
@@ -214,6 +216,20 @@ export interface TurnEvidence {
   /** How sure the cues make a pushback and a self-refinement (0 when no cue of the family fired). */
   pushback: number;
   selfRefine: number;
+}
+
+/** How many of the last answers a challenge may be about, and how much closer an earlier one must be to win. */
+const RECENT_ANSWERS = 3;
+const EARLIER_ANSWER_MARGIN = 0.1;
+
+/** The last assistant turns before `i` within its topic, the latest first. */
+function recentAnswers(turns: readonly RefinementTurn[], i: number, topicStart: readonly boolean[]): number[] {
+  const found: number[] = [];
+  for (let k = i - 1; k >= 0 && found.length < RECENT_ANSWERS; k--) {
+    if (turns[k]?.role === 'assistant') found.push(k);
+    if (topicStart[k]) break;
+  }
+  return found;
 }
 
 /** The nearest earlier turn of `role` within the topic of `i` (a topic start is its topic's first turn). */
@@ -305,6 +321,14 @@ export function detectRefinements(
     const { answered, reply, found, ack, diagnosis, acknowledged, pushback, selfRefine } = evidence;
     const confidence = Math.max(pushback, selfRefine);
     if (confidence === 0) continue;
+    // The answers this turn may react to (the latest first), and how alike it is to each.
+    const recent = recentAnswers(turns, i, topicStart);
+    const likeness = recent.map((k) => options.similarity?.(i, k) ?? 0);
+    // A pasted error, or an answer that explains one, is pushback only when it comes from applying
+    // an answer: the turn must share what it is about with one of the last answers. An error of the
+    // person's own code, brought as a new question, is not a refinement (the guidelines).
+    const onlyAnError = !acknowledged && found.every((m) => m.cue === 'error' || m.cue === 'edit');
+    if (onlyAnError && Math.max(0, ...likeness) < (options.relatedSimilarity ?? 0)) continue;
     if (topicStart[i]) {
       // A topic start that reports a failure of the answer before it, or that the answer
       // acknowledges, continues the topic: the refinement evidence outweighs the topic signal.
@@ -315,7 +339,12 @@ export function detectRefinements(
     }
     const kind: RefinementKind = selfRefine > pushback ? 'self_refine' : 'pushback';
     const request = previousTurn(turns, answered, 'user', topicStart);
-    const target = kind === 'pushback' ? answered : request >= 0 ? request : answered;
+    // Pushback targets the answer it is about: the latest, unless an earlier one of the last few is
+    // clearly closer to it ("Invalid block tag 'trans'" after a question on something else).
+    const closest = likeness.reduce((best, value, k) => (value > (likeness[best] ?? 0) ? k : best), 0);
+    const challenged =
+      recent[closest] !== undefined && (likeness[closest] ?? 0) - (likeness[0] ?? 0) >= EARLIER_ANSWER_MARGIN ? recent[closest] : answered;
+    const target = kind === 'pushback' ? (challenged ?? answered) : request >= 0 ? request : answered;
     const shown = found.filter((m) => m.cue !== 'edit');
     if (ack) shown.push(ack);
     if (diagnosis) shown.push(diagnosis);

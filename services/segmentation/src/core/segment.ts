@@ -29,6 +29,9 @@ export const THRESHOLDS = {
   shiftLexicalMinTokens: 6,
   restatedEmbedding: 0.5,
   restatedLexical: 0.2,
+  /** A pasted error this close to one of the last answers comes from applying it (chosen on fixtures/refinement's dev set). */
+  relatedEmbedding: 0.4,
+  relatedLexical: 0.15,
   /** A node shorter than this many words is a preamble ("No.", "Sure!") and is not split off. */
   minNodeWords: 4,
 } as const;
@@ -164,6 +167,16 @@ class EdgeSet {
   }
 }
 
+/**
+ * "No, json.loads does not read bytes" answers the question before it: an opening "No" or "However"
+ * of a reply to a question sets nothing against a thought, so it carries no `contrasts`.
+ */
+const answersAQuestion = (info: NodeInfo, previous: NodeInfo, indexInMessage: number) =>
+  info.marker?.relation === 'contrasts' &&
+  indexInMessage === 0 &&
+  previous.node.role !== info.node.role &&
+  previous.node.tags.includes('question');
+
 const markerTags = (m: MarkerMatch) => [`marker:${m.phrase}`, `lang:${m.language}`];
 const markerConfidence = (m: MarkerMatch) => (m.at === 'start' ? 0.8 : 0.6);
 const tagNode = (info: NodeInfo, tag: string) => {
@@ -283,7 +296,7 @@ export async function segmentConversation(conversation: Conversation, options: S
           ...markerTags(info.marker),
           'self-correction',
         ]);
-      } else if (info.marker && info.marker.relation !== 'refines') {
+      } else if (info.marker && info.marker.relation !== 'refines' && !answersAQuestion(info, previous, k)) {
         edges.add(info.node.id, previous.node.id, info.marker.relation, markerConfidence(info.marker), markerTags(info.marker));
       }
     });
@@ -341,6 +354,7 @@ export async function segmentConversation(conversation: Conversation, options: S
   } = detectRefinements(turns, cues, {
     similarity: (a, b) => similarity(turnInfo(a), turnInfo(b)).value,
     restatedSimilarity: withVectors ? THRESHOLDS.restatedEmbedding : THRESHOLDS.restatedLexical,
+    relatedSimilarity: withVectors ? THRESHOLDS.relatedEmbedding : THRESHOLDS.relatedLexical,
     isAcceptance: (text) => markers.isAcceptance(text, languageOf(text)),
     isQuestion: (text) => markers.isQuestion(text, languageOf(text)),
   });
@@ -390,18 +404,20 @@ export async function segmentConversation(conversation: Conversation, options: S
       ...new Set(episode.evidence.flatMap((m) => [`cue:${m.cue}`, ...(m.language && m.language !== '*' ? [`lang:${m.language}`] : [])])),
     ];
     if (episode.restates) continue;
-    if (trigger && episode.kind === 'pushback' && answered) {
-      edges.add(trigger.node.id, answered.node.id, 'contrasts', episode.confidence, ['pushback', ...evidence]);
+    // Pushback and its revision are about the answer challenged (episode.target), often the latest.
+    const challenged = episode.kind === 'pushback' ? lastOf(episode.target) : answered;
+    if (trigger && episode.kind === 'pushback' && challenged) {
+      edges.add(trigger.node.id, challenged.node.id, 'contrasts', episode.confidence, ['pushback', ...evidence]);
     }
     if (trigger && episode.kind === 'self_refine') {
       const target = lastOf(episode.target);
       if (target) edges.add(trigger.node.id, target.node.id, 'refines', episode.confidence, ['self-refine', ...evidence]);
     }
     const revision = episode.revision === undefined ? undefined : firstOf(episode.revision);
-    if (revision && answered) {
+    if (revision && challenged) {
       const tags = ['revision', episode.kind === 'pushback' ? 'after-pushback' : 'after-self-refine'];
       if (episode.acknowledged) tags.push('acknowledged');
-      edges.add(revision.node.id, answered.node.id, 'refines', episode.acknowledged ? 0.9 : 0.7, tags);
+      edges.add(revision.node.id, challenged.node.id, 'refines', episode.acknowledged ? 0.9 : 0.7, tags);
     }
   }
 

@@ -573,9 +573,10 @@ export interface DecoderExample {
  * The threshold that maximises F1 over the pooled candidates (ties: the higher threshold, so fewer
  * boundaries); 1 when no candidate is positive.
  */
-export function f1Threshold(probabilities: readonly number[], labels: readonly number[]): number {
+export function f1Threshold(probabilities: readonly number[], labels: readonly number[], beta = 1): number {
   const gold = labels.filter((y) => y === 1).length;
-  let best = { f1: -1, threshold: 1 };
+  const b2 = beta * beta;
+  let best = { f: -1, threshold: 1 };
   for (const t of [...new Set(probabilities)].sort((a, b) => b - a)) {
     let predicted = 0;
     let correct = 0;
@@ -585,8 +586,9 @@ export function f1Threshold(probabilities: readonly number[], labels: readonly n
         if (labels[i] === 1) correct++;
       }
     });
-    const f1 = predicted + gold > 0 ? (2 * correct) / (predicted + gold) : 0;
-    if (f1 > best.f1) best = { f1, threshold: t };
+    // F-beta: beta < 1 weighs precision more (a wrong topic start costs more than a missed one).
+    const f = predicted + gold > 0 ? ((1 + b2) * correct) / (predicted + b2 * gold) : 0;
+    if (f > best.f) best = { f, threshold: t };
   }
   return gold === 0 ? 1 : best.threshold;
 }
@@ -600,7 +602,7 @@ export function f1Threshold(probabilities: readonly number[], labels: readonly n
 export function fitDomainDecoder(
   examples: readonly DecoderExample[],
   scorer: LogisticScorer,
-  settings: { features: readonly string[]; C: number },
+  settings: { features: readonly string[]; C: number; beta?: number },
 ): TopicDecoder {
   const rows: number[][] = [];
   const labels: number[] = [];
@@ -612,5 +614,5 @@ export function fitDomainDecoder(
   }
   const rescorer = fitSmallLogistic(rows, labels, settings.features, settings.C);
   const probabilities = rows.map((row) => sigmoid(logitOf(rescorer, row)));
-  return { threshold: Number(f1Threshold(probabilities, labels).toPrecision(8)), peak: false, rescorer };
+  return { threshold: Number(f1Threshold(probabilities, labels, settings.beta).toPrecision(8)), peak: false, rescorer };
 }
