@@ -3,6 +3,7 @@
 export * from './core/gold.js';
 export * from './core/markers.js';
 export * from './core/metrics.js';
+export * from './core/path.js';
 export * from './core/refinements.js';
 export * from './core/segment.js';
 export * from './core/stopwords.js';

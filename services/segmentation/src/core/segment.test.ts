@@ -1,34 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type Conversation, type Edge, ExportSource, Message } from '@trajectory/contracts';
+import { type Edge, Message } from '@trajectory/contracts';
 import { RELATION_TABLE } from '@trajectory/relations';
+import { conversationOf } from './conversation.test-helper.js';
 import { compileMarkers } from './markers.js';
 import { type Segmentation, segmentConversation } from './segment.js';
-
-/** A linear conversation of [role, text] turns, a minute apart. */
-function conversationOf(turns: [string, string][], id = 'conv'): Conversation {
-  const messages = turns.map(([role, text], i) =>
-    Message.fromPartial({
-      id: `m${i}`,
-      parentId: i > 0 ? `m${i - 1}` : '',
-      role,
-      text,
-      createdAt: new Date(Date.UTC(2024, 0, 1, 0, i)),
-      contentType: 'text',
-      onCurrentBranch: true,
-    }),
-  );
-  return {
-    id,
-    source: ExportSource.EXPORT_SOURCE_CHATGPT,
-    title: id,
-    createdAt: undefined,
-    updatedAt: undefined,
-    currentLeafId: messages.at(-1)?.id ?? '',
-    messages,
-    sourceFile: 'test.json',
-  };
-}
 
 const textOf = (s: Segmentation, id: string) => s.nodes.find((n) => n.id === id)?.text ?? `?${id}`;
 /** Edges of one relation as "from text => to text", for readable assertions. */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { CognitiveNode, Conversation, Edge, Message, RefinementChain } from '@trajectory/contracts';
 import { cosine, type SentenceEmbedder } from '@trajectory/embeddings';
 import { compileMarkers, type MarkerMatch, type Markers } from './markers.js';
+import { currentPath } from './path.js';
 import { compileRefinementCues, detectRefinements, type RefinementCues, refinementTurns } from './refinements.js';
 import { guessLanguage } from './stopwords.js';
 import { gapSimilarities, lexicalTokenizer } from './texttiling.js';
@@ -84,18 +85,6 @@ function similarity(
 ): { value: number; embedding: boolean } {
   if (a.vector && b.vector) return { value: cosine(a.vector, b.vector), embedding: true };
   return { value: lexicalSimilarity(a.tokens, b.tokens), embedding: false };
-}
-
-/** The messages from the root to the current leaf: the conversation as the user left it. */
-export function currentPath(conversation: Conversation): Message[] {
-  const byId = new Map(conversation.messages.map((m) => [m.id, m]));
-  const path: Message[] = [];
-  const seen = new Set<string>();
-  for (let m = byId.get(conversation.currentLeafId); m && !seen.has(m.id); m = byId.get(m.parentId)) {
-    seen.add(m.id);
-    path.unshift(m);
-  }
-  return path.length > 0 ? path : conversation.messages.filter((m) => m.onCurrentBranch);
 }
 
 /**

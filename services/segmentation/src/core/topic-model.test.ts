@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type Conversation, ExportSource, Message } from '@trajectory/contracts';
 import type { SentenceEmbedder } from '@trajectory/embeddings';
+import { conversationOf } from './conversation.test-helper.js';
 import { pkPublished, segevalWindow, windowDiffPublished } from './published-metrics.js';
 import { DEFAULT_LANGUAGES, segmentConversation } from './segment.js';
 import {
@@ -209,31 +209,6 @@ test('fitSmallLogistic matches scikit-learn; f1Threshold; fitDomainDecoder gives
   assert.equal(decoder.peak, false);
   assert.deepEqual(decoder, fitDomainDecoder(examples, scorer, { features: ['scorer.logit', 'lex.novelty'], C: 1 }));
 });
-
-/** A linear conversation of [role, text] turns, a minute apart. */
-function conversationOf(turns: [string, string][]): Conversation {
-  const messages = turns.map(([role, text], i) =>
-    Message.fromPartial({
-      id: `m${i}`,
-      parentId: i > 0 ? `m${i - 1}` : '',
-      role,
-      text,
-      createdAt: new Date(Date.UTC(2024, 0, 1, 0, i)),
-      contentType: 'text',
-      onCurrentBranch: true,
-    }),
-  );
-  return {
-    id: 'conv',
-    source: ExportSource.EXPORT_SOURCE_CHATGPT,
-    title: 'conv',
-    createdAt: undefined,
-    updatedAt: undefined,
-    currentLeafId: messages.at(-1)?.id ?? '',
-    messages,
-    sourceFile: 'test.json',
-  };
-}
 
 test('the benchmark sees what the service does: chatTopicUnits + topicShifts give segmentConversation’s topic boundaries', async () => {
   const conversation = conversationOf([

@@ -1,7 +1,8 @@
-import type { Conversation, Message } from '@trajectory/contracts';
+import type { Conversation } from '@trajectory/contracts';
 import type { SentenceEmbedder } from '@trajectory/embeddings';
 import { cosine } from '@trajectory/embeddings';
 import { compileMarkers, type Markers } from './markers.js';
+import { currentPath } from './path.js';
 import { guessLanguage } from './stopwords.js';
 import { depthScores, gapSimilarities, lexicalTokenizer, selectBoundaries, smoothScores } from './texttiling.js';
 import {
@@ -144,15 +145,7 @@ export async function chatTopicUnits(
   conversation: Conversation,
   options: { embedder?: SentenceEmbedder | null; languages: readonly string[] },
 ): Promise<ChatTopicUnits> {
-  const byId = new Map(conversation.messages.map((m) => [m.id, m]));
-  let path: Message[] = [];
-  const seen = new Set<string>();
-  for (let m = byId.get(conversation.currentLeafId); m && !seen.has(m.id); m = byId.get(m.parentId)) {
-    seen.add(m.id);
-    path.unshift(m);
-  }
-  if (path.length === 0) path = conversation.messages.filter((m) => m.onCurrentBranch);
-  path = path.filter((m) => splitIntoUnits(m.text).length > 0);
+  const path = currentPath(conversation).filter((m) => splitIntoUnits(m.text).length > 0);
   const indexOf = new Map(conversation.messages.map((m, i) => [m, i]));
   const units = await topicUnitsOf(
     path.map((m) => m.text),
