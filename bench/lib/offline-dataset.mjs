@@ -1,0 +1,52 @@
+// A dataset from an export with no server: ingestion's reader, the segmenter the service runs
+// (with the service's default encoder), conversation graphs as the graph service returns them
+// (nodes, edges, chains of one conversation), and the samples service's buildDataset. What the
+// dataset benches and the record property tests run on real exports; the service path (Neo4j in
+// between) is what e2e covers.
+import { readFile } from 'node:fs/promises';
+import { loadEmbedder } from '@trajectory/embeddings';
+import { relationSpec } from '@trajectory/relations';
+import { buildDataset, factRecords, parseFacts } from '@trajectory/samples';
+import { segmentConversation } from '@trajectory/segmentation';
+import { readConversations } from './refinement-gold.mjs';
+
+export const DEFAULT_SYSTEM_PROMPT =
+  'You are my personal assistant, trained on my own conversations: reason the way I do and answer as I would.';
+
+/** The conversation graphs of an export (in export order), segmented as the service does. */
+export async function exportGraphs(path, { embedder } = {}) {
+  const encoder = embedder === undefined ? await loadEmbedder() : embedder;
+  try {
+    const graphs = [];
+    for (const conversation of await readConversations(path)) {
+      const s = await segmentConversation(conversation, { embedder: encoder });
+      graphs.push({ conversationId: conversation.id, title: conversation.title, nodes: s.nodes, edges: s.edges, chains: s.chains });
+    }
+    return graphs;
+  } finally {
+    if (embedder === undefined) await encoder?.close();
+  }
+}
+
+/** Builds a dataset version from graphs into `rootDir`, with the samples service's default settings unless given. */
+export async function offlineDataset(graphs, rootDir, { factsPath, referenceDate = new Date(), ...overrides } = {}) {
+  const settings = {
+    referenceDate,
+    contextSize: 3,
+    targetRoles: ['user', 'assistant'],
+    relationWeights: undefined,
+    decayDays: 730,
+    evalShare: 0.1,
+    systemPrompt: DEFAULT_SYSTEM_PROMPT,
+    ...overrides,
+  };
+  if (!settings.relationWeights) delete settings.relationWeights;
+  const memory = factsPath ? factRecords(parseFacts(await readFile(factsPath, 'utf8'), factsPath), { systemPrompt: settings.systemPrompt }) : [];
+  async function* each() {
+    yield* graphs;
+  }
+  return buildDataset(each(), rootDir, settings, memory);
+}
+
+// relationSpec is imported so that a missing relation table fails here, not deep in buildDataset.
+void relationSpec;
