@@ -165,3 +165,21 @@ test('wrong encodings in text inputs: UTF-16 is decoded, Windows-1252 notes fall
   assert.equal(fromCp1252.conversations[0]?.messages[0]?.text, 'Café – note');
   assert.match(fromCp1252.report.warnings[0]?.message ?? '', /notes\.txt/);
 });
+
+test('secrets in titles, names and file names are redacted in every event and in the report, not only in message bodies', async () => {
+  const token = 'ghp_8sK2mVn4Lp7Rx9Wc3Yb6Hd1Fg5Js0aQe2Tu7';
+  const key = 'sk-proj-Zt8kQ2mVn4Lp7Rx9Wc3Yb6Hd1Fg5Js0aZt8kQ2mVn4Lp7Rx9Wc3Yb6';
+  const chatgptPath = tmpFile(JSON.stringify([{ ...chatgpt('c-title', 'hello'), title: `deploy with ${token}` }]), 'conversations.json');
+  const claudePath = tmpFile(JSON.stringify([{ ...claude, name: `OPENAI_API_KEY=${key} rotation` }]), 'conversations.json');
+  for (const path of [chatgptPath, claudePath]) {
+    const { events, report } = await ingestFile(path, { fileName: `export-${token}.json` });
+    assert.equal(events.length, 1);
+    const everything = JSON.stringify({ events, report });
+    assert.ok(
+      !everything.includes(token) && !everything.includes(key),
+      `a secret reached an event or the report: ${everything.slice(0, 400)}`,
+    );
+    assert.match(events[0]?.conversation?.title ?? '', /\[SECRET:[a-z_]+\]/);
+    assert.ok(Object.values(report.redactionsByKind).reduce((a, b) => a + b, 0) >= 1, 'the title counts as a redaction');
+  }
+});

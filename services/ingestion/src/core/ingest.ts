@@ -137,6 +137,24 @@ async function* conversationsOf(entry: ExportEntry, ctx: ParseContext): AsyncGen
   }
 }
 
+/**
+ * Message bodies are redacted as they are parsed; this covers every other text of a conversation
+ * that a person wrote or saw: its title, author names, file names and asset references. Titles
+ * and names count as redactions (a person wrote them); the file it came from does not.
+ */
+function redactNames(conversation: Conversation, redact: Redactor, quiet: (text: string) => string): Conversation {
+  return {
+    ...conversation,
+    title: redact(conversation.title).text,
+    sourceFile: quiet(conversation.sourceFile),
+    messages: conversation.messages.map((m) => ({
+      ...m,
+      authorName: m.authorName ? redact(m.authorName).text : m.authorName,
+      parts: m.parts.map((p) => (p.reference ? { ...p, reference: redact(p.reference).text } : p)),
+    })),
+  };
+}
+
 function branchPoints(conversation: Conversation): number {
   const children = new Map<string, number>();
   for (const m of conversation.messages) if (m.parentId) children.set(m.parentId, (children.get(m.parentId) ?? 0) + 1);
@@ -152,7 +170,14 @@ export async function ingestExport(options: IngestOptions): Promise<UploadExport
   const report = emptyReport();
   const conversations: IngestedConversation[] = [];
   const progress: IngestProgress = { conversationsRead: 0, conversationsPublished: 0 };
-  const locate = (file: string, place: string, message: string): IngestError => ({ fileName: file, place, message });
+  // Names and places in the report can quote what a person wrote (a title, a file name): they are
+  // redacted too, without counting as redactions of content.
+  const quiet = (text: string) => options.redactor(text).text;
+  const locate = (file: string, place: string, message: string): IngestError => ({
+    fileName: quiet(file),
+    place: quiet(place),
+    message: quiet(message),
+  });
   // Every placeholder the redactor puts in is counted here, by kind.
   const redact: Redactor = (text) => {
     const result = options.redactor(text);
@@ -166,7 +191,7 @@ export async function ingestExport(options: IngestOptions): Promise<UploadExport
       continue;
     }
     const entry = item.entry;
-    report.files.push(entry.name);
+    report.files.push(quiet(entry.name));
     const ctx: ParseContext = {
       file: entry.name,
       redact,
@@ -192,7 +217,8 @@ export async function ingestExport(options: IngestOptions): Promise<UploadExport
   }
   return { ingestId: options.ingestId, report, conversations };
 
-  async function record(conversation: Conversation): Promise<IngestedConversation> {
+  async function record(parsed: Conversation): Promise<IngestedConversation> {
+    const conversation = redactNames(parsed, redact, quiet);
     const contentHash = conversationContentHash(conversation);
     report.conversations += 1;
     bump(report.conversationsBySource, enumSuffix(ExportSource, conversation.source, 'EXPORT_SOURCE_'));
@@ -223,7 +249,7 @@ export async function ingestExport(options: IngestOptions): Promise<UploadExport
       if (options.publish) {
         const event: ConversationIngested = {
           ingestId: options.ingestId,
-          fileName: options.fileName,
+          fileName: quiet(options.fileName),
           contentHash,
           conversation,
           change,

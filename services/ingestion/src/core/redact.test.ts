@@ -239,3 +239,31 @@ describe('performance', () => {
     }
   });
 });
+
+describe('passwords in prose', () => {
+  const redactor = createRedactor('secrets');
+  test('"my password is ..." in several languages is redacted; placeholders and words about a password are not', () => {
+    for (const [text, secret] of [
+      ['my password is hunter2, please keep it safe', 'hunter2'],
+      ['The admin password was "Tr0ub4dor&3".', 'Tr0ub4dor&3'],
+      ['mijn wachtwoord is Zomer2024! en dat weet niemand', 'Zomer2024!'],
+      ['Mein Passwort lautet Sonnenblume77.', 'Sonnenblume77'],
+      ['mon mot de passe est Soleil!2025', 'Soleil!2025'],
+      ['mi contraseña es gatito123', 'gatito123'],
+    ] as const) {
+      const out = redactor(text);
+      assert.ok(!out.text.includes(secret), `${text} -> ${out.text}`);
+      assert.equal(out.counts.password, 1, text);
+    }
+    for (const text of [
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the placeholder a compose file holds, literally
+      'my password is ${DB_PASSWORD} in the compose file',
+      'the password is required',
+      'your password is too short: use 12 characters',
+      'my password is <password>',
+      'the password is ****',
+    ]) {
+      assert.equal(redactor(text).text, text, text);
+    }
+  });
+});

@@ -62,7 +62,7 @@ export const DEFAULT_PHONE_REGIONS: readonly CountryCode[] = ['US', 'CA', 'GB', 
 /** Builds the redactor for a mode. */
 export function createRedactor(mode: RedactionMode, options: RedactorOptions = {}): Redactor {
   if (mode === 'off') return (text) => ({ text, counts: {} });
-  const detectors: Detector[] = [...TOKEN_RULES.map(tokenDetector), detectAssignments];
+  const detectors: Detector[] = [...TOKEN_RULES.map(tokenDetector), detectAssignments, detectProsePasswords];
   if (mode === 'secrets+pii') {
     detectors.push(detectEmails, phoneDetector(options.phoneRegions ?? DEFAULT_PHONE_REGIONS));
   }
@@ -652,6 +652,35 @@ const detectAssignments: Detector = (text, claims) => {
     const value = text.slice(a.start, a.end);
     const secret = kind === 'password' ? isPasswordValue(a, value) : isGenericSecretValue(a, value);
     if (secret && claims.claim({ start: a.start, end: a.end, kind })) anchor.lastIndex = a.end;
+  }
+};
+
+/**
+ * A password said in prose: "my password is hunter2", "het wachtwoord is Zomer2024!", "mein
+ * Passwort lautet ...", "mon mot de passe est ...", "mi contraseña es ...". The value is the next
+ * word (quotes and a closing full stop or comma not included); placeholders (`${DB_PASSWORD}`,
+ * `<password>`, `****`) and words that say what kind of value it is ("is required", "is wrong")
+ * are left alone.
+ */
+const PROSE_PASSWORD =
+  /(?<![\p{L}\p{N}])(?:(?:my|the|our|your|his|her|their)\s+(?:\p{L}+\s+)?(?:password|passphrase|passcode|pin(?:\s*code)?)\s+(?:is|was|=|:)|(?:mijn|het|ons|jouw|uw)\s+(?:\p{L}+\s+)?(?:wachtwoord|pincode)\s+(?:is|was|=|:)|(?:mein|das|unser|dein|ihr)\s+(?:\p{L}+\s+)?(?:passwort|kennwort|pin)\s+(?:ist|war|lautet|=|:)|(?:mon|le|notre|ton|votre)\s+(?:mot\s+de\s+passe|code\s+pin)\s+(?:est|était|=|:)|(?:mi|la|nuestra|tu|su)\s+(?:contraseña|clave)\s+(?:es|era|=|:))\s*["'“‘«]?/giu;
+/** What follows "password is" that is no password. */
+const NOT_A_PROSE_PASSWORD = wordSet(`
+  required wrong incorrect invalid correct expired empty missing too not set stored saved changed reset hashed
+  encrypted same different long short strong weak secure valid verplicht fout onjuist leeg erforderlich falsch
+  ungültig leer requis incorrect vide obligatoire incorrecta vacía
+`);
+
+const detectProsePasswords: Detector = (text, claims) => {
+  PROSE_PASSWORD.lastIndex = 0;
+  for (let m = PROSE_PASSWORD.exec(text); m !== null; m = PROSE_PASSWORD.exec(text)) {
+    const start = m.index + m[0].length;
+    let end = start;
+    while (end < text.length && end - start < NAME_MAX && !/[\s"'”’»]/.test(text[end] as string)) end += 1;
+    while (end > start && /[.,;:!?)]/.test(text[end - 1] as string)) end -= 1;
+    const value = text.slice(start, end);
+    if (value.length < 4 || isPlaceholder(value) || NOT_A_PROSE_PASSWORD.has(value.toLowerCase())) continue;
+    claims.claim({ start, end, kind: 'password' });
   }
 };
 
