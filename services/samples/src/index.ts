@@ -7,5 +7,6 @@ export * from './core/facts.js';
 export * from './core/gates.js';
 export * from './core/records.js';
 export * from './core/report.js';
+export * from './core/split.js';
 export * from './core/trajectories.js';
 export * from './core/validate.js';

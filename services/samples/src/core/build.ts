@@ -242,28 +242,3 @@ function knowledgeRecords(
   }
   return records;
 }
-
-export const HARD_CASES = ['ambiguity', 'conflicting-priorities', 'follow-up'] as const;
-
-/** A stable number in [0, 1) from a record id (ids are hex hashes). */
-const unitHash = (id: string) => Number.parseInt(id.slice(0, 8), 16) / 0x1_0000_0000;
-
-/**
- * Moves records into the eval split, deterministically by id: about `evalShare` of them, hard
- * cases three times as often, and at least one record of each hard-case kind the dataset has.
- * Held-out records (fact phrasings for the recall eval) stay where they are.
- */
-export function assignEvalSplit(records: DatasetRecord[], evalShare: number): void {
-  const candidates = records.filter((r) => r.split === 'train' && r.type !== 'memory');
-  for (const r of candidates) {
-    const hard = (r.tags ?? []).some((t) => (HARD_CASES as readonly string[]).includes(t));
-    const h = unitHash(r.id);
-    if (h < evalShare || (hard && h < Math.min(1, 3 * evalShare))) r.split = 'eval';
-  }
-  for (const kind of HARD_CASES) {
-    const ofKind = candidates.filter((r) => r.tags?.includes(kind));
-    if (ofKind.length === 0 || ofKind.some((r) => r.split === 'eval')) continue;
-    const first = ofKind.reduce((a, b) => (unitHash(a.id) <= unitHash(b.id) ? a : b));
-    first.split = 'eval';
-  }
-}

@@ -5,22 +5,18 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { ConversationGraph, DatasetReport } from '@trajectory/contracts';
-import {
-  assignEvalSplit,
-  type ConversationTurns,
-  conversationRecords,
-  conversationTurns,
-  type RecordOptions,
-  turnPairSpans,
-} from './build.js';
+import { type ConversationTurns, conversationRecords, conversationTurns, type RecordOptions, turnPairSpans } from './build.js';
 import { type ExportManifest, exportDataset } from './exports.js';
 import { type GatesOutcome, runGates } from './gates.js';
 import type { DatasetRecord, MemoryRecord } from './records.js';
 import { relationDistribution, type SampleSpan, sampleShapeRow, trajectorySpan } from './report.js';
+import { assignEvalSplit } from './split.js';
 
 export interface DatasetSettings extends RecordOptions {
-  /** Share of the records that go to the eval split. */
+  /** Share of the conversation records the eval split aims at (drawn by conversation, see split.ts). */
   evalShare: number;
+  /** The most records the eval split takes (default EVAL_MAX_RECORDS). */
+  evalMaxRecords?: number;
 }
 
 export interface BuiltDataset {
@@ -136,7 +132,7 @@ export async function buildDataset(
     records.push(...own);
   }
   records.push(...memory);
-  assignEvalSplit(records, settings.evalShare);
+  assignEvalSplit(records, { evalShare: settings.evalShare, evalMaxRecords: settings.evalMaxRecords });
   records.sort((a, b) => a.type.localeCompare(b.type) || a.id.localeCompare(b.id));
 
   const gates = runGates(records);
