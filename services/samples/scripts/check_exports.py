@@ -77,6 +77,20 @@ def check_sharegpt_row(attr: dict[str, Any], row: dict[str, Any]) -> str | None:
             return f"invalid role tag {message[role_tag]!r} at turn {index}"
     if not attr["ranking"] and (len(messages) == 0 or len(messages) % 2 != 0):
         return f"invalid message count {len(messages)}"
+    if attr["ranking"]:
+        # Sharegpt ranking: the conversation ends with the user; chosen and rejected are one
+        # assistant message each (converter.py's pairwise example).
+        if len(messages) % 2 == 0:
+            return f"invalid message count {len(messages)} (a ranking conversation ends with the user)"
+        for name in ("chosen", "rejected"):
+            answer = row.get(attr[name])
+            if (
+                not isinstance(answer, dict)
+                or answer.get(role_tag) not in accept[1]
+                or not isinstance(answer.get(content_tag), str)
+                or not answer[content_tag].strip()
+            ):
+                return f"{name} is not one {attr['assistant_tag']!r} message"
     return None
 
 

@@ -10,3 +10,4 @@ export * from './core/report.js';
 export * from './core/split.js';
 export * from './core/trajectories.js';
 export * from './core/validate.js';
+export * from './tokenizer.js';

@@ -22,8 +22,11 @@ import { answerUnary, createClient, main, runService } from '@trajectory/runtime
 import { buildDataset, type DatasetSettings } from './core/dataset.js';
 import { factRecords, parseFacts } from './core/facts.js';
 import type { MemoryRecord } from './core/records.js';
-import { DECAY_DAYS } from './core/trajectories.js';
+import { DEFAULT_MAX_TOKENS } from './core/exports.js';
+import { EVAL_MAX_RECORDS } from './core/split.js';
+import { DECAY_DAYS, WEIGHT_NORMALISATIONS, type WeightNormalisation } from './core/trajectories.js';
 import { validateRecords } from './core/validate.js';
+import { loadTokenCounter } from './tokenizer.js';
 
 const list = (s: string) =>
   s
@@ -72,6 +75,13 @@ main(() =>
       SAMPLES_RELATION_WEIGHTS: relationWeights,
       SAMPLES_DECAY_DAYS: z.coerce.number().positive().default(DECAY_DAYS),
       SAMPLES_EVAL_SHARE: z.coerce.number().min(0).max(0.5).default(0.1),
+      SAMPLES_EVAL_MAX_RECORDS: z.coerce.number().int().min(1).default(EVAL_MAX_RECORDS),
+      // The longest export row in tokens (the trainer's max_seq_length), measured with the
+      // tokenizer of SAMPLES_TOKENIZER (a tokenizer.json, its folder, or a model id in the Hugging
+      // Face cache; never downloaded); empty or not on this machine: estimated from characters.
+      SAMPLES_MAX_TOKENS: z.coerce.number().int().min(64).default(DEFAULT_MAX_TOKENS),
+      SAMPLES_TOKENIZER: z.string().default('Qwen/Qwen2.5-7B-Instruct'),
+      SAMPLES_WEIGHT_NORMALISATION: z.enum(WEIGHT_NORMALISATIONS as [WeightNormalisation, ...WeightNormalisation[]]).default('mean'),
       SAMPLES_FACTS_FILE: z.string().optional(),
       SAMPLES_SYSTEM_PROMPT: z
         .string()
@@ -81,6 +91,8 @@ main(() =>
       const graph = createClient(GraphServiceClient, config.GRAPH_GRPC_TARGET);
       onShutdown(() => graph.close());
       const registry = await openDatasetRegistry(bus);
+      const tokenCounter = loadTokenCounter(config.SAMPLES_TOKENIZER);
+      logger.info({ tokenizer: tokenCounter.name, maxTokens: config.SAMPLES_MAX_TOKENS }, 'export rows measured');
 
       async function* conversationGraphs(): AsyncGenerator<ConversationGraph> {
         const stream = graph.streamConversationGraphs({ conversationIds: [] });
@@ -101,6 +113,10 @@ main(() =>
           relationWeights: { ...defaultRelationWeights(), ...config.SAMPLES_RELATION_WEIGHTS, ...request.relationWeights },
           decayDays: request.decayDays || config.SAMPLES_DECAY_DAYS,
           evalShare: request.evalShare || config.SAMPLES_EVAL_SHARE,
+          evalMaxRecords: config.SAMPLES_EVAL_MAX_RECORDS,
+          maxTokens: config.SAMPLES_MAX_TOKENS,
+          tokenCounter,
+          weightNormalisation: config.SAMPLES_WEIGHT_NORMALISATION,
           systemPrompt: config.SAMPLES_SYSTEM_PROMPT,
         };
         const memory = await memoryRecords(request.factsPath || config.SAMPLES_FACTS_FILE, settings.systemPrompt);
@@ -136,6 +152,7 @@ main(() =>
           targetRoles: [...settings.targetRoles],
           evalShare: settings.evalShare,
           exports: dataset.exports.files.map((f) => f.name),
+          ...dataset.manifestSettings,
         };
         await registry.put(manifest);
         await publishEvent(

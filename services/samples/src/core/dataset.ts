@@ -6,17 +6,63 @@ import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { ConversationGraph, DatasetReport } from '@trajectory/contracts';
 import { type ConversationTurns, conversationRecords, conversationTurns, type RecordOptions, turnPairSpans } from './build.js';
-import { type ExportManifest, exportDataset } from './exports.js';
+import { DEFAULT_MAX_TOKENS, type ExportManifest, exportDataset, type TokenCounter } from './exports.js';
 import { type GatesOutcome, runGates } from './gates.js';
 import type { DatasetRecord, MemoryRecord } from './records.js';
 import { relationDistribution, type SampleSpan, sampleShapeRow, trajectorySpan } from './report.js';
-import { assignEvalSplit } from './split.js';
+import { assignEvalSplit, EVAL_MAX_RECORDS, type SplitSummary } from './split.js';
+import { normaliseWeights, type WeightDistribution, type WeightNormalisation, weightDistribution } from './trajectories.js';
 
 export interface DatasetSettings extends RecordOptions {
   /** Share of the conversation records the eval split aims at (drawn by conversation, see split.ts). */
   evalShare: number;
   /** The most records the eval split takes (default EVAL_MAX_RECORDS). */
   evalMaxRecords?: number;
+  /** The longest export row (default DEFAULT_MAX_TOKENS, the trainer's max_seq_length), measured by `tokenCounter` (default: characters). */
+  maxTokens?: number;
+  tokenCounter?: TokenCounter;
+  /** How the conversation records' weights are scaled (default `mean`: to a mean of 1.0). */
+  weightNormalisation?: WeightNormalisation;
+}
+
+/** The report's fields 30-39: how the eval split was drawn, the exports' lengths and DPO pairs, the weights. */
+type SplitExportWeightFields = Pick<
+  DatasetReport,
+  | 'evalSplit'
+  | 'evalConversations'
+  | 'splitConversations'
+  | 'exportLengths'
+  | 'dpo'
+  | 'weightsByRelation'
+  | 'weightsByYear'
+  | 'weightHistogram'
+  | 'weightMean'
+  | 'weightAboveMeanPercent'
+>;
+
+function splitExportWeightFields(split: SplitSummary, exports: ExportManifest, weights: WeightDistribution): SplitExportWeightFields {
+  const { lengths, dpo } = exports;
+  return {
+    evalSplit: split.method,
+    evalConversations: split.evalConversations,
+    splitConversations: split.conversations,
+    exportLengths: {
+      measure: lengths.measure,
+      maxTokens: lengths.maxTokens,
+      rows: lengths.rows,
+      overLimit: lengths.overLimit,
+      shortened: lengths.shortened,
+      dropped: lengths.dropped,
+      before: lengths.before,
+      after: lengths.after,
+    },
+    dpo,
+    weightsByRelation: weights.byRelation,
+    weightsByYear: weights.byYear,
+    weightHistogram: weights.histogram,
+    weightMean: weights.mean,
+    weightAboveMeanPercent: weights.aboveMeanPercent,
+  };
 }
 
 export interface BuiltDataset {
@@ -28,6 +74,16 @@ export interface BuiltDataset {
   report: DatasetReport;
   gates: GatesOutcome;
   exports: ExportManifest;
+  /** How the eval split was drawn. */
+  split: SplitSummary;
+  /** The settings the manifest records beside the report (fields 30-39). */
+  manifestSettings: {
+    evalMaxRecords: number;
+    maxTokens: number;
+    lengthMeasure: string;
+    weightNormalisation: WeightNormalisation;
+    weightScale: number;
+  };
 }
 
 /** What the report needs from the graphs beyond the records. */
@@ -59,7 +115,12 @@ function countBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
 }
 
 /** The seed's tables for a dataset: record types and splits, sample shapes, relations, weights, chains, facts. */
-export function datasetReport(records: readonly DatasetRecord[], tally: CorpusTally, gates: GatesOutcome): DatasetReport {
+export function datasetReport(
+  records: readonly DatasetRecord[],
+  tally: CorpusTally,
+  gates: GatesOutcome,
+  splitExportWeights: SplitExportWeightFields,
+): DatasetReport {
   const weighted = records.filter((r) => r.type === 'trajectory' || r.type === 'chat');
   const memory = records.filter((r): r is MemoryRecord => r.type === 'memory');
   const nearDuplicates = gates.gates.find((g) => g.name === 'near-duplicates')?.details as { pairCount?: number } | undefined;
@@ -87,6 +148,7 @@ export function datasetReport(records: readonly DatasetRecord[], tally: CorpusTa
     factPhrasings: memory.filter((r) => r.kind === 'fact').length,
     heldoutPhrasings: memory.filter((r) => r.split === 'heldout').length,
     nearDuplicates: nearDuplicates?.pairCount ?? 0,
+    ...splitExportWeights,
   };
 }
 
@@ -125,14 +187,24 @@ export async function buildDataset(
 ): Promise<BuiltDataset> {
   const tally = new CorpusTally();
   const records: DatasetRecord[] = [];
+  // The year of each record's target (its last node), for the weights by year.
+  const years = new Map<string, string>();
   for await (const graph of graphs) {
     const turns = conversationTurns(graph);
     const own = conversationRecords(graph, settings, turns);
     tally.add(graph, own, turns);
     records.push(...own);
+    for (const r of own) {
+      const last = 'nodeIds' in r.source ? r.source.nodeIds.at(-1) : undefined;
+      const at = last ? turns.links.nodes.get(last)?.createdAt : undefined;
+      years.set(r.id, at ? String(at.getUTCFullYear()) : 'unknown');
+    }
   }
   records.push(...memory);
-  assignEvalSplit(records, { evalShare: settings.evalShare, evalMaxRecords: settings.evalMaxRecords });
+  const weightNormalisation = settings.weightNormalisation ?? 'mean';
+  const weightScale = normaliseWeights(records, weightNormalisation);
+  const weights = weightDistribution(records, (r) => years.get(r.id) ?? 'unknown');
+  const split = assignEvalSplit(records, { evalShare: settings.evalShare, evalMaxRecords: settings.evalMaxRecords });
   records.sort((a, b) => a.type.localeCompare(b.type) || a.id.localeCompare(b.id));
 
   const gates = runGates(records);
@@ -146,13 +218,25 @@ export async function buildDataset(
       .update(recordsHash)
       .digest('hex')
       .slice(0, 16);
-    const exports = await exportDataset(records, building, { systemPrompt: settings.systemPrompt });
-    const report = datasetReport(records, tally, gates);
+    const maxTokens = settings.maxTokens ?? DEFAULT_MAX_TOKENS;
+    const exports = await exportDataset(records, building, {
+      systemPrompt: settings.systemPrompt,
+      maxTokens,
+      ...(settings.tokenCounter ? { tokenCounter: settings.tokenCounter } : {}),
+    });
+    const report = datasetReport(records, tally, gates, splitExportWeightFields(split, exports, weights));
     await writeFile(join(building, 'report.json'), `${JSON.stringify({ report, gates }, null, 2)}\n`);
     const dir = join(rootDir, datasetId);
     await rm(dir, { recursive: true, force: true });
     await rename(building, dir);
-    return { datasetId, dir, recordsPath: join(dir, 'records.jsonl'), records, report, gates, exports };
+    const manifestSettings = {
+      evalMaxRecords: settings.evalMaxRecords ?? EVAL_MAX_RECORDS,
+      maxTokens,
+      lengthMeasure: exports.lengths.measure,
+      weightNormalisation,
+      weightScale,
+    };
+    return { datasetId, dir, recordsPath: join(dir, 'records.jsonl'), records, report, gates, exports, split, manifestSettings };
   } catch (err) {
     await rm(building, { recursive: true, force: true });
     throw err;

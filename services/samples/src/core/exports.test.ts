@@ -11,13 +11,21 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
+  characterCounter,
+  conversationTokens,
+  DPO_MIN_PAIRS,
   type ExportManifest,
   exportDataset,
+  fitConversation,
   floatJson,
   knowledgePrompt,
+  lengthStats,
+  MESSAGE_OVERHEAD_TOKENS,
   type Message,
   parseTurns,
   sftConversation,
+  sftMessages,
+  type TokenCounter,
   toAlpaca,
   toConversation,
   USER_TARGET_SYSTEM,
@@ -160,9 +168,14 @@ const EXPECTED_ROWS: Record<string, number> = {
   'alpaca.eval.jsonl': SFT_EVAL,
   'dpo.jsonl': 2,
   'dpo.eval.jsonl': 1,
+  'sharegpt_dpo.jsonl': 2,
+  'sharegpt_dpo.eval.jsonl': 1,
   'alpaca_dpo.jsonl': 2,
   'alpaca_dpo.eval.jsonl': 1,
 };
+
+/** One token per word: lengths a test can count by eye. */
+const words: TokenCounter = { name: 'words', unit: 'tokens', count: (text) => text.split(/\s+/).filter(Boolean).length };
 
 const readJsonl = (path: string): Record<string, unknown>[] =>
   readFileSync(path, 'utf8')
@@ -234,6 +247,90 @@ describe('pure pieces', () => {
   });
 });
 
+describe('the length policy', () => {
+  const long = (n: number, word = 'w') => Array.from({ length: n }, () => word).join(' ');
+  const chat: DatasetRecord = {
+    ...base('chat-long', 'train', 1),
+    type: 'chat',
+    instruction: 'sys',
+    input: `User: ${long(50)}\nAssistant: ${long(50)}\nUser: ${long(10)}`,
+    output: long(20),
+  };
+  const size = (...contents: number[]) => contents.reduce((sum, n) => sum + n + MESSAGE_OVERHEAD_TOKENS, 0);
+
+  test('a conversation is measured message by message, with the chat template overhead', () => {
+    const c = sftConversation(chat) as NonNullable<ReturnType<typeof sftConversation>>;
+    assert.equal(conversationTokens(c, words), size(1, 50, 50, 10, 20));
+  });
+
+  test('too long: the oldest messages go first, a node (message) at a time, down to the last exchange', () => {
+    const parts = sftMessages(chat) as NonNullable<ReturnType<typeof sftMessages>>;
+    const whole = fitConversation(parts, words, 1000);
+    assert.equal(whole.droppedMessages, 0);
+    assert.equal(whole.tokens, whole.fullTokens);
+    // Without the first user turn, the assistant's reply to it opens the rest: it moves into the system prompt.
+    const one = fitConversation(parts, words, size(1 + 6 + 50, 10, 20)); // "Your previous message in this conversation:" is 6 words
+    assert.equal(one.droppedMessages, 1);
+    assert.match(one.conversation?.system ?? '', /^sys\n\nYour previous message in this conversation:/);
+    const last = fitConversation(parts, words, size(1, 10, 20));
+    assert.equal(last.droppedMessages, 2);
+    assert.deepEqual(
+      last.conversation?.turns.map((t) => t.content.split(' ').length),
+      [10, 20],
+    );
+    assert.equal(last.tokens, size(1, 10, 20));
+    const none = fitConversation(parts, words, size(1, 10, 20) - 1);
+    assert.equal(none.conversation, null, 'the last exchange alone is too long: dropped, never cut');
+    assert.equal(none.fullTokens, size(1, 50, 50, 10, 20));
+  });
+
+  test('exportDataset shortens or drops what is too long, counts it, and the manifest and rows agree', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'samples-exports-length-'));
+    try {
+      const tooLong: DatasetRecord = { ...base('qa-long', 'train', 1), type: 'qa', question: long(5), answer: long(200) };
+      const bigPair: DatasetRecord = {
+        ...base('pref-long', 'eval', 1),
+        type: 'preference',
+        prompt: long(5),
+        chosen: long(200),
+        rejected: 'no',
+      };
+      const maxTokens = size(1, 50, 10, 20);
+      const result = await exportDataset([chat, tooLong, bigPair, ...RECORDS.slice(1, 4)], dir, {
+        systemPrompt: 'sys',
+        tokenCounter: words,
+        maxTokens,
+      });
+      assert.equal(result.lengths.measure, 'tokens (words)');
+      assert.equal(result.lengths.rows, 5);
+      assert.equal(result.lengths.overLimit, 2);
+      assert.equal(result.lengths.shortened, 1);
+      assert.equal(result.lengths.dropped, 1);
+      assert.equal(result.skipped.tooLong, 1);
+      assert.equal(result.dpo.dropped, 1);
+      assert.equal(result.lengths.before.max, size(1, 5, 200));
+      assert.ok(result.lengths.after.max <= maxTokens);
+      const rows = readJsonl(join(dir, 'sft.jsonl'));
+      assert.deepEqual(
+        rows.map((r) => r.id),
+        ['chat-long', 'chat-2', 'qa-1', 'kn-1'],
+      );
+      for (const row of rows) {
+        const messages = row.messages as Message[];
+        assert.ok(messages.reduce((sum, m) => sum + words.count(m.content) + MESSAGE_OVERHEAD_TOKENS, 0) <= maxTokens, `${row.id}`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('lengthStats: p50, p95, max', () => {
+    assert.deepEqual(lengthStats([]), { p50: 0, p95: 0, max: 0 });
+    assert.deepEqual(lengthStats(Array.from({ length: 100 }, (_, i) => 100 - i)), { p50: 51, p95: 96, max: 100 });
+    assert.equal(characterCounter.count('abcdefg'), 3);
+  });
+});
+
 describe('exportDataset', () => {
   let dir: string;
   let manifest: ExportManifest;
@@ -246,7 +343,7 @@ describe('exportDataset', () => {
   test('the manifest lists every file with its row count, and says where weights are dropped', () => {
     const rows = Object.fromEntries(manifest.files.filter((f) => f.name.endsWith('.jsonl')).map((f) => [f.name, f.records]));
     assert.deepEqual(rows, EXPECTED_ROWS);
-    assert.deepEqual(manifest.skipped, { heldout: 3, userTargets: 0, unusable: 1 });
+    assert.deepEqual(manifest.skipped, { heldout: 3, userTargets: 0, unusable: 1, tooLong: 0 });
     for (const file of manifest.files) {
       const trlSft = file.format === 'trl-sft-messages';
       assert.equal(file.weighted, trlSft, file.name);
@@ -293,8 +390,45 @@ describe('exportDataset', () => {
     for (const name of readdirSync(dir)) assert.doesNotMatch(readFileSync(join(dir, name), 'utf8'), /HELDOUT|-h"/, name);
   });
 
-  test('DPO rows are the prompt/chosen/rejected strings', () => {
-    assert.deepEqual(readJsonl(join(dir, 'dpo.eval.jsonl')), [{ prompt: 'Best fix?', chosen: 'A fake clock.', rejected: 'Sleep 5.' }]);
+  test("DPO rows are TRL's conversational preference format, with the SFT files' system prompt; sharegpt ranking for LLaMA-Factory", () => {
+    assert.deepEqual(readJsonl(join(dir, 'dpo.eval.jsonl')), [
+      {
+        prompt: [
+          { role: 'system', content: 'You are my personal model.' },
+          { role: 'user', content: 'Best fix?' },
+        ],
+        chosen: [{ role: 'assistant', content: 'A fake clock.' }],
+        rejected: [{ role: 'assistant', content: 'Sleep 5.' }],
+      },
+    ]);
+    assert.deepEqual(readJsonl(join(dir, 'sharegpt_dpo.eval.jsonl')), [
+      {
+        conversations: [{ from: 'human', value: 'Best fix?' }],
+        chosen: { from: 'gpt', value: 'A fake clock.' },
+        rejected: { from: 'gpt', value: 'Sleep 5.' },
+        system: 'You are my personal model.',
+      },
+    ]);
+    // The same system prompt opens the SFT rows of records without their own.
+    const qa = readJsonl(join(dir, 'sft.jsonl')).find((r) => r.id === 'qa-1');
+    assert.deepEqual((qa?.messages as Message[] | undefined)?.[0], { role: 'system', content: 'You are my personal model.' });
+    assert.deepEqual(manifest.dpo, {
+      train: 2,
+      eval: 1,
+      dropped: 0,
+      minPairs: DPO_MIN_PAIRS,
+      enough: false,
+      note: `2 pairs to train on, 1 pair to evaluate: too few to train on (fewer than ${DPO_MIN_PAIRS}); train SFT only`,
+    });
+  });
+
+  test('lengths: without a tokenizer, measured as characters / 3 against 2048; nothing here is over', () => {
+    const { lengths } = manifest;
+    assert.equal(lengths.measure, 'characters / 3');
+    assert.equal(lengths.maxTokens, 2048);
+    assert.equal(lengths.rows, SFT_TRAIN + SFT_EVAL);
+    assert.deepEqual([lengths.overLimit, lengths.shortened, lengths.dropped], [0, 0, 0]);
+    assert.deepEqual(lengths.before, lengths.after);
   });
 
   test('an export into the same folder replaces the files, leaving no stale ones and no temporaries', async () => {
@@ -361,6 +495,7 @@ describe('the consumers load the export', { skip: PROBLEM ?? false }, () => {
       sharegpt: ['conversations', 'system'],
       alpaca: ['instruction', 'input', 'output', 'system', 'history'],
       dpo: ['prompt', 'chosen', 'rejected'],
+      sharegpt_dpo: ['conversations', 'chosen', 'rejected', 'system'],
       alpaca_dpo: ['instruction', 'input', 'chosen', 'rejected', 'system'],
     };
     for (const [name, file] of Object.entries(files)) {
@@ -371,6 +506,13 @@ describe('the consumers load the export', { skip: PROBLEM ?? false }, () => {
       assert.deepEqual(features.weight, { dtype: 'float64', _type: 'Value' }, `${name} weight`);
       assert.equal(features.messages?._type, 'List', `${name} messages`);
     }
+    // TRL's conversational preference format: every column a list of {role, content} messages, like `messages`.
+    for (const name of ['dpo.jsonl', 'dpo.eval.jsonl']) {
+      const features = files[name]?.features ?? {};
+      for (const column of ['prompt', 'chosen', 'rejected']) {
+        assert.deepEqual(features[column], files['sft.jsonl']?.features.messages, `${name} ${column}`);
+      }
+    }
   });
 
   test("dataset_info.json passes LLaMA-Factory's rules", () => {
@@ -378,6 +520,8 @@ describe('the consumers load the export', { skip: PROBLEM ?? false }, () => {
       entries: [
         'trajectory_dpo',
         'trajectory_dpo_eval',
+        'trajectory_dpo_sharegpt',
+        'trajectory_dpo_sharegpt_eval',
         'trajectory_sft_alpaca',
         'trajectory_sft_alpaca_eval',
         'trajectory_sft_messages',
@@ -402,8 +546,13 @@ describe('the consumers load the export', { skip: PROBLEM ?? false }, () => {
       const rows = readJsonl(join(broken, 'sharegpt.eval.jsonl'));
       ((rows[0] as Record<string, unknown>).conversations as unknown[]).push({ from: 'human', value: 'dangling' });
       writeFileSync(join(broken, 'sharegpt.eval.jsonl'), rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+      // A ranking row whose chosen answer is a plain string (LLaMA-Factory's sharegpt ranking wants one gpt message).
+      const pairs = readJsonl(join(broken, 'sharegpt_dpo.jsonl'));
+      (pairs[0] as Record<string, unknown>).chosen = 'a string';
+      writeFileSync(join(broken, 'sharegpt_dpo.jsonl'), pairs.map((r) => `${JSON.stringify(r)}\n`).join(''));
       const { errors } = check(broken, '--info-only').datasetInfo;
-      assert.equal(errors.length, 4, errors.join('\n'));
+      assert.equal(errors.length, 5, errors.join('\n'));
+      assert.match(errors.join('\n'), /trajectory_dpo_sharegpt: sharegpt_dpo\.jsonl line 1: chosen is not one 'gpt' message/);
       assert.match(errors.join('\n'), /trajectory_sft_alpaca: file_name missing\.jsonl does not exist/);
       assert.match(errors.join('\n'), /trajectory_sft_sharegpt: sharegpt\.jsonl line 1: message keys/);
       assert.match(errors.join('\n'), /trajectory_dpo: ranking without chosen and rejected/);

@@ -1,9 +1,13 @@
 // Exports of a dataset's records into the files trainers load:
 //   TRL / Hugging Face SFT    sft.jsonl, sft.eval.jsonl            {messages, weight, id, type}
-//   TRL DPO                   dpo.jsonl, dpo.eval.jsonl            {prompt, chosen, rejected}
-//   LLaMA-Factory             sharegpt[.eval].jsonl, alpaca[.eval].jsonl, alpaca_dpo[.eval].jsonl
-//                             and dataset_info.json registering them (set `dataset_dir` to the
-//                             export folder and `dataset: trajectory_sft_sharegpt`, ...)
+//   TRL DPO                   dpo.jsonl, dpo.eval.jsonl            {prompt, chosen, rejected}, TRL's
+//                             conversational preference format: prompt a list of messages (the
+//                             system prompt first, as in sft.jsonl), chosen/rejected one assistant
+//                             message each, so an SFT-then-DPO run keeps one chat format
+//   LLaMA-Factory             sharegpt[.eval].jsonl, alpaca[.eval].jsonl, sharegpt_dpo[.eval].jsonl
+//                             (sharegpt ranking: chosen/rejected one gpt message each),
+//                             alpaca_dpo[.eval].jsonl, and dataset_info.json registering them (set
+//                             `dataset_dir` to the export folder and `dataset: trajectory_sft_sharegpt`, ...)
 //   the manifest              exports.json (what exportDataset returns)
 //
 // Splits: `train` records go into the train files, `eval` records into the `.eval` files,
@@ -21,6 +25,14 @@
 // user message is moved into the system prompt as context; a record left without a user
 // message followed by an assistant message is not exported (counted in `skipped.unusable`).
 //
+// Length (the length policy): every row is measured as the base model would see it, in tokens
+// of a tokenizer (`tokenCounter`; characters / CHARS_PER_TOKEN without one) with
+// MESSAGE_OVERHEAD_TOKENS per message for the chat template, against `maxTokens` (the trainer's
+// max_seq_length, 2048 by default). A longer conversation loses its oldest messages, one node
+// (message) at a time, down to the last user → assistant exchange (`lengths.shortened`); one
+// that still does not fit, and a DPO row whose prompt and longer answer do not, is left out and
+// counted (`skipped.tooLong`, `dpo.dropped`), never left for a trainer to cut silently.
+//
 // Trajectory records whose predicted turn is the user's (`next.role === 'user'`): by default
 // (`userTargets: 'swap'`) the conversation is exported with the roles swapped, so the predicted
 // user turn sits in the assistant slot that the loss trains, under a system note that says so
@@ -31,7 +43,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
-import type { ChatRecord, DatasetRecord, PreferenceRecord, TrajectoryRecord } from './records.js';
+import type { DatasetRecord, PreferenceRecord, TrajectoryRecord } from './records.js';
 
 export type Role = 'system' | 'user' | 'assistant';
 export interface Message {
@@ -45,18 +57,45 @@ export interface Conversation {
   turns: Message[];
 }
 
+/** Measures text as a base model's tokenizer does (or estimates it from characters). */
+export interface TokenCounter {
+  /** What measures: a tokenizer's name or path, or `characters / 3`. */
+  name: string;
+  unit: 'tokens' | 'characters';
+  count(text: string): number;
+}
+
+/** Characters per token of the estimate without a tokenizer: 95 % of the real export's long texts have more (Qwen2.5's tokenizer: 4.2 on average). */
+export const CHARS_PER_TOKEN = 3;
+export const characterCounter: TokenCounter = {
+  name: `characters / ${CHARS_PER_TOKEN}`,
+  unit: 'characters',
+  count: (text) => Math.ceil(text.length / CHARS_PER_TOKEN),
+};
+/** The trainer's default max_seq_length (trainer-gpu args.py). */
+export const DEFAULT_MAX_TOKENS = 2048;
+/** What a chat template adds per message (Qwen's `<|im_start|>role\n … <|im_end|>\n`: 5 tokens). */
+export const MESSAGE_OVERHEAD_TOKENS = 5;
+/** Fewer DPO training pairs than this are too few to train on: the report says so. */
+export const DPO_MIN_PAIRS = 100;
+
 export interface ExportOptions {
   /** System prompt for records that have none of their own (qa, knowledge, trajectory, chat with an empty instruction). */
   systemPrompt?: string;
   /** Trajectory records that predict a user turn: exported with roles swapped (default) or left out of SFT. */
   userTargets?: 'swap' | 'skip';
+  /** The longest row, measured by `tokenCounter` (default DEFAULT_MAX_TOKENS). */
+  maxTokens?: number;
+  /** How rows are measured (default: characterCounter). */
+  tokenCounter?: TokenCounter;
 }
 
 export type ExportFormat =
   | 'trl-sft-messages'
-  | 'trl-dpo'
+  | 'trl-dpo-conversational'
   | 'llamafactory-sharegpt'
   | 'llamafactory-alpaca'
+  | 'llamafactory-sharegpt-ranking'
   | 'llamafactory-alpaca-ranking'
   | 'llamafactory-dataset-info';
 
@@ -74,11 +113,48 @@ export interface ExportedFile {
   note?: string;
 }
 
+/** p50, p95 and the longest of a set of row lengths. */
+export interface LengthStats {
+  p50: number;
+  p95: number;
+  max: number;
+}
+
+/** The length policy's outcome for the SFT rows (train and eval). */
+export interface ExportLengths {
+  /** What measured: `tokens (<tokenizer>)` or `characters / 3`. */
+  measure: string;
+  unit: 'tokens' | 'characters';
+  maxTokens: number;
+  /** SFT conversations built (before the policy), and how many of them were longer than maxTokens. */
+  rows: number;
+  overLimit: number;
+  /** Rows that fit once their oldest messages were left out. */
+  shortened: number;
+  /** Records left out: too long even with no context. */
+  dropped: number;
+  before: LengthStats;
+  after: LengthStats;
+}
+
+/** The preference pairs in the DPO files, and whether there are enough to train on. */
+export interface DpoSummary {
+  train: number;
+  eval: number;
+  /** Pairs left out by the length policy. */
+  dropped: number;
+  minPairs: number;
+  enough: boolean;
+  note: string;
+}
+
 export interface ExportManifest {
   files: ExportedFile[];
   /** Records not written to any file, by reason. */
-  skipped: { heldout: number; userTargets: number; unusable: number };
+  skipped: { heldout: number; userTargets: number; unusable: number; tooLong: number };
   userTargets: 'swap' | 'skip';
+  lengths: ExportLengths;
+  dpo: DpoSummary;
 }
 
 /** The system note of a role-swapped trajectory record (a predicted user turn in the assistant slot). */
@@ -144,9 +220,10 @@ export function toConversation(system: string, messages: readonly Message[]): Co
   return { system: systems.join('\n\n'), turns };
 }
 
-function chatConversation(record: ChatRecord, options: ExportOptions): Conversation | null {
-  const system = record.instruction.trim() !== '' ? record.instruction : (options.systemPrompt ?? '');
-  return toConversation(system, [...parseTurns(record.input), { role: 'assistant', content: record.output }]);
+/** A record's SFT messages before they are normalised into a Conversation (toConversation). */
+export interface SftMessages {
+  system: string;
+  messages: Message[];
 }
 
 function trajectoryRole(role: string, swap: boolean): Role {
@@ -157,12 +234,43 @@ function trajectoryRole(role: string, swap: boolean): Role {
   return 'user';
 }
 
-function trajectoryConversation(record: TrajectoryRecord, options: ExportOptions): Conversation | null {
+function trajectoryMessages(record: TrajectoryRecord, options: ExportOptions): SftMessages | null {
   const swap = record.next.role === 'user';
   const messages = [...record.context, record.next].map((t) => ({ role: trajectoryRole(t.role, swap), content: t.text }));
   // The target must land in the assistant slot: with a system or tool target there is no such slot.
   if (trajectoryRole(record.next.role, swap) !== 'assistant') return null;
-  return toConversation(swap ? USER_TARGET_SYSTEM : (options.systemPrompt ?? ''), messages);
+  return { system: swap ? USER_TARGET_SYSTEM : (options.systemPrompt ?? ''), messages };
+}
+
+/**
+ * The SFT messages of a record (one per node of a trajectory's context, one per turn of a
+ * chat's), or null where it has none: preference records (they go to DPO) and user-target
+ * trajectories under `userTargets: 'skip'`.
+ */
+export function sftMessages(record: DatasetRecord, options: ExportOptions = {}): SftMessages | null {
+  const system = options.systemPrompt ?? '';
+  const pair = (user: string, assistant: string): Message[] => [
+    { role: 'user', content: user },
+    { role: 'assistant', content: assistant },
+  ];
+  switch (record.type) {
+    case 'chat':
+      return {
+        system: record.instruction.trim() !== '' ? record.instruction : system,
+        messages: [...parseTurns(record.input), { role: 'assistant', content: record.output }],
+      };
+    case 'qa':
+      return { system, messages: pair(record.question, record.answer) };
+    case 'knowledge':
+      return { system, messages: pair(knowledgePrompt(record.topic), record.content) };
+    case 'memory':
+      return { system: record.system, messages: pair(record.question, record.answer) };
+    case 'trajectory':
+      if (record.next.role === 'user' && options.userTargets === 'skip') return null;
+      return trajectoryMessages(record, options);
+    case 'preference':
+      return null;
+  }
 }
 
 /**
@@ -171,31 +279,57 @@ function trajectoryConversation(record: TrajectoryRecord, options: ExportOptions
  * user → assistant exchange.
  */
 export function sftConversation(record: DatasetRecord, options: ExportOptions = {}): Conversation | null {
-  const system = options.systemPrompt ?? '';
-  switch (record.type) {
-    case 'chat':
-      return chatConversation(record, options);
-    case 'qa':
-      return toConversation(system, [
-        { role: 'user', content: record.question },
-        { role: 'assistant', content: record.answer },
-      ]);
-    case 'knowledge':
-      return toConversation(system, [
-        { role: 'user', content: knowledgePrompt(record.topic) },
-        { role: 'assistant', content: record.content },
-      ]);
-    case 'memory':
-      return toConversation(record.system, [
-        { role: 'user', content: record.question },
-        { role: 'assistant', content: record.answer },
-      ]);
-    case 'trajectory':
-      if (record.next.role === 'user' && options.userTargets === 'skip') return null;
-      return trajectoryConversation(record, options);
-    case 'preference':
-      return null;
+  const parts = sftMessages(record, options);
+  return parts ? toConversation(parts.system, parts.messages) : null;
+}
+
+/** A conversation's length as the base model sees it: each message's tokens and the template's overhead. */
+export function conversationTokens(conversation: Conversation, counter: TokenCounter): number {
+  return toMessages(conversation).reduce((sum, m) => sum + counter.count(m.content) + MESSAGE_OVERHEAD_TOKENS, 0);
+}
+
+export interface FittedConversation {
+  /** The conversation that fits, or null when none does (or the record makes no exchange). */
+  conversation: Conversation | null;
+  /** Length of the whole conversation, and of the one that fits. */
+  fullTokens: number;
+  tokens: number;
+  /** Messages left out from the start. */
+  droppedMessages: number;
+}
+
+/**
+ * The length policy for one record: the whole conversation when it fits in `maxTokens`, else
+ * the longest tail of its messages that does (the oldest context goes first, a node at a time),
+ * never less than the last user → assistant exchange.
+ */
+export function fitConversation(parts: SftMessages, counter: TokenCounter, maxTokens: number): FittedConversation {
+  const whole = toConversation(parts.system, parts.messages);
+  if (!whole) return { conversation: null, fullTokens: 0, tokens: 0, droppedMessages: 0 };
+  const fullTokens = conversationTokens(whole, counter);
+  for (let dropped = 0; dropped < parts.messages.length; dropped += 1) {
+    const conversation = dropped === 0 ? whole : toConversation(parts.system, parts.messages.slice(dropped));
+    if (!conversation) break;
+    const tokens = dropped === 0 ? fullTokens : conversationTokens(conversation, counter);
+    if (tokens <= maxTokens) return { conversation, fullTokens, tokens, droppedMessages: dropped };
   }
+  return { conversation: null, fullTokens, tokens: fullTokens, droppedMessages: 0 };
+}
+
+/** A counter that remembers: the same turn is measured once however many records hold it. */
+function memoised(counter: TokenCounter): TokenCounter {
+  const seen = new Map<string, number>();
+  return {
+    ...counter,
+    count: (text) => {
+      let n = seen.get(text);
+      if (n === undefined) {
+        n = counter.count(text);
+        seen.set(text, n);
+      }
+      return n;
+    },
+  };
 }
 
 /** TRL's `messages` list: the system message (when there is a system prompt) and the turns. */
@@ -235,12 +369,41 @@ export function toAlpaca(conversation: Conversation): AlpacaRow {
   };
 }
 
+/** TRL's conversational preference row: the prompt's messages (system first), chosen and rejected as one assistant message each. */
 export interface DpoRow {
-  prompt: string;
-  chosen: string;
-  rejected: string;
+  prompt: Message[];
+  chosen: Message[];
+  rejected: Message[];
 }
-export const toDpo = (record: PreferenceRecord): DpoRow => ({ prompt: record.prompt, chosen: record.chosen, rejected: record.rejected });
+const dpoPrompt = (record: PreferenceRecord, options: ExportOptions): Message[] => {
+  const system = (options.systemPrompt ?? '').trim();
+  return [...(system ? [{ role: 'system' as const, content: system }] : []), { role: 'user', content: record.prompt }];
+};
+export const toDpo = (record: PreferenceRecord, options: ExportOptions = {}): DpoRow => ({
+  prompt: dpoPrompt(record, options),
+  chosen: [{ role: 'assistant', content: record.chosen }],
+  rejected: [{ role: 'assistant', content: record.rejected }],
+});
+
+/** Tokens of a DPO row as a trainer builds it: the prompt with the longer of the two answers. */
+export function dpoTokens(row: DpoRow, counter: TokenCounter): number {
+  const size = (messages: Message[]) => messages.reduce((sum, m) => sum + counter.count(m.content) + MESSAGE_OVERHEAD_TOKENS, 0);
+  return size(row.prompt) + Math.max(size(row.chosen), size(row.rejected));
+}
+
+/** LLaMA-Factory's sharegpt ranking row: the conversation up to the prompt, chosen/rejected one gpt message each. */
+export interface SharegptDpoRow {
+  conversations: { from: 'human'; value: string }[];
+  chosen: { from: 'gpt'; value: string };
+  rejected: { from: 'gpt'; value: string };
+  system: string;
+}
+export const toSharegptDpo = (record: PreferenceRecord, options: ExportOptions = {}): SharegptDpoRow => ({
+  conversations: [{ from: 'human', value: record.prompt }],
+  chosen: { from: 'gpt', value: record.chosen },
+  rejected: { from: 'gpt', value: record.rejected },
+  system: options.systemPrompt ?? '',
+});
 
 export interface AlpacaDpoRow {
   instruction: string;
@@ -271,7 +434,7 @@ export function sftLine(record: DatasetRecord, conversation: Conversation): stri
 }
 
 const NO_WEIGHTS_LLAMAFACTORY = 'LLaMA-Factory has no per-sample weight column: record weights are not applied';
-const NO_WEIGHTS_DPO = "TRL's prompt/chosen/rejected format has no per-sample weight: record weights are not applied";
+const NO_WEIGHTS_DPO = "TRL's preference format has no per-sample weight: record weights are not applied";
 
 interface FileSpec {
   name: string;
@@ -283,9 +446,15 @@ interface FileSpec {
 
 const FILES = {
   sft: { name: 'sft.jsonl', format: 'trl-sft-messages', weighted: true },
-  dpo: { name: 'dpo.jsonl', format: 'trl-dpo', weighted: false, note: NO_WEIGHTS_DPO },
+  dpo: { name: 'dpo.jsonl', format: 'trl-dpo-conversational', weighted: false, note: NO_WEIGHTS_DPO },
   sharegpt: { name: 'sharegpt.jsonl', format: 'llamafactory-sharegpt', weighted: false, note: NO_WEIGHTS_LLAMAFACTORY },
   alpaca: { name: 'alpaca.jsonl', format: 'llamafactory-alpaca', weighted: false, note: NO_WEIGHTS_LLAMAFACTORY },
+  sharegptDpo: {
+    name: 'sharegpt_dpo.jsonl',
+    format: 'llamafactory-sharegpt-ranking',
+    weighted: false,
+    note: NO_WEIGHTS_LLAMAFACTORY,
+  },
   alpacaDpo: { name: 'alpaca_dpo.jsonl', format: 'llamafactory-alpaca-ranking', weighted: false, note: NO_WEIGHTS_LLAMAFACTORY },
 } as const satisfies Record<string, Omit<FileSpec, 'split'>>;
 type FileKey = keyof typeof FILES;
@@ -297,6 +466,7 @@ export const LLAMAFACTORY_DATASETS = {
   sft: 'trajectory_sft_messages',
   sharegpt: 'trajectory_sft_sharegpt',
   alpaca: 'trajectory_sft_alpaca',
+  sharegptDpo: 'trajectory_dpo_sharegpt',
   alpacaDpo: 'trajectory_dpo',
 } as const;
 
@@ -322,6 +492,14 @@ function datasetInfoEntry(key: Exclude<FileKey, 'dpo'>, fileName: string): Recor
         file_name: fileName,
         formatting: 'alpaca',
         columns: { prompt: 'instruction', query: 'input', response: 'output', system: 'system', history: 'history' },
+      };
+    case 'sharegptDpo':
+      return {
+        file_name: fileName,
+        formatting: 'sharegpt',
+        ranking: true,
+        columns: { messages: 'conversations', chosen: 'chosen', rejected: 'rejected', system: 'system' },
+        tags: { role_tag: 'from', content_tag: 'value', user_tag: 'human', assistant_tag: 'gpt' },
       };
     case 'alpacaDpo':
       return {
@@ -365,6 +543,13 @@ class JsonlWriter {
   }
 }
 
+/** p50, p95 and max of a list of lengths (0 for none). */
+export function lengthStats(values: readonly number[]): LengthStats {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  return { p50: at(0.5), p95: at(0.95), max: sorted.at(-1) ?? 0 };
+}
+
 async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`);
@@ -391,7 +576,13 @@ export async function exportDataset(
   }
   const write = (key: FileKey, split: 'train' | 'eval', line: string) =>
     (writers.get(`${key}:${split}`) as { writer: JsonlWriter }).writer.write(line);
-  const skipped = { heldout: 0, userTargets: 0, unusable: 0 };
+  const skipped = { heldout: 0, userTargets: 0, unusable: 0, tooLong: 0 };
+  const counter = memoised(options.tokenCounter ?? characterCounter);
+  const maxTokens = options.maxTokens ?? DEFAULT_MAX_TOKENS;
+  const before: number[] = [];
+  const after: number[] = [];
+  let shortened = 0;
+  const dpo = { train: 0, eval: 0, dropped: 0 };
 
   try {
     for await (const record of records) {
@@ -401,7 +592,14 @@ export async function exportDataset(
       }
       const split = record.split;
       if (record.type === 'preference') {
-        await write('dpo', split, `${JSON.stringify(toDpo(record))}\n`);
+        const row = toDpo(record, options);
+        if (dpoTokens(row, counter) > maxTokens) {
+          dpo.dropped += 1;
+          continue;
+        }
+        dpo[split] += 1;
+        await write('dpo', split, `${JSON.stringify(row)}\n`);
+        await write('sharegptDpo', split, `${JSON.stringify(toSharegptDpo(record, options))}\n`);
         await write('alpacaDpo', split, `${JSON.stringify(toAlpacaDpo(record, options))}\n`);
         continue;
       }
@@ -409,11 +607,20 @@ export async function exportDataset(
         skipped.userTargets += 1;
         continue;
       }
-      const conversation = sftConversation(record, { ...options, userTargets });
-      if (!conversation) {
+      const parts = sftMessages(record, { ...options, userTargets });
+      const fitted = parts ? fitConversation(parts, counter, maxTokens) : undefined;
+      if (!fitted || fitted.fullTokens === 0) {
         skipped.unusable += 1;
         continue;
       }
+      before.push(fitted.fullTokens);
+      const { conversation } = fitted;
+      if (!conversation) {
+        skipped.tooLong += 1;
+        continue;
+      }
+      after.push(fitted.tokens);
+      if (fitted.droppedMessages > 0) shortened += 1;
       await write('sft', split, sftLine(record, conversation));
       await write('sharegpt', split, `${JSON.stringify(toSharegpt(conversation))}\n`);
       await write('alpaca', split, `${JSON.stringify(toAlpaca(conversation))}\n`);
@@ -456,7 +663,30 @@ export async function exportDataset(
   } else {
     await rm(infoPath, { force: true });
   }
-  const manifest: ExportManifest = { files, skipped, userTargets };
+  const lengths: ExportLengths = {
+    measure: counter.unit === 'tokens' ? `tokens (${counter.name})` : counter.name,
+    unit: counter.unit,
+    maxTokens,
+    rows: before.length,
+    overLimit: before.filter((n) => n > maxTokens).length,
+    shortened,
+    dropped: skipped.tooLong,
+    before: lengthStats(before),
+    after: lengthStats(after),
+  };
+  const enough = dpo.train >= DPO_MIN_PAIRS;
+  const pairs = (n: number) => `${n} pair${n === 1 ? '' : 's'}`;
+  const dpoSummary: DpoSummary = {
+    ...dpo,
+    minPairs: DPO_MIN_PAIRS,
+    enough,
+    note:
+      dpo.train + dpo.eval + dpo.dropped === 0
+        ? 'no preference pairs: no DPO files'
+        : `${pairs(dpo.train)} to train on, ${pairs(dpo.eval)} to evaluate${dpo.dropped ? `, ${dpo.dropped} too long` : ''}: ` +
+          (enough ? 'enough for a DPO stage' : `too few to train on (fewer than ${DPO_MIN_PAIRS}); train SFT only`),
+  };
+  const manifest: ExportManifest = { files, skipped, userTargets, lengths, dpo: dpoSummary };
   await writeJsonAtomic(join(dir, 'exports.json'), manifest);
   return manifest;
 }

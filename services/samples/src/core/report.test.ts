@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { relationDistribution, sampleShapeRow } from './report.js';
+import { DatasetManifest } from '@trajectory/contracts';
+import { formatDatasetReport, relationDistribution, sampleShapeRow, splitExportWeightBlock } from './report.js';
 
 test('sample shape: context across messages is multi-turn; turns count distinct messages', () => {
   const row = sampleShapeRow('cognitive', [
@@ -19,4 +20,47 @@ test('relation distribution: counts and percentages, most frequent first', () =>
       { relation: 'refines', count: 1, percent: 25 },
     ],
   );
+});
+
+test('the eval split, export lengths, DPO and weights block: how drawn, before/after, a histogram', () => {
+  const manifest = DatasetManifest.fromPartial({
+    datasetId: 'd',
+    weightNormalisation: 'mean',
+    weightScale: 3.4,
+    report: {
+      evalSplit: 'by conversation: 2 of 9 conversations',
+      exportLengths: {
+        measure: 'tokens (Qwen/Qwen2.5-7B-Instruct)',
+        maxTokens: 2048,
+        rows: 10,
+        overLimit: 3,
+        shortened: 2,
+        dropped: 1,
+        before: { p50: 500, p95: 3000, max: 9000 },
+        after: { p50: 480, p95: 2000, max: 2040 },
+      },
+      dpo: { train: 2, eval: 1, note: '2 pairs to train on, 1 pair to evaluate: too few to train on (fewer than 100); train SFT only' },
+      weightsByRelation: [{ name: 'trajectory: refines', records: 3, mean: 1.8, min: 1.7, max: 1.9, aboveMeanPercent: 100 }],
+      weightsByYear: [{ name: '2023', records: 3, mean: 1, min: 0.9, max: 1.9, aboveMeanPercent: 30 }],
+      weightHistogram: [
+        { name: '0.75–1', count: 4, percent: 80 },
+        { name: '1.5–2', count: 1, percent: 20 },
+      ],
+      weightMean: 1,
+      weightAboveMeanPercent: 20,
+    },
+  });
+  const text = splitExportWeightBlock(manifest).join('\n');
+  assert.match(text, /^eval split: by conversation: 2 of 9 conversations$/m);
+  assert.match(
+    text,
+    /export rows \(SFT\), measured in tokens \(Qwen\/Qwen2\.5-7B-Instruct\) against 2,048: 10 built, 3 over the limit: 2 shortened \(fewer context turns\), 1 dropped \(too long without context\); length p50 \/ p95 \/ max 500 \/ 3,000 \/ 9,000 before, 480 \/ 2,000 \/ 2,040 after/,
+  );
+  assert.match(text, /^DPO: 2 pairs to train on, 1 pair to evaluate: too few to train on/m);
+  assert.match(text, /scaled to a mean of 1\.0 \(x3\.40 of relation weight x e\^\(-age\/τ\)\); mean 1\.00, 20\.0% above it/);
+  assert.match(text, /\| trajectory: refines \|\s+3 \| 1\.80 \| 1\.70 \| 1\.90 \| 100\.0% \|/);
+  assert.match(text, /^ {2}0\.75–1 #{40} 4$/m);
+  assert.match(text, /^ {2}1\.5–2 {2}#{10} {30} 1$/m);
+  const printed = formatDatasetReport(manifest);
+  for (const part of splitExportWeightBlock(manifest)) assert.ok(printed.includes(part), `printed: ${part}`);
 });

@@ -73,6 +73,52 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
   return [line(header), rule, ...rows.map(line)].join('\n');
 }
 
+const count = (n: number) => n.toLocaleString('en-US');
+const BAR_WIDTH = 40;
+
+/** The report's block of fields 30-39: how the eval split was drawn, the exports' lengths and DPO pairs, the weights. */
+export function splitExportWeightBlock(manifest: DatasetManifest): string[] {
+  const r = manifest.report;
+  if (!r) return [];
+  const parts: string[] = [];
+  if (r.evalSplit) parts.push(`eval split: ${r.evalSplit}`);
+  const l = r.exportLengths;
+  if (l) {
+    const stats = (s: typeof l.before) => (s ? `${count(s.p50)} / ${count(s.p95)} / ${count(s.max)}` : '-');
+    parts.push(
+      `export rows (SFT), measured in ${l.measure} against ${count(l.maxTokens)}: ${count(l.rows)} built, ${count(l.overLimit)} over the limit: ` +
+        `${count(l.shortened)} shortened (fewer context turns), ${count(l.dropped)} dropped (too long without context); ` +
+        `length p50 / p95 / max ${stats(l.before)} before, ${stats(l.after)} after`,
+    );
+  }
+  if (r.dpo) parts.push(`DPO: ${r.dpo.note}`);
+  if (r.weightsByRelation.length > 0) {
+    const w = (x: number) => x.toFixed(2);
+    const scale =
+      manifest.weightNormalisation === 'mean'
+        ? `scaled to a mean of 1.0 (x${manifest.weightScale.toPrecision(3)} of relation weight x e^(-age/τ))`
+        : 'relation weight x e^(-age/τ), not normalised';
+    parts.push(`weights of the conversation records: ${scale}; mean ${w(r.weightMean)}, ${pct(r.weightAboveMeanPercent)} above it`);
+    const rows = (list: typeof r.weightsByRelation) =>
+      list.map((x) => [x.name, count(x.records), w(x.mean), w(x.min), w(x.max), pct(x.aboveMeanPercent)]);
+    parts.push(formatTable(['weights by relation', 'records', 'mean', 'min', 'max', '> mean'], rows(r.weightsByRelation)));
+    parts.push(formatTable(['weights by year', 'records', 'mean', 'min', 'max', '> mean'], rows(r.weightsByYear)));
+    const most = Math.max(1, ...r.weightHistogram.map((h) => h.count));
+    const label = Math.max(...r.weightHistogram.map((h) => h.name.length));
+    parts.push(
+      [
+        'weight histogram:',
+        ...r.weightHistogram.map(
+          (h) => `  ${h.name.padEnd(label)} ${'#'.repeat(Math.round((BAR_WIDTH * h.count) / most)).padEnd(BAR_WIDTH)} ${count(h.count)}`,
+        ),
+      ].join('\n'),
+    );
+  }
+  return parts;
+}
+
+const pct = (x: number) => `${x.toFixed(1)}%`;
+
 /** The dataset report as the CLI prints it: the seed's tables, then the gates. */
 export function formatDatasetReport(manifest: DatasetManifest): string {
   const r = manifest.report;
@@ -95,6 +141,7 @@ export function formatDatasetReport(manifest: DatasetManifest): string {
     ),
     `splits: ${r.recordsBySplit.map((x) => `${x.name} ${x.count}`).join(', ')}`,
     `samples with weight > 1.0: ${pct(r.weightAboveOnePercent)}`,
+    ...splitExportWeightBlock(manifest),
     `refinement chains: ${r.refinementChains}, average length ${r.averageChainLength.toFixed(2)}`,
     `preference pairs from regenerated replies: ${r.preferencePairs}`,
     `facts: ${r.facts}, phrasings ${r.factPhrasings}, held out for the recall eval ${r.heldoutPhrasings}`,

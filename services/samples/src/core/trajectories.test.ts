@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BRANCHED_GRAPH as graph } from './fixtures.test-helper.js';
-import { DECAY_DAYS, RELATION_WEIGHTS, timeDecay, trajectoryRecords } from './trajectories.js';
+import type { DatasetRecord, MemoryRecord } from './records.js';
+import { DECAY_DAYS, normaliseWeights, RELATION_WEIGHTS, timeDecay, trajectoryRecords, weightDistribution } from './trajectories.js';
 
 const referenceDate = new Date('2026-01-01T00:00:00Z');
 const both = { referenceDate, contextSize: 3, targetRoles: ['user', 'assistant'] };
@@ -77,4 +78,71 @@ test('only the configured target roles are predicted', () => {
       .sort(),
     ['u2', 'u3'],
   );
+});
+
+test('normalisation: the conversation records average 1.0, their ratios kept; memory records untouched; none keeps the rule', () => {
+  // Two years old: every rule weight is e^-1 of its relation's, below 1.0 however strong the relation.
+  const old = trajectoryRecords(graph, { ...both, referenceDate: new Date('2026-01-01T00:05:00Z') });
+  assert.ok(old.every((r) => r.weight < 1 || r.relation === 'iteration_final'));
+  const fact: MemoryRecord = {
+    id: 'm',
+    type: 'memory',
+    weight: 1,
+    split: 'train',
+    source: { factId: 'f' },
+    subject: 'I',
+    relation: 'live in',
+    value: 'Lisbon',
+    question: 'where?',
+    answer: 'Lisbon.',
+    kind: 'fact',
+    system: '',
+  };
+  const records: DatasetRecord[] = [...structuredClone(old), fact];
+  const rule = old.map((r) => r.weight);
+  const scale = normaliseWeights(records, 'mean');
+  const conversation = records.filter((r) => r.type === 'trajectory');
+  const mean = conversation.reduce((sum, r) => sum + r.weight, 0) / conversation.length;
+  assert.ok(Math.abs(mean - 1) < 1e-12);
+  for (const [i, r] of conversation.entries()) assert.ok(Math.abs(r.weight - (rule[i] ?? 0) * scale) < 1e-12, 'ratios kept');
+  assert.equal(fact.weight, 1);
+  const unscaled = structuredClone(old);
+  assert.equal(normaliseWeights(unscaled, 'none'), 1);
+  assert.deepEqual(
+    unscaled.map((r) => r.weight),
+    rule,
+  );
+});
+
+test('the distribution: by relation (trajectories) or type, by year, a histogram, and the share above the mean', () => {
+  const records = trajectoryRecords(graph, both);
+  normaliseWeights(records, 'mean');
+  const d = weightDistribution(records, (r) => (r.type === 'trajectory' && r.next.nodeId === 'a1' ? '2023' : '2024'));
+  assert.ok(Math.abs(d.mean - 1) < 1e-12);
+  assert.deepEqual(
+    d.byRelation.map((x) => [x.name, x.records]),
+    [
+      ['trajectory: responds', 2],
+      ['trajectory: contrasts', 1],
+      ['trajectory: iteration_final', 1],
+      ['trajectory: refines', 1],
+    ],
+  );
+  const finalRow = d.byRelation.find((x) => x.name === 'trajectory: iteration_final');
+  assert.equal(finalRow?.aboveMeanPercent, 100);
+  assert.deepEqual(
+    d.byYear.map((x) => [x.name, x.records]),
+    [
+      ['2023', 1],
+      ['2024', 4],
+    ],
+  );
+  assert.equal(
+    d.histogram.reduce((sum, h) => sum + h.count, 0),
+    records.length,
+  );
+  assert.equal(d.histogram[0]?.name, '< 0.25');
+  assert.equal(d.histogram.at(-1)?.name, '≥ 3');
+  const above = records.filter((r) => r.weight > 1).length;
+  assert.ok(Math.abs(d.aboveMeanPercent - (100 * above) / records.length) < 1e-9);
 });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CognitiveNode, ConversationGraph } from '@trajectory/contracts';
 import { defaultRelationWeights } from '@trajectory/relations';
-import type { TrajectoryRecord } from './records.js';
+import type { DatasetRecord, TrajectoryRecord } from './records.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Time constant τ of the age decay: a node two years old weighs e^-1 of a new one. */
@@ -105,4 +105,102 @@ export function trajectoryRecords(graph: ConversationGraph, options: TrajectoryO
     });
   }
   return records;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Weights across the dataset: normalisation and the distribution the report shows.
+
+/** The records whose weight comes from the rule above (relation × decay): the conversation records SFT trains on. */
+export const WEIGHTED_TYPES: readonly DatasetRecord['type'][] = ['trajectory', 'chat', 'qa', 'knowledge'];
+const isWeighted = (r: DatasetRecord) => WEIGHTED_TYPES.includes(r.type);
+
+/**
+ * `mean`: the weights of the conversation records are scaled so that their mean is 1.0 (the
+ * relative weights, which are all a trainer that normalises per step sees, stay as they are; the
+ * scale stops depending on how old the history is, and the records stand beside the memory
+ * records, whose weight is 1.0). `none`: the rule's weights as they are.
+ */
+export type WeightNormalisation = 'mean' | 'none';
+export const WEIGHT_NORMALISATIONS: readonly WeightNormalisation[] = ['mean', 'none'];
+
+/**
+ * Applies the normalisation to the conversation records (in place) and returns the factor
+ * applied: a record's rule weight is its weight divided by it (the manifest records it).
+ */
+export function normaliseWeights(records: readonly DatasetRecord[], mode: WeightNormalisation): number {
+  const weighted = records.filter(isWeighted);
+  const mean = weighted.reduce((sum, r) => sum + r.weight, 0) / (weighted.length || 1);
+  if (mode === 'none' || !(mean > 0)) return 1;
+  const scale = 1 / mean;
+  for (const r of weighted) r.weight *= scale;
+  return scale;
+}
+
+export interface WeightRow {
+  name: string;
+  records: number;
+  mean: number;
+  min: number;
+  max: number;
+  /** Share of these records above the mean weight of all weighted records, in percent. */
+  aboveMeanPercent: number;
+}
+
+export interface WeightDistribution {
+  /** Trajectory records by their relation; the other conversation records by their type. */
+  byRelation: WeightRow[];
+  /** By the year of the record's target (`unknown` without a time). */
+  byYear: WeightRow[];
+  /** Records per weight range, for a text histogram. */
+  histogram: { name: string; count: number; percent: number }[];
+  /** Mean weight of the conversation records, and the share above it, in percent. */
+  mean: number;
+  aboveMeanPercent: number;
+}
+
+/** Upper bounds of the histogram's ranges, around a mean of 1.0. */
+const HISTOGRAM_BOUNDS = [0.25, 0.5, 0.75, 1, 1.5, 2, 3];
+
+/**
+ * The weights of the conversation records: by relation, by year of the target (`yearOf`) and
+ * as a histogram, with the share above the mean.
+ */
+export function weightDistribution(records: readonly DatasetRecord[], yearOf: (record: DatasetRecord) => string): WeightDistribution {
+  const weighted = records.filter(isWeighted);
+  const mean = weighted.reduce((sum, r) => sum + r.weight, 0) / (weighted.length || 1);
+  const above = (rs: readonly DatasetRecord[]) =>
+    rs.length > 0 ? (100 * rs.filter((r) => r.weight > mean * (1 + 1e-9)).length) / rs.length : 0;
+  const rows = (key: (r: DatasetRecord) => string) => {
+    const groups = new Map<string, DatasetRecord[]>();
+    for (const r of weighted) groups.set(key(r), [...(groups.get(key(r)) ?? []), r]);
+    return [...groups].map(([name, rs]) => ({
+      name,
+      records: rs.length,
+      mean: rs.reduce((sum, r) => sum + r.weight, 0) / rs.length,
+      min: Math.min(...rs.map((r) => r.weight)),
+      max: Math.max(...rs.map((r) => r.weight)),
+      aboveMeanPercent: above(rs),
+    }));
+  };
+  const byRelation = rows((r) => (r.type === 'trajectory' ? `trajectory: ${r.relation}` : r.type)).sort(
+    (a, b) => b.records - a.records || a.name.localeCompare(b.name),
+  );
+  const byYear = rows(yearOf).sort((a, b) => a.name.localeCompare(b.name));
+  const counts = new Array<number>(HISTOGRAM_BOUNDS.length + 1).fill(0);
+  for (const r of weighted) {
+    const i = HISTOGRAM_BOUNDS.findIndex((bound) => r.weight < bound);
+    const bucket = i === -1 ? HISTOGRAM_BOUNDS.length : i;
+    counts[bucket] = (counts[bucket] ?? 0) + 1;
+  }
+  const histogram = counts.map((count, i) => ({
+    name:
+      i === 0
+        ? `< ${HISTOGRAM_BOUNDS[0]}`
+        : i === HISTOGRAM_BOUNDS.length
+          ? `≥ ${HISTOGRAM_BOUNDS[i - 1]}`
+          : `${HISTOGRAM_BOUNDS[i - 1]}–${HISTOGRAM_BOUNDS[i]}`,
+    count,
+    percent: weighted.length > 0 ? (100 * count) / weighted.length : 0,
+  }));
+  return { byRelation, byYear, histogram, mean, aboveMeanPercent: above(weighted) };
 }
