@@ -20,9 +20,9 @@ import {
 import { defaultRelationWeights } from '@trajectory/relations';
 import { answerUnary, createClient, main, runService } from '@trajectory/runtime';
 import { buildDataset, type DatasetSettings } from './core/dataset.js';
+import { DEFAULT_MAX_TOKENS } from './core/exports.js';
 import { factRecords, parseFacts } from './core/facts.js';
 import type { MemoryRecord } from './core/records.js';
-import { DEFAULT_MAX_TOKENS } from './core/exports.js';
 import { EVAL_MAX_RECORDS } from './core/split.js';
 import { DECAY_DAYS, WEIGHT_NORMALISATIONS, type WeightNormalisation } from './core/trajectories.js';
 import { validateRecords } from './core/validate.js';
