@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds the trainer's test dataset with the samples service's own code (@trajectory/samples):
-// memory records from the bundled facts file (examples/facts.yaml) and the records of one
-// hand-written conversation graph, through buildDataset (eval split, gates, exports) with a fixed
+// memory records from the bundled facts file (examples/facts.yaml) and the records of two
+// hand-written conversation graphs, through buildDataset (eval split, gates, exports) with a fixed
 // reference date, so the output is the same on every run.
 //
 //   npm run build -w @trajectory/samples     # once: the package's dist/
@@ -85,8 +85,51 @@ const graph = {
   ],
 };
 
+// A second conversation, so that the eval split (drawn by whole conversations) can take one and
+// leave the other to training; each holds every hard-case kind (a terse prompt, a trade-off, a follow-up).
+const bikeNode = (id, role, minute, text) => ({
+  ...node(id, role, minute, text),
+  conversationId: 'c-bike',
+  createdAt: new Date(Date.UTC(2024, 2, 10, 8, minute)),
+});
+const bike = {
+  conversationId: 'c-bike',
+  title: 'Squeaky bike chain',
+  nodes: [
+    bikeNode('b-u1', 'user', 0, 'My bike chain squeaks after every rainy ride. What should I put on it?'),
+    bikeNode(
+      'b-a1',
+      'assistant',
+      1,
+      'Clean and dry it first, then use a wet lube: it stays on in the rain, though it gathers more dirt than a dry one.',
+    ),
+    bikeNode('b-u2', 'user', 2, 'I want something cheaper, but it has to last a week of commuting.'),
+    bikeNode(
+      'b-a2',
+      'assistant',
+      3,
+      'Then a plain wet lube from the hardware store: one bottle lasts months. Wipe off the excess after each coat.',
+    ),
+    bikeNode('b-u3', 'user', 4, 'How often?'),
+    bikeNode('b-a3', 'assistant', 5, 'About once a week in winter and every two weeks in summer, and after any long ride in the rain.'),
+  ],
+  edges: [
+    edge('b-a1', 'b-u1', 'follows'),
+    edge('b-u2', 'b-a1', 'follows'),
+    edge('b-a2', 'b-u2', 'follows'),
+    edge('b-u3', 'b-a2', 'follows'),
+    edge('b-a3', 'b-u3', 'follows'),
+    edge('b-a1', 'b-u1', 'responds'),
+    edge('b-u2', 'b-u1', 'refines'),
+    edge('b-a2', 'b-u2', 'responds'),
+    edge('b-a3', 'b-u3', 'responds'),
+  ],
+  chains: [],
+};
+
 async function* graphs() {
   yield graph;
+  yield bike;
 }
 
 const work = await mkdtemp(join(tmpdir(), 'trajectory-fixture-'));

@@ -28,7 +28,7 @@ def test_usage_and_version(capsys):
 def test_dry_run_prints_the_summary(fixture_dataset, capsys):
     assert cli.main(["train", "--dataset", str(fixture_dataset), "--dry-run"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["train"] == 141 and summary["heldout"]["fact"] == 34 and summary["facts"] == 3
+    assert summary["train"] == 145 and summary["heldout"]["fact"] == 34 and summary["facts"] == 3
     assert summary["trainByType"]["memory"] == 136
 
 
