@@ -40,7 +40,12 @@ test('the bundled sample shows refinement chains, refines and iteration_final ed
   const trajectories = records.filter((r) => r.type === 'trajectory');
   assert.ok(trajectories.filter((r) => r.weight > 1).length >= 4, `weights: ${trajectories.map((r) => r.weight.toFixed(2)).join(' ')}`);
   const preferences = records.filter((r) => r.type === 'preference');
-  assert.equal(preferences.length, 1);
-  assert.match(preferences[0]?.type === 'preference' ? preferences[0].chosen : '', /^QLoRA keeps the frozen base model/);
+  const regenerated = preferences.filter((r) => r.tags?.includes('regenerated'));
+  assert.equal(regenerated.length, 1);
+  assert.match(regenerated[0]?.type === 'preference' ? regenerated[0].chosen : '', /^QLoRA keeps the frozen base model/);
+  // Each chain's challenged answer and its revision are a pair too; the restated question one more.
+  const revisions = preferences.filter((r) => r.tags?.includes('revision'));
+  assert.equal(revisions.length, 5, `revision pairs: ${revisions.map((r) => r.tags?.join(',')).join('; ')}`);
+  assert.equal(revisions.filter((r) => r.tags?.includes('restated')).length, 1);
   assert.equal(records.filter((r) => r.type === 'knowledge').length, 4, 'what each chain settled on');
 });

@@ -2,9 +2,11 @@
 
 export * from './core/build.js';
 export * from './core/dataset.js';
+export * from './core/dedupe.js';
 export * from './core/exports.js';
 export * from './core/facts.js';
 export * from './core/gates.js';
+export * from './core/mix.js';
 export * from './core/records.js';
 export * from './core/report.js';
 export * from './core/split.js';

@@ -22,6 +22,7 @@ import { answerUnary, createClient, main, runService } from '@trajectory/runtime
 import { buildDataset, type DatasetSettings } from './core/dataset.js';
 import { DEFAULT_MAX_TOKENS } from './core/exports.js';
 import { factRecords, parseFacts } from './core/facts.js';
+import { MIN_REAL_SHARE, WARN_REAL_SHARE } from './core/mix.js';
 import type { MemoryRecord } from './core/records.js';
 import { EVAL_MAX_RECORDS } from './core/split.js';
 import { DECAY_DAYS, WEIGHT_NORMALISATIONS, type WeightNormalisation } from './core/trajectories.js';
@@ -83,6 +84,10 @@ main(() =>
       SAMPLES_TOKENIZER: z.string().default('Qwen/Qwen2.5-7B-Instruct'),
       SAMPLES_WEIGHT_NORMALISATION: z.enum(WEIGHT_NORMALISATIONS as [WeightNormalisation, ...WeightNormalisation[]]).default('mean'),
       SAMPLES_FACTS_FILE: z.string().optional(),
+      // The real-share gate: below the first share of real (conversation) records among those a
+      // trainer sees the dataset fails, below the second it warns (and memory records are capped to it).
+      SAMPLES_MIN_REAL_SHARE: z.coerce.number().min(0).max(1).default(MIN_REAL_SHARE),
+      SAMPLES_WARN_REAL_SHARE: z.coerce.number().min(0).max(1).default(WARN_REAL_SHARE),
       SAMPLES_SYSTEM_PROMPT: z
         .string()
         .default('You are my personal assistant, trained on my own conversations: reason the way I do and answer as I would.'),
@@ -117,6 +122,8 @@ main(() =>
           maxTokens: config.SAMPLES_MAX_TOKENS,
           tokenCounter,
           weightNormalisation: config.SAMPLES_WEIGHT_NORMALISATION,
+          minRealShare: request.minRealShare ?? config.SAMPLES_MIN_REAL_SHARE,
+          warnRealShare: request.warnRealShare ?? config.SAMPLES_WARN_REAL_SHARE,
           systemPrompt: config.SAMPLES_SYSTEM_PROMPT,
         };
         const memory = await memoryRecords(request.factsPath || config.SAMPLES_FACTS_FILE, settings.systemPrompt);

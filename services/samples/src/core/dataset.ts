@@ -5,9 +5,18 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { ConversationGraph, DatasetReport } from '@trajectory/contracts';
-import { type ConversationTurns, conversationRecords, conversationTurns, type RecordOptions, turnPairSpans } from './build.js';
+import {
+  type ConversationTurns,
+  conversationRecords,
+  conversationTurns,
+  PREFERENCE_SOURCES,
+  type RecordOptions,
+  turnPairSpans,
+} from './build.js';
+import { type Deduplicated, dedupeRecords } from './dedupe.js';
 import { DEFAULT_MAX_TOKENS, type ExportManifest, exportDataset, type TokenCounter } from './exports.js';
 import { type GatesOutcome, runGates } from './gates.js';
+import { capMemory, type MemoryCap, MIN_REAL_SHARE, realShare, WARN_REAL_SHARE } from './mix.js';
 import type { DatasetRecord, MemoryRecord } from './records.js';
 import { relationDistribution, type SampleSpan, sampleShapeRow, trajectorySpan } from './report.js';
 import { assignEvalSplit, EVAL_MAX_RECORDS, type SplitSummary } from './split.js';
@@ -23,6 +32,10 @@ export interface DatasetSettings extends RecordOptions {
   tokenCounter?: TokenCounter;
   /** How the conversation records' weights are scaled (default `mean`: to a mean of 1.0). */
   weightNormalisation?: WeightNormalisation;
+  /** The real-share gate fails below this share of real records (default MIN_REAL_SHARE, 0.35) ... */
+  minRealShare?: number;
+  /** ... and warns below this one (default WARN_REAL_SHARE, 0.5), which also caps the memory records. */
+  warnRealShare?: number;
 }
 
 /** The report's fields 30-39: how the eval split was drawn, the exports' lengths and DPO pairs, the weights. */
@@ -114,12 +127,58 @@ function countBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
   return counts;
 }
 
+/** The report's fields 20-29: de-duplication, preference pairs per source, real versus synthetic. */
+type DedupeMixFields = Pick<
+  DatasetReport,
+  | 'deduplication'
+  | 'preferencePairsBySource'
+  | 'realRecords'
+  | 'syntheticRecords'
+  | 'realSharePercent'
+  | 'memoryRecordsGenerated'
+  | 'memoryRecordsKept'
+  | 'memoryCap'
+  | 'minRealShare'
+  | 'warnRealShare'
+>;
+
+function dedupeMixFields(
+  records: readonly DatasetRecord[],
+  deduplicated: Deduplicated,
+  cap: MemoryCap,
+  thresholds: { minRealShare: number; warnRealShare: number },
+): DedupeMixFields {
+  const share = realShare(records);
+  const pairs = records.filter((r) => r.type === 'preference');
+  return {
+    deduplication: deduplicated.byType.map((row) => ({
+      type: row.type,
+      before: row.before,
+      after: row.after,
+      dropped: row.dropped,
+      reasons: percentRows(new Map(Object.entries(row.reasons)), row.dropped),
+    })),
+    preferencePairsBySource: percentRows(
+      new Map(PREFERENCE_SOURCES.map((source) => [source, pairs.filter((r) => r.tags?.includes(source)).length])),
+      pairs.length,
+    ),
+    realRecords: share.real,
+    syntheticRecords: share.synthetic,
+    realSharePercent: 100 * share.share,
+    memoryRecordsGenerated: cap.generated,
+    memoryRecordsKept: cap.kept,
+    memoryCap: Number.isFinite(cap.budget) ? cap.budget : 0,
+    ...thresholds,
+  };
+}
+
 /** The seed's tables for a dataset: record types and splits, sample shapes, relations, weights, chains, facts. */
 export function datasetReport(
   records: readonly DatasetRecord[],
   tally: CorpusTally,
   gates: GatesOutcome,
   splitExportWeights: SplitExportWeightFields,
+  dedupeMix: DedupeMixFields,
 ): DatasetReport {
   const weighted = records.filter((r) => r.type === 'trajectory' || r.type === 'chat');
   const memory = records.filter((r): r is MemoryRecord => r.type === 'memory');
@@ -149,6 +208,7 @@ export function datasetReport(
     heldoutPhrasings: memory.filter((r) => r.split === 'heldout').length,
     nearDuplicates: nearDuplicates?.pairCount ?? 0,
     ...splitExportWeights,
+    ...dedupeMix,
   };
 }
 
@@ -201,13 +261,20 @@ export async function buildDataset(
     }
   }
   records.push(...memory);
+  // Records that repeat the training signal of a better-weighted one go (dedupe.ts), and the facts
+  // file's phrasings are capped so that they do not swamp a small history (mix.ts).
+  const thresholds = { minRealShare: settings.minRealShare ?? MIN_REAL_SHARE, warnRealShare: settings.warnRealShare ?? WARN_REAL_SHARE };
+  const deduplicated = dedupeRecords(records);
+  const memoryCap = capMemory(deduplicated.records, { realShare: thresholds.warnRealShare });
+  records.length = 0;
+  for (const r of memoryCap.records) records.push(r);
   const weightNormalisation = settings.weightNormalisation ?? 'mean';
   const weightScale = normaliseWeights(records, weightNormalisation);
   const weights = weightDistribution(records, (r) => years.get(r.id) ?? 'unknown');
   const split = assignEvalSplit(records, { evalShare: settings.evalShare, evalMaxRecords: settings.evalMaxRecords });
   records.sort((a, b) => a.type.localeCompare(b.type) || a.id.localeCompare(b.id));
 
-  const gates = runGates(records);
+  const gates = runGates(records, { realShare: { minShare: thresholds.minRealShare, warnShare: thresholds.warnRealShare } });
   await mkdir(rootDir, { recursive: true });
   const building = join(rootDir, `.building-${process.pid}-${Date.now()}`);
   await mkdir(building, { recursive: true });
@@ -224,7 +291,13 @@ export async function buildDataset(
       maxTokens,
       ...(settings.tokenCounter ? { tokenCounter: settings.tokenCounter } : {}),
     });
-    const report = datasetReport(records, tally, gates, splitExportWeightFields(split, exports, weights));
+    const report = datasetReport(
+      records,
+      tally,
+      gates,
+      splitExportWeightFields(split, exports, weights),
+      dedupeMixFields(records, deduplicated, memoryCap, thresholds),
+    );
     await writeFile(join(building, 'report.json'), `${JSON.stringify({ report, gates }, null, 2)}\n`);
     const dir = join(rootDir, datasetId);
     await rm(dir, { recursive: true, force: true });

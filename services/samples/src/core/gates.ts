@@ -1,6 +1,9 @@
 // Quality gates a dataset must pass before it may be used for training (issue 6, part 6): schema,
-// uniqueness of outputs per record type, near-duplicates, type balance (a warning), and an eval
-// split with hard cases. Pure functions over records; a failed gate says why in `reason`.
+// uniqueness of outputs per record type, near-duplicates (what de-duplication left), type balance
+// (a warning), an eval split with hard cases, and the share of real records (a warning below 50 %,
+// a failure below 35 %). Pure functions over records; a failed gate says why in `reason`.
+import { findRepeats, normaliseText, TRAINING_SIGNALS, type TrainingSignal } from './dedupe.js';
+import { MIN_REAL_SHARE, realShare, WARN_REAL_SHARE } from './mix.js';
 import { type DatasetRecord, RECORD_TYPES, type RecordType } from './records.js';
 import { type ValidationResult, validateRecord } from './validate.js';
 
@@ -19,14 +22,6 @@ export interface GatesOutcome {
   /** Reasons of gates that passed with a warning (type balance). */
   warnings: string[];
 }
-
-/** Lowercase, punctuation dropped, whitespace collapsed: the form outputs are compared in. */
-export const normaliseText = (text: string): string =>
-  text
-    .toLowerCase()
-    .replace(/\p{P}+/gu, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
 
 /** The field a record teaches the model to produce. */
 export function outputText(record: DatasetRecord): string {
@@ -154,86 +149,45 @@ export function uniquenessGate(records: readonly DatasetRecord[], options: Uniqu
 }
 
 // ---------------------------------------------------------------------------------------------
-// Near-duplicates: MinHash over character 5-gram shingles with LSH banding, then the exact
-// Jaccard similarity of the shingle sets for each candidate pair.
+// Near-duplicates. buildDataset has dropped every record that repeats the training signal of a
+// better one (dedupe.ts); what this gate looks for is what is left: records whose target repeats
+// another record's target of the type (Jaccard ≥ 0.9 of character 5-gram shingles), the mark of a
+// generator that repeats records. A real history repeats some targets ("Please continue", a slide
+// pasted into two conversations, the same code block given twice), so each type has its own
+// allowance. Memory answers repeat by design (one value answers every phrasing): a memory record
+// counts only when it repeats another exactly.
 
-const SHINGLE = 5;
-const PERMUTATIONS = 64;
-const BANDS = 16; // 16 bands of 4 rows: a pair with Jaccard 0.9 becomes a candidate with p ≈ 1 − (1 − 0.9⁴)¹⁶ > 0.999
-const ROWS = PERMUTATIONS / BANDS;
-/** In a bucket, each text is compared with at most this many texts before it. */
-const BUCKET_PEERS = 32;
-
-/** FNV-1a, 32 bits, of text[start, end): the hash of one shingle. */
-function fnv1a(text: string, start = 0, end = text.length): number {
-  let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
+export interface NearDuplicateLimit {
+  /** What is compared (default: the target; memory: the whole record, exactly). */
+  signal: Partial<TrainingSignal>;
+  /** Most share of the type's records that may repeat another's target. */
+  maxShare: number;
 }
 
-/** MurmurHash3's finaliser: a good 32-bit mix. */
-function fmix32(x: number): number {
-  let h = x;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+const TARGET_SIMILARITY = 0.9;
+const target = (fields: TrainingSignal['fields'], keep: number): Partial<TrainingSignal> => ({
+  fields: (r) => fields(r).slice(0, keep),
+  threshold: TARGET_SIMILARITY,
+  exact: false,
+});
 
 /**
- * The 64 hash functions ("permutations") are h_i(x) = (a_i·x + b_i) mod 2³² over the mixed shingle
- * hash x, with odd a_i; the coefficients are fixed, so signatures are stable across runs.
+ * Per type, what the gate compares and how much of it may repeat: trajectory targets 10 % (short
+ * user turns such as "yes" or "Please continue" recur; 3.7 % at most on the real exports), chat,
+ * qa and knowledge targets 5 % (0.8 % at most), preference pairs (chosen and rejected together:
+ * one chosen answer may beat several regenerations) 5 %, memory 0 (no exact repeats).
  */
-const [MUL, ADD] = (() => {
-  const mul = new Uint32Array(PERMUTATIONS);
-  const add = new Uint32Array(PERMUTATIONS);
-  for (let i = 0; i < PERMUTATIONS; i++) {
-    mul[i] = fmix32(0x9e3779b9 + 2 * i) | 1;
-    add[i] = fmix32(0x7f4a7c15 + 2 * i + 1);
-  }
-  return [mul, add];
-})();
+export const NEAR_DUPLICATE_LIMITS: Readonly<Record<RecordType, NearDuplicateLimit>> = {
+  trajectory: { signal: target(TRAINING_SIGNALS.trajectory.fields, 1), maxShare: 0.1 },
+  chat: { signal: target(TRAINING_SIGNALS.chat.fields, 1), maxShare: 0.05 },
+  qa: { signal: target(TRAINING_SIGNALS.qa.fields, 1), maxShare: 0.05 },
+  preference: { signal: target(TRAINING_SIGNALS.preference.fields, 2), maxShare: 0.05 },
+  knowledge: { signal: target(TRAINING_SIGNALS.knowledge.fields, 1), maxShare: 0.05 },
+  memory: { signal: {}, maxShare: 0 },
+};
 
-/** Calls `each` with the hash of every character 5-gram of a normalised text (the whole text if shorter). */
-function forEachShingle(text: string, each: (hash: number) => void): void {
-  if (text.length === 0) return;
-  if (text.length <= SHINGLE) each(fnv1a(text));
-  for (let i = 0; i + SHINGLE <= text.length; i++) each(fnv1a(text, i, i + SHINGLE));
-}
-
-/** The set of hashed character 5-grams of the normalised text (the whole text if shorter). */
-export function shingles(text: string): Set<number> {
-  const out = new Set<number>();
-  forEachShingle(normaliseText(text), (h) => out.add(h));
-  return out;
-}
-
-/** The MinHash signature of a normalised text: per hash function, the least value over its shingles. */
-function minhash(text: string): Uint32Array {
-  const signature = new Uint32Array(PERMUTATIONS).fill(0xffffffff);
-  forEachShingle(text, (shingle) => {
-    const x = fmix32(shingle);
-    for (let i = 0; i < PERMUTATIONS; i++) {
-      const h = (Math.imul(MUL[i] as number, x) + (ADD[i] as number)) >>> 0;
-      if (h < (signature[i] as number)) signature[i] = h;
-    }
-  });
-  return signature;
-}
-
-/** Exact Jaccard similarity |A ∩ B| / |A ∪ B| of two shingle sets. */
-export function jaccard(a: ReadonlySet<number>, b: ReadonlySet<number>): number {
-  if (a.size === 0 && b.size === 0) return 1;
-  const [small, large] = a.size <= b.size ? [a, b] : [b, a];
-  let shared = 0;
-  for (const x of small) if (large.has(x)) shared += 1;
-  return shared / (a.size + b.size - shared);
-}
+/** A type fails only when at least this many of its records repeat: two repeats in a small history are no generator bug. */
+export const NEAR_DUPLICATE_MIN_COUNT = 3;
 
 export interface NearDuplicatePair {
   type: RecordType;
@@ -243,8 +197,8 @@ export interface NearDuplicatePair {
 }
 
 export interface NearDuplicateOptions {
-  /** Jaccard similarity from which two records are near-duplicates. Default 0.9. */
-  threshold?: number;
+  /** Per type, overrides of what is compared and how much may repeat. */
+  limits?: Partial<Record<RecordType, Partial<NearDuplicateLimit>>>;
   /** Record types not checked. Default none. */
   exemptTypes?: readonly RecordType[];
   /** Pairs listed in the result (all are counted). Default 1000. */
@@ -252,155 +206,73 @@ export interface NearDuplicateOptions {
 }
 
 export interface NearDuplicateReport {
-  threshold: number;
-  /** Records checked (those of exempt types and with empty text are not). */
+  /** Records checked (those of exempt types are not). */
   considered: number;
-  /** Records in at least one near-duplicate pair. */
+  /** Records that repeat another (the better-weighted of two is not counted). */
   duplicated: number;
   share: number;
-  /** Near-duplicate pairs found: identical texts and the links that joined texts into clusters (not every pair of a cluster). */
+  /** Pairs found: each repeating record with the record it repeats. */
   pairCount: number;
   pairs: NearDuplicatePair[];
-  byType: Partial<Record<RecordType, { considered: number; duplicated: number }>>;
+  byType: Partial<Record<RecordType, { considered: number; duplicated: number; maxShare: number }>>;
 }
 
-/**
- * Near-duplicate records of the same type, on their input and output text. Identical normalised
- * texts are grouped first; MinHash signatures of the distinct texts are bucketed by LSH band, and
- * each candidate pair's exact Jaccard similarity decides.
- */
+const limitsOf = (options: NearDuplicateOptions) =>
+  Object.fromEntries(
+    RECORD_TYPES.map((type) => [
+      type,
+      {
+        ...NEAR_DUPLICATE_LIMITS[type],
+        ...options.limits?.[type],
+        signal: { ...NEAR_DUPLICATE_LIMITS[type].signal, ...options.limits?.[type]?.signal },
+      },
+    ]),
+  ) as Record<RecordType, NearDuplicateLimit>;
+
+/** Records that repeat another record's target of the same type (see `NEAR_DUPLICATE_LIMITS`). */
 export function nearDuplicates(records: readonly DatasetRecord[], options: NearDuplicateOptions = {}): NearDuplicateReport {
-  const threshold = options.threshold ?? 0.9;
+  const limits = limitsOf(options);
+  const found = findRepeats(records, {
+    signals: Object.fromEntries(RECORD_TYPES.map((type) => [type, limits[type].signal])),
+    ...(options.exemptTypes ? { exemptTypes: options.exemptTypes } : {}),
+  });
   const maxPairs = options.maxPairs ?? 1000;
-  const exempt = new Set(options.exemptTypes ?? []);
-  const report: NearDuplicateReport = { threshold, considered: 0, duplicated: 0, share: 0, pairCount: 0, pairs: [], byType: {} };
-
-  // Group records by type and identical normalised text.
-  const groups: { type: RecordType; text: string; ids: string[] }[] = [];
-  const groupOf = new Map<string, number>();
-  for (const record of records) {
-    if (exempt.has(record.type)) continue;
-    const text = normaliseText(`${inputText(record)}\n${outputText(record)}`);
-    if (text === '') continue;
-    report.considered += 1;
-    const row = report.byType[record.type] ?? { considered: 0, duplicated: 0 };
-    row.considered += 1;
-    report.byType[record.type] = row;
-    const key = `${record.type}\u0000${text}`;
-    const index = groupOf.get(key);
-    if (index === undefined) {
-      groupOf.set(key, groups.length);
-      groups.push({ type: record.type, text, ids: [record.id] });
-    } else groups[index]?.ids.push(record.id);
+  const byType: NearDuplicateReport['byType'] = {};
+  for (const [type, considered] of Object.entries(found.considered) as [RecordType, number][]) {
+    byType[type] = { considered, duplicated: 0, maxShare: limits[type].maxShare };
   }
-
-  const duplicated = new Set<number>(); // group indexes
-  const addPair = (type: RecordType, a: string, b: string, similarity: number) => {
-    report.pairCount += 1;
-    if (report.pairs.length < maxPairs) report.pairs.push({ type, a, b, jaccard: similarity });
-  };
-  groups.forEach((group, g) => {
-    if (group.ids.length < 2) return;
-    duplicated.add(g);
-    for (let i = 1; i < group.ids.length; i++) addPair(group.type, group.ids[0] as string, group.ids[i] as string, 1);
-  });
-
-  // LSH over the distinct texts: texts that agree on all rows of some band share a bucket and are
-  // candidates. Candidates join one cluster (union-find) when their exact Jaccard reaches the
-  // threshold; two texts already in one cluster are not compared again, and a large bucket compares
-  // each member with its first BUCKET_PEERS members only, so the work stays near-linear.
-  const shingleCache = new Map<number, Set<number>>();
-  const shinglesOf = (g: number) => {
-    let set = shingleCache.get(g);
-    if (!set) {
-      set = new Set<number>();
-      forEachShingle(groups[g]?.text ?? '', (h) => set?.add(h));
-      if (shingleCache.size > 1000) shingleCache.clear();
-      shingleCache.set(g, set);
-    }
-    return set;
-  };
-  const signatures = groups.map((group) => minhash(group.text));
-  // One bucket map per type and band, keyed by a hash of the band's rows (a collision only adds a candidate).
-  const buckets = new Map<string, Map<number, number[]>>();
-  groups.forEach((group, g) => {
-    const signature = signatures[g] as Uint32Array;
-    for (let band = 0; band < BANDS; band++) {
-      let key = band;
-      for (let r = band * ROWS; r < (band + 1) * ROWS; r++) key = fmix32(Math.imul(key, 0x01000193) ^ (signature[r] as number));
-      const mapKey = `${group.type}:${band}`;
-      const map = buckets.get(mapKey) ?? new Map<number, number[]>();
-      buckets.set(mapKey, map);
-      const bucket = map.get(key);
-      if (bucket) bucket.push(g);
-      else map.set(key, [g]);
-    }
-  });
-  const parent = groups.map((_, g) => g);
-  const find = (g: number): number => {
-    let root = g;
-    while (parent[root] !== root) root = parent[root] as number;
-    for (let x = g; parent[x] !== root; ) [x, parent[x]] = [parent[x] as number, root];
-    return root;
-  };
-  // MinHash estimate first (share of equal signature rows); the exact Jaccard only when it is close.
-  const estimate = (x: number, y: number) => {
-    const a = signatures[x] as Uint32Array;
-    const b = signatures[y] as Uint32Array;
-    let same = 0;
-    for (let i = 0; i < PERMUTATIONS; i++) if (a[i] === b[i]) same += 1;
-    return same / PERMUTATIONS;
-  };
-  for (const bucket of [...buckets.values()].flatMap((map) => [...map.values()].filter((b) => b.length > 1))) {
-    for (let i = 1; i < bucket.length; i++) {
-      for (let j = 0; j < Math.min(i, BUCKET_PEERS); j++) {
-        const x = bucket[j] as number;
-        const y = bucket[i] as number;
-        if (find(x) === find(y) || estimate(x, y) < threshold - 0.2) continue;
-        const similarity = jaccard(shinglesOf(x), shinglesOf(y));
-        if (similarity < threshold) continue;
-        parent[find(y)] = find(x);
-        duplicated.add(x);
-        duplicated.add(y);
-        const gx = groups[x];
-        const gy = groups[y];
-        if (gx && gy) addPair(gx.type, gx.ids[0] as string, gy.ids[0] as string, similarity);
-      }
-    }
+  for (const repeat of found.repeats) {
+    const row = byType[repeat.type];
+    if (row) row.duplicated += 1;
   }
-
-  for (const g of duplicated) {
-    const group = groups[g];
-    if (!group) continue;
-    report.duplicated += group.ids.length;
-    const row = report.byType[group.type];
-    if (row) row.duplicated += group.ids.length;
-  }
-  report.share = report.considered === 0 ? 0 : report.duplicated / report.considered;
-  return report;
-}
-
-export interface NearDuplicateGateOptions extends NearDuplicateOptions {
-  /** Most share of records that may be near-duplicates. Default 0.1. */
-  maxShare?: number;
-}
-
-/** Fails when more than `maxShare` of the records are near-duplicates of another record. */
-export function nearDuplicateGate(records: readonly DatasetRecord[], options: NearDuplicateGateOptions = {}): GateResult {
-  const maxShare = options.maxShare ?? 0.1;
-  const found = nearDuplicates(records, options);
-  const details = { ...found, maxShare, pairs: found.pairs.slice(0, 20) };
-  if (found.share <= maxShare) return { name: 'near-duplicates', passed: true, details };
-  const worst = Object.entries(found.byType)
-    .filter(([, row]) => row.duplicated > 0)
-    .map(([type, row]) => `${type} ${row.duplicated}/${row.considered}`)
-    .join(', ');
+  const considered = Object.values(found.considered).reduce((sum, n) => sum + n, 0);
   return {
-    name: 'near-duplicates',
-    passed: false,
-    reason: `${pct(found.share)} of records are near-duplicates (Jaccard ≥ ${found.threshold}), more than ${pct(maxShare)}: ${worst}`,
-    details,
+    considered,
+    duplicated: found.repeats.length,
+    share: considered === 0 ? 0 : found.repeats.length / considered,
+    pairCount: found.repeats.length,
+    pairs: found.repeats.slice(0, maxPairs).map((r) => ({ type: r.type, a: r.of, b: r.id, jaccard: r.similarity })),
+    byType,
   };
+}
+
+export type NearDuplicateGateOptions = NearDuplicateOptions;
+
+/** Fails when, for some type, more than its allowance of records repeat another's target (and at least NEAR_DUPLICATE_MIN_COUNT do). */
+export function nearDuplicateGate(records: readonly DatasetRecord[], options: NearDuplicateGateOptions = {}): GateResult {
+  const found = nearDuplicates(records, options);
+  const details = { ...found, pairs: found.pairs.slice(0, 20), minCount: NEAR_DUPLICATE_MIN_COUNT };
+  const failing = (Object.entries(found.byType) as [RecordType, { considered: number; duplicated: number; maxShare: number }][]).filter(
+    ([, row]) => row.duplicated >= NEAR_DUPLICATE_MIN_COUNT && row.duplicated > row.maxShare * row.considered,
+  );
+  if (failing.length === 0) return { name: 'near-duplicates', passed: true, details };
+  const reason = failing
+    .map(
+      ([type, row]) =>
+        `${row.duplicated} of ${row.considered} ${type} records (${pct(row.duplicated / row.considered)}) repeat another's ${type === 'memory' ? 'record' : 'target'}, more than ${pct(row.maxShare)}`,
+    )
+    .join('; ');
+  return { name: 'near-duplicates', passed: false, reason, details };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -478,6 +350,31 @@ export function evalSplitGate(records: readonly DatasetRecord[], options: EvalSp
 }
 
 // ---------------------------------------------------------------------------------------------
+// Real versus synthetic
+
+export interface RealShareOptions {
+  /** Fail below this share of real records among those a trainer sees. Default MIN_REAL_SHARE (0.35). */
+  minShare?: number;
+  /** Warn below this share. Default WARN_REAL_SHARE (0.5). */
+  warnShare?: number;
+}
+
+/**
+ * The share of records from conversations among the records a trainer sees (train and eval; the
+ * held-out fact phrasings are the recall eval): fails below `minShare`, warns below `warnShare`.
+ */
+export function realShareGate(records: readonly DatasetRecord[], options: RealShareOptions = {}): GateResult {
+  const minShare = options.minShare ?? MIN_REAL_SHARE;
+  const warnShare = options.warnShare ?? WARN_REAL_SHARE;
+  const found = realShare(records);
+  const details = { ...found, minShare, warnShare };
+  const what = `${pct(found.share)} of the training records are from conversations (${found.real} real, ${found.synthetic} synthetic memory records)`;
+  if (found.share < minShare) return { name: 'real-share', passed: false, reason: `${what}, less than ${pct(minShare)}`, details };
+  if (found.share < warnShare) return { name: 'real-share', passed: true, reason: `${what}, less than ${pct(warnShare)}`, details };
+  return { name: 'real-share', passed: true, details };
+}
+
+// ---------------------------------------------------------------------------------------------
 
 export interface GateOptions {
   /** Schema results of the records file; without them the records are validated here. */
@@ -486,6 +383,7 @@ export interface GateOptions {
   nearDuplicates?: NearDuplicateGateOptions;
   balance?: TypeBalanceOptions;
   evalSplit?: EvalSplitOptions;
+  realShare?: RealShareOptions;
 }
 
 /** Runs every gate; the dataset passes only when all do. */
@@ -496,6 +394,7 @@ export function runGates(records: readonly DatasetRecord[], options: GateOptions
     nearDuplicateGate(records, options.nearDuplicates),
     typeBalance(records, options.balance),
     evalSplitGate(records, options.evalSplit),
+    realShareGate(records, options.realShare),
   ];
   return {
     passed: gates.every((g) => g.passed),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DatasetManifest } from '@trajectory/contracts';
-import { formatDatasetReport, relationDistribution, sampleShapeRow, splitExportWeightBlock } from './report.js';
+import { dedupeMixBlock, formatDatasetReport, relationDistribution, sampleShapeRow, splitExportWeightBlock } from './report.js';
 
 test('sample shape: context across messages is multi-turn; turns count distinct messages', () => {
   const row = sampleShapeRow('cognitive', [
@@ -63,4 +63,56 @@ test('the eval split, export lengths, DPO and weights block: how drawn, before/a
   assert.match(text, /^ {2}1\.5–2 {2}#{10} {30} 1$/m);
   const printed = formatDatasetReport(manifest);
   for (const part of splitExportWeightBlock(manifest)) assert.ok(printed.includes(part), `printed: ${part}`);
+});
+
+test('the de-duplication, preference pairs and real-share block: dropped per type and why, pairs per source, the cap', () => {
+  const manifest = DatasetManifest.fromPartial({
+    datasetId: 'd',
+    report: {
+      deduplication: [
+        { type: 'chat', before: 644, after: 644, dropped: 0, reasons: [] },
+        {
+          type: 'trajectory',
+          before: 1980,
+          after: 1967,
+          dropped: 13,
+          reasons: [
+            { name: 'identical, other-conversation', count: 9, percent: 69.2 },
+            { name: 'identical, same-conversation', count: 4, percent: 30.8 },
+          ],
+        },
+      ],
+      nearDuplicates: 60,
+      preferencePairs: 68,
+      preferencePairsBySource: [
+        { name: 'regenerated', count: 2, percent: 2.9 },
+        { name: 'revision', count: 66, percent: 97.1 },
+      ],
+      realRecords: 59,
+      syntheticRecords: 59,
+      realSharePercent: 50,
+      memoryRecordsGenerated: 136,
+      memoryRecordsKept: 59,
+      memoryCap: 59,
+      minRealShare: 0.35,
+      warnRealShare: 0.5,
+    },
+  });
+  const text = dedupeMixBlock(manifest).join('\n');
+  assert.match(text, /^de-duplication: 13 records dropped that repeat the training signal of a better-weighted record/m);
+  assert.match(text, /\| trajectory {2}\| {2}1,980 \| 1,967 \| {6}13 \|/);
+  assert.match(text, /^ {2}trajectory dropped: 9 identical, other-conversation; 4 identical, same-conversation$/m);
+  assert.match(text, /^preference pairs: 68 \(regenerated 2, revision 66\)$/m);
+  assert.match(
+    text,
+    /^real vs synthetic: 50\.0% of the training records are from conversations \(59 real, 59 synthetic memory records; warn below 50\.0%, fail below 35\.0%\); memory records capped to 59 of 136 \(room for 59 beside this history\)$/m,
+  );
+  const printed = formatDatasetReport(manifest);
+  assert.ok(printed.includes('trajectory dropped: 9 identical'), printed);
+  assert.ok(!printed.includes('preference pairs from regenerated replies'));
+  const clean = DatasetManifest.fromPartial({
+    datasetId: 'd',
+    report: { deduplication: [{ type: 'chat', before: 5, after: 5, dropped: 0, reasons: [] }] },
+  });
+  assert.equal(dedupeMixBlock(clean)[0], 'de-duplication: no record repeats the training signal of another (5 records)');
 });

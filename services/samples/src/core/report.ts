@@ -143,11 +143,45 @@ export function formatDatasetReport(manifest: DatasetManifest): string {
     `samples with weight > 1.0: ${pct(r.weightAboveOnePercent)}`,
     ...splitExportWeightBlock(manifest),
     `refinement chains: ${r.refinementChains}, average length ${r.averageChainLength.toFixed(2)}`,
-    `preference pairs from regenerated replies: ${r.preferencePairs}`,
     `facts: ${r.facts}, phrasings ${r.factPhrasings}, held out for the recall eval ${r.heldoutPhrasings}`,
-    `near-duplicate pairs: ${r.nearDuplicates}`,
+    ...dedupeMixBlock(manifest),
     `gates: ${manifest.gatesPassed ? 'passed' : 'FAILED'}`,
     ...manifest.gates.map((g) => `  ${g.passed ? 'ok  ' : 'FAIL'} ${g.name}${g.reason ? `: ${g.reason}` : ''}`),
   ];
   return parts.join('\n\n').replace(/\n\n {2}/g, '\n  ');
+}
+
+/** The report's block of fields 20-29: de-duplication, preference pairs per source, real versus synthetic. */
+export function dedupeMixBlock(manifest: DatasetManifest): string[] {
+  const r = manifest.report;
+  if (!r) return [];
+  const n = (x: number) => x.toLocaleString('en-US');
+  const percent = (x: number) => `${x.toFixed(1)}%`;
+  const parts: string[] = [];
+  const dropped = r.deduplication.reduce((sum, row) => sum + row.dropped, 0);
+  const total = r.deduplication.reduce((sum, row) => sum + row.before, 0);
+  if (dropped === 0 && total > 0) parts.push(`de-duplication: no record repeats the training signal of another (${n(total)} records)`);
+  else if (dropped > 0) {
+    parts.push(
+      `de-duplication: ${n(dropped)} records dropped that repeat the training signal of a better-weighted record (same target and context)`,
+      formatTable(
+        ['record type', 'before', 'after', 'dropped'],
+        r.deduplication.map((row) => [row.type, n(row.before), n(row.after), n(row.dropped)]),
+      ),
+      ...r.deduplication
+        .filter((row) => row.dropped > 0)
+        .map((row) => `  ${row.type} dropped: ${row.reasons.map((x) => `${n(x.count)} ${x.name}`).join('; ')}`),
+    );
+  }
+  parts.push(`near-duplicates left (records repeating another's target): ${n(r.nearDuplicates)}`);
+  const sources = r.preferencePairsBySource.map((x) => `${x.name} ${n(x.count)}`).join(', ');
+  parts.push(`preference pairs: ${n(r.preferencePairs)}${sources ? ` (${sources})` : ''}`);
+  let mix =
+    `real vs synthetic: ${percent(r.realSharePercent)} of the training records are from conversations ` +
+    `(${n(r.realRecords)} real, ${n(r.syntheticRecords)} synthetic memory records; warn below ${percent(100 * r.warnRealShare)}, fail below ${percent(100 * r.minRealShare)})`;
+  if (r.memoryRecordsKept < r.memoryRecordsGenerated) {
+    mix += `; memory records capped to ${n(r.memoryRecordsKept)} of ${n(r.memoryRecordsGenerated)} (room for ${n(r.memoryCap)} beside this history)`;
+  }
+  parts.push(mix);
+  return parts;
 }
