@@ -28,8 +28,8 @@ def test_usage_and_version(capsys):
 def test_dry_run_prints_the_summary(fixture_dataset, capsys):
     assert cli.main(["train", "--dataset", str(fixture_dataset), "--dry-run"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["train"] == 145 and summary["heldout"]["fact"] == 34 and summary["facts"] == 3
-    assert summary["trainByType"]["memory"] == 136
+    assert summary["train"] == 27 and summary["heldout"]["fact"] == 34 and summary["facts"] == 3
+    assert summary["trainByType"]["memory"] == 18  # capped beside a small history: as many as the real records
 
 
 def test_bad_dataset_exits_2(tmp_path, capsys):

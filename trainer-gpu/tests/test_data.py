@@ -10,7 +10,7 @@ from trajectory_trainer.data import DatasetError, load_dataset
 def test_reads_the_fixture_dataset(fixture_dataset):
     data = load_dataset(fixture_dataset / "records.jsonl")  # the records file names its folder
     assert data.dir == fixture_dataset
-    assert len(data.train) == 145 and len(data.eval) == 8 and data.records == 193
+    assert len(data.train) == 27 and len(data.eval) == 8 and data.records == 75
     assert {e.type for e in data.train} == {"memory", "chat", "knowledge", "trajectory"}
     assert all(e.messages[-1]["role"] == "assistant" for e in data.train)
     assert any(e.weight > 1 for e in data.train) and any(e.weight < 1 for e in data.train)
@@ -23,7 +23,7 @@ def test_reads_the_fixture_dataset(fixture_dataset):
     asks = {q.ask for q in data.heldout if q.kind == "fact"}
     assert "value" in asks
     summary = data.summary()
-    assert summary["train"] == 145 and summary["heldout"] == {"fact": 34, "negative": 3, "unknown": 3}
+    assert summary["train"] == 27 and summary["heldout"] == {"fact": 34, "negative": 3, "unknown": 3}
     assert data.fingerprint and load_dataset(fixture_dataset).fingerprint == data.fingerprint
 
 
