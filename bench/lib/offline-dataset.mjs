@@ -41,7 +41,9 @@ export async function offlineDataset(graphs, rootDir, { factsPath, referenceDate
     ...overrides,
   };
   if (!settings.relationWeights) delete settings.relationWeights;
-  const memory = factsPath ? factRecords(parseFacts(await readFile(factsPath, 'utf8'), factsPath), { systemPrompt: settings.systemPrompt }) : [];
+  const memory = factsPath
+    ? factRecords(parseFacts(await readFile(factsPath, 'utf8'), factsPath), { systemPrompt: settings.systemPrompt })
+    : [];
   async function* each() {
     yield* graphs;
   }
