@@ -257,3 +257,20 @@ test('generated memory records pass every gate but the real share', () => {
   assert.ok(uniqueness && uniqueness.ratio >= 0.25, `memory answers: ${uniqueness?.distinct} distinct of ${uniqueness?.total}`);
   assert.equal(byName['type-balance']?.reason, 'type memory is 100.0% of records (more than 80.0%)');
 });
+
+test('eval split: a history of one conversation passes with a warning (no conversation can go to eval without sharing its turns)', () => {
+  const one = (id: string, type: 'chat' | 'trajectory') =>
+    ({
+      id,
+      type,
+      weight: 1,
+      split: 'train',
+      tags: ['follow-up'],
+      source: { conversationId: 'c1', nodeIds: [id] },
+    }) as unknown as DatasetRecord;
+  const gate = evalSplitGate([one('a', 'chat'), one('b', 'trajectory'), one('c', 'chat')]);
+  assert.equal(gate.passed, true);
+  assert.match(gate.reason ?? '', /one conversation: no eval split can be drawn by conversation/);
+  const two = [one('a', 'chat'), { ...one('b', 'chat'), source: { conversationId: 'c2', nodeIds: ['b'] } } as DatasetRecord];
+  assert.equal(evalSplitGate(two).passed, false, 'two conversations and no eval split still fail');
+});
