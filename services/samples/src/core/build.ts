@@ -181,7 +181,14 @@ export function conversationRecords(
   const nodeIds = (...list: Turn[]) => list.flatMap((t) => t.nodes.map((n) => n.id));
   const records: DatasetRecord[] = [];
 
-  const trajectories = trajectoryRecords(graph, options, links);
+  // A trajectory is the path of thought the person and the assistant spoke: tool calls and tool
+  // output are neither a target nor context (what the tool returned reaches the model through the
+  // answer that used it).
+  const spokenNode = (node: CognitiveNode) => {
+    const turn = turnOfNode.get(node.id);
+    return turn ? isSpoken(turn) : false;
+  };
+  const trajectories = trajectoryRecords(graph, options, links, spokenNode);
   for (const record of trajectories) {
     const turn = turnOfNode.get(record.next.nodeId);
     const prompt = turn?.role === 'user' ? turn : turn?.previous;

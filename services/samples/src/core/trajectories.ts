@@ -60,13 +60,21 @@ export function nodeLinks(graph: ConversationGraph): NodeLinks {
   return { nodes, predecessor, into };
 }
 
-/** The up to `size` nodes before `nodeId` along FOLLOWS (a branch sees only its own past), oldest first. */
-export function contextOf(links: NodeLinks, nodeId: string, size: number): CognitiveNode[] {
+/**
+ * The up to `size` nodes before `nodeId` along FOLLOWS (a branch sees only its own past), oldest
+ * first; nodes that are not `spoken` (tool output, tool calls) are passed over.
+ */
+export function contextOf(
+  links: NodeLinks,
+  nodeId: string,
+  size: number,
+  spoken: (node: CognitiveNode) => boolean = () => true,
+): CognitiveNode[] {
   const context: CognitiveNode[] = [];
   for (let id = links.predecessor.get(nodeId); id && context.length < size; id = links.predecessor.get(id)) {
     const node = links.nodes.get(id);
     if (!node) break;
-    context.unshift(node);
+    if (spoken(node)) context.unshift(node);
   }
   return context;
 }
@@ -85,11 +93,16 @@ export interface TrajectoryOptions extends WeightOptions {
  * Every node with a predecessor and an allowed role is a target; the weight is its strongest
  * relation's weight times e^(-age/τ).
  */
-export function trajectoryRecords(graph: ConversationGraph, options: TrajectoryOptions, links = nodeLinks(graph)): TrajectoryRecord[] {
+export function trajectoryRecords(
+  graph: ConversationGraph,
+  options: TrajectoryOptions,
+  links = nodeLinks(graph),
+  spoken: (node: CognitiveNode) => boolean = () => true,
+): TrajectoryRecord[] {
   const records: TrajectoryRecord[] = [];
   for (const target of graph.nodes) {
-    if (!options.targetRoles.includes(target.role) || !target.text.trim()) continue;
-    const context = contextOf(links, target.id, options.contextSize);
+    if (!options.targetRoles.includes(target.role) || !target.text.trim() || !spoken(target)) continue;
+    const context = contextOf(links, target.id, options.contextSize, spoken);
     if (context.length === 0) continue;
     const relation = strongestRelation(links.into.get(target.id) ?? [], options);
     records.push({
