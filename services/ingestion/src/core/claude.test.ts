@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { ExportSource } from '@trajectory/contracts';
 import { normaliseClaudeConversation } from './claude.js';
+import { claudeFixture } from './fixtures.test-helper.js';
 import { partsToText } from './message.js';
 import { DEFAULT_LIMITS, type IngestLimits, type ParseContext, type Redactor } from './types.js';
 
@@ -20,192 +22,12 @@ function context(limits: Partial<IngestLimits> = {}, redact: Redactor = (t) => (
 
 const ROOT = '00000000-0000-4000-8000-000000000000';
 
-/** A hand-built `conversations.json` following fixtures/claude/SOURCES.md (no openly licensed real Claude export exists). */
-const conversationsJson: unknown[] = [
-  {
-    uuid: 'conv-linear',
-    name: 'Summarise my notes',
-    summary: '',
-    created_at: '2024-06-01T10:00:00.000000Z',
-    updated_at: '2024-06-01T10:30:00.000000Z',
-    account: { uuid: 'acct-1' },
-    chat_messages: [
-      {
-        uuid: 'm1',
-        text: 'Summarise this file',
-        content: [
-          {
-            type: 'text',
-            text: 'Summarise this file',
-            start_timestamp: '2024-06-01T10:00:01Z',
-            stop_timestamp: '2024-06-01T10:00:01Z',
-            flags: null,
-            citations: [],
-          },
-        ],
-        sender: 'human',
-        created_at: '2024-06-01T10:00:01.000000Z',
-        updated_at: '2024-06-01T10:00:01.000000Z',
-        attachments: [{ file_name: 'notes.txt', file_size: 8, file_type: 'text/plain', extracted_content: 'line one' }],
-        files: [{ file_name: 'notes.txt' }, { file_name: 'diagram.png' }],
-      },
-      {
-        uuid: 'm2',
-        // The pitfall: the message-level text is the thinking and the answer joined.
-        text: 'The user wants a summary.The file says: line one.',
-        content: [
-          {
-            type: 'thinking',
-            thinking: 'The user wants a summary.',
-            summaries: [{ summary: 'Planning a summary' }],
-            cut_off: false,
-            alternative_display_type: null,
-          },
-          { type: 'text', text: 'The file says: line one.', citations: [] },
-        ],
-        sender: 'assistant',
-        created_at: '2024-06-01T10:00:05.000000Z',
-        updated_at: '2024-06-01T10:00:05.000000Z',
-        attachments: [],
-        files: [],
-      },
-      {
-        uuid: 'm3',
-        text: '',
-        content: [
-          { type: 'tool_use', name: 'web_search', input: { query: 'line one meaning' } },
-          {
-            type: 'tool_result',
-            name: 'web_search',
-            content: [
-              { type: 'text', text: 'result one' },
-              { type: 'text', text: 'result two' },
-            ],
-            is_error: false,
-          },
-          { type: 'text', text: 'I searched: it means nothing.' },
-        ],
-        sender: 'assistant',
-        created_at: '2024-06-01T10:01:00Z',
-        updated_at: '2024-06-01T10:01:00Z',
-        attachments: [],
-        files: [],
-      },
-      {
-        uuid: 'm4',
-        // An older export: no content blocks, only the message-level text.
-        text: 'Thanks! Try again?',
-        sender: 'human',
-        created_at: '2024-06-01T10:02:00Z',
-        updated_at: '2024-06-01T10:02:00Z',
-        attachments: [],
-        files: [],
-      },
-      {
-        uuid: 'm5',
-        text: '',
-        content: [
-          { type: 'thinking', thinking: '', summaries: [{ summary: 'Considering a retry' }, { summary: 'Calling the tool' }] },
-          { type: 'tool_result', name: 'web_search', content: [{ type: 'text', text: 'timeout' }], is_error: true },
-        ],
-        sender: 'assistant',
-        created_at: '2024-06-01T10:03:00Z',
-        updated_at: '2024-06-01T10:03:00Z',
-        attachments: [],
-        files: [],
-      },
-      {
-        uuid: 'm6',
-        // An empty answer (a failed generation): left out, the next message links past it.
-        text: '',
-        content: [{ type: 'text', text: '  ' }],
-        sender: 'assistant',
-        created_at: '2024-06-01T10:04:00Z',
-        updated_at: '2024-06-01T10:04:00Z',
-        attachments: [],
-        files: [],
-      },
-      {
-        uuid: 'm7',
-        text: 'spoken words',
-        content: [{ type: 'voice_note', title: 'Voice note', text: 'spoken words' }],
-        sender: 'human',
-        created_at: '2024-06-01T10:05:00Z',
-        updated_at: '2024-06-01T10:05:00Z',
-        attachments: [],
-        files: [],
-      },
-    ],
-  },
-  {
-    uuid: 'conv-branched',
-    name: 'Edited question',
-    created_at: '2024-07-01T09:00:00Z',
-    updated_at: '2024-07-01T09:10:00Z',
-    account: { uuid: 'acct-1' },
-    chat_messages: [
-      {
-        uuid: 'b1',
-        parent_message_uuid: ROOT,
-        sender: 'human',
-        text: 'Hi',
-        content: [{ type: 'text', text: 'Hi' }],
-        created_at: '2024-07-01T09:00:00Z',
-      },
-      {
-        uuid: 'b2',
-        parent_message_uuid: 'b1',
-        sender: 'assistant',
-        text: 'Hello',
-        content: [{ type: 'text', text: 'Hello' }],
-        created_at: '2024-07-01T09:00:01Z',
-      },
-      {
-        uuid: 'b3',
-        parent_message_uuid: 'b2',
-        sender: 'human',
-        text: 'Wrong q',
-        content: [{ type: 'text', text: 'Wrong q' }],
-        created_at: '2024-07-01T09:01:00Z',
-      },
-      {
-        uuid: 'b4',
-        parent_message_uuid: 'b3',
-        sender: 'assistant',
-        text: 'Answer 1',
-        content: [{ type: 'text', text: 'Answer 1' }],
-        created_at: '2024-07-01T09:01:01Z',
-      },
-      {
-        uuid: 'b5',
-        parent_message_uuid: 'b2',
-        sender: 'human',
-        text: 'Right q',
-        content: [{ type: 'text', text: 'Right q' }],
-        created_at: '2024-07-01T09:02:00Z',
-      },
-      {
-        uuid: 'b6',
-        parent_message_uuid: 'b5',
-        sender: 'assistant',
-        text: 'Answer 2',
-        content: [{ type: 'text', text: 'Answer 2' }],
-        created_at: '2024-07-01T09:02:01Z',
-      },
-      // The last message is an empty retry: left out, the current leaf is its kept parent.
-      {
-        uuid: 'b7',
-        parent_message_uuid: 'b6',
-        sender: 'human',
-        text: '',
-        content: [{ type: 'text', text: '' }],
-        created_at: '2024-07-01T09:03:00Z',
-      },
-    ],
-  },
-  // A broken element: no uuid.
-  { name: 'no id', created_at: '2024-07-02T00:00:00Z', chat_messages: [] },
-];
+/**
+ * A hand-built `conversations.json` following fixtures/claude/SOURCES.md (no openly licensed real
+ * Claude export exists): fixtures/claude/conversations.json, which `trajectory run` also takes
+ * whole (bench/test/real-exports.test.mjs).
+ */
+const conversationsJson: unknown[] = JSON.parse(readFileSync(claudeFixture('conversations.json'), 'utf8'));
 
 test('a linear Claude conversation: parts by block type, thinking kept apart, tool calls, attachments and files', () => {
   const { ctx, warnings, skips } = context();

@@ -2,14 +2,17 @@ import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { REPO_ROOT } from '@trajectory/testkit';
 
-/** The real ChatGPT export samples committed in the repository (fixtures/chatgpt, see fixtures/README.md). */
-const CHATGPT_FIXTURES = join(REPO_ROOT, 'fixtures', 'chatgpt');
-
-/** The path of fixtures/chatgpt/<name>; a missing file is a bug in the repository and says which file. */
-export function chatgptFixture(name: string): string {
-  const path = join(CHATGPT_FIXTURES, name);
+/** The path of fixtures/<folder>/<name>; a missing file is a bug in the repository and says which file. */
+function fixture(folder: string, name: string): string {
+  const path = join(REPO_ROOT, 'fixtures', folder, name);
   if (!existsSync(path)) {
     throw new Error(`missing repository file ${relative(REPO_ROOT, path)} (${path}): see fixtures/README.md for the committed fixtures`);
   }
   return path;
 }
+
+/** A real ChatGPT export sample committed in the repository (fixtures/chatgpt, see fixtures/README.md). */
+export const chatgptFixture = (name: string): string => fixture('chatgpt', name);
+
+/** The hand-built Claude export of fixtures/claude (see its SOURCES.md). */
+export const claudeFixture = (name: string): string => fixture('claude', name);

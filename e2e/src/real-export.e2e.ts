@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { listTrainingJobs, loadTargets } from '@trajectory/cli';
+import { TrainingJobState } from '@trajectory/contracts';
+import { clearGraph, query, REPO_ROOT, resetBus, startPipeline, startTestServers, type TestServers, testDriver } from '@trajectory/testkit';
+import type { Driver } from 'neo4j-driver';
+
+// The largest real export in the repository (fixtures/chatgpt-export: a real ChatGPT export of 192
+// conversations, June 2023) through `trajectory run` as a person runs it, against all five
+// services: it must end in a dataset whose gates pass and a queued training job. The smaller real
+// exports are checked offline by bench/test/real-exports.test.mjs.
+const REAL_EXPORT = join(REPO_ROOT, 'fixtures', 'chatgpt-export', 'pkuppens_2023-06_export.conversations.json');
+const CLI = join(REPO_ROOT, 'packages', 'cli', 'bin', 'trajectory.mjs');
+
+let servers: TestServers;
+let driver: Driver;
+let workDir: string;
+let pipeline: Awaited<ReturnType<typeof startPipeline>>;
+
+before(async () => {
+  servers = await startTestServers();
+  driver = testDriver(servers.neo4jUri, servers.neo4jAuth);
+  await clearGraph(driver);
+  await resetBus(servers.natsUrl);
+  workDir = mkdtempSync(join(tmpdir(), 'trajectory-real-export-'));
+  pipeline = await startPipeline({
+    natsUrl: servers.natsUrl,
+    neo4jUri: servers.neo4jUri,
+    neo4jAuth: servers.neo4jAuth,
+    logDir: join(workDir, 'logs'),
+    datasetDir: join(workDir, 'datasets'),
+  });
+});
+
+after(async () => {
+  await pipeline?.stop();
+  await driver?.close();
+  await servers?.stop();
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+test('trajectory run on a real export of 192 conversations: the graph holds it, the dataset passes its gates, a job is queued', async () => {
+  const child = spawn(process.execPath, [CLI, 'run', REAL_EXPORT], {
+    env: { ...process.env, ...pipeline.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    output += chunk;
+  });
+  const [code] = await once(child, 'exit');
+  assert.equal(code, 0, `trajectory run exited ${code}:\n${output.slice(-4000)}`);
+  assert.match(output, /^conversations: 192 \(chatgpt 192\); new 192/m);
+  assert.match(output, /^gates: passed$/m, output.slice(-3000));
+  for (const gate of ['schema', 'uniqueness', 'near-duplicates', 'eval-split', 'real-share']) {
+    assert.match(output, new RegExp(`^ {2}ok {3}${gate}`, 'm'), `gate ${gate} passed`);
+  }
+
+  const [stored] = await query(driver, 'MATCH (c:Conversation) RETURN count(c) AS n');
+  assert.equal(Number(stored?.n), 192);
+  const [chains] = await query(driver, 'MATCH (c:RefinementChain) RETURN count(c) AS n');
+  assert.ok(Number(chains?.n) > 0, 'refinement chains were found');
+
+  const jobs = await listTrainingJobs(loadTargets(pipeline.env));
+  assert.equal(jobs.length, 1);
+  assert.equal(jobs[0]?.state, TrainingJobState.TRAINING_JOB_STATE_QUEUED);
+  assert.match(output, new RegExp(`^job ${jobs[0]?.jobId}`, 'm'));
+});
