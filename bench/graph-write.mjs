@@ -161,7 +161,8 @@ const totals = (events) => ({
 async function freshNeo4j() {
   const dataDir = mkdtempSync(join(tmpdir(), 'graph-write-bench-'));
   const server = await startNeo4j({ dataDir });
-  const driver = neo4j.driver(server.uri, undefined, { maxConnectionPoolSize: 32, disableLosslessIntegers: true });
+  const auth = neo4j.auth.basic(server.auth.user, server.auth.password);
+  const driver = neo4j.driver(server.uri, auth, { maxConnectionPoolSize: 32, disableLosslessIntegers: true });
   await driver.verifyConnectivity();
   await migrate(driver);
   return {

@@ -19,9 +19,18 @@ export declare function startNats(options: {
   maxPayload?: number;
   detached?: boolean;
 }): Promise<RunningServer & { url: string }>;
-/** Neo4j with Bolt and HTTP (Neo4j Browser) on loopback, auth off; free ports where none are given. */
+/** The local Neo4j's one user (Neo4j Community has no roles). */
+export declare const NEO4J_USER: 'neo4j';
+/** The password in `file` (first line), or a new random one written there first (mode 0600). */
+export declare function ensureNeo4jPassword(file: string): string;
+/**
+ * Neo4j with Bolt and HTTP (Neo4j Browser) on loopback, auth on (user neo4j, the password of
+ * passwordFile, default DATA_DIR/neo4j-password, generated when missing); free ports where none
+ * are given.
+ */
 export declare function startNeo4j(options: {
   dataDir: string;
+  passwordFile?: string;
   boltPort?: number;
   httpPort?: number;
   detached?: boolean;
@@ -31,15 +40,19 @@ export declare function startNeo4j(options: {
     uri: string;
     /** http://127.0.0.1:HTTP_PORT: discovery at /, Neo4j Browser at /browser/ */
     httpUrl: string;
-    /** The Browser page, preset to connect without credentials */
+    /** The Browser page, its connect form preset to this Bolt URL, user neo4j and a password */
     browserUrl: string;
+    /** What clients log in with */
+    auth: { user: string; password: string };
+    /** Where the password is (mode 0600) */
+    passwordFile: string;
     httpPort: number;
   }
 >;
 
 export interface LocalServersState {
   nats: { url: string; pid: number; log: string };
-  neo4j: { uri: string; httpUrl: string; browserUrl: string; pid: number; log: string };
+  neo4j: { uri: string; httpUrl: string; browserUrl: string; user: string; passwordFile: string; pid: number; log: string };
 }
 /** Ports default to NATS 4222, Bolt 7687 and HTTP 7474 (or TRAJECTORY_HTTP_PORT). */
 export declare function startLocalServers(options: {
@@ -48,6 +61,10 @@ export declare function startLocalServers(options: {
   boltPort?: number;
   httpPort?: number;
 }): Promise<LocalServersState>;
+/** The credentials of the local Neo4j startLocalServers recorded under dataDir, if any. */
+export declare function localNeo4jAuth(options: {
+  dataDir: string;
+}): { uri: string; user: string; password: string } | undefined;
 export declare function stopLocalServers(options: { dataDir: string }): Promise<boolean>;
 export declare function localServersStatus(options: {
   dataDir: string;

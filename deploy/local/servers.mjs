@@ -2,11 +2,13 @@
 // Starts and stops the real servers the pipeline needs, without Docker:
 //   NATS  — Debian's nats-server with JetStream, on loopback
 //   Neo4j — Neo4j 5.26 Community, embedded in a small JVM launcher (neo4j-launcher/): Bolt, and HTTP
-//           with Neo4j Browser at /browser/, on loopback, auth off
+//           with Neo4j Browser at /browser/, on loopback; auth on (user neo4j, a password generated
+//           on first start into a 0600 file), LOAD CSV reads no host file and fetches no URL
 // As a command:  servers.mjs start|stop|status [--data DIR]   (DIR defaults to ./.trajectory/servers)
 // As a module:   startNats(), startNeo4j(), startLocalServers(), stopLocalServers()
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -114,17 +116,48 @@ export function buildNeo4jLauncher() {
   if (result.status !== 0) throw new Error('building deploy/local/neo4j-launcher failed (see Maven output above)');
 }
 
+/** The local Neo4j's one user (Neo4j Community has no roles). */
+export const NEO4J_USER = 'neo4j';
+
+/**
+ * The password in `file` (its first line), or a new random one written there first, readable by
+ * its owner only.
+ * @param {string} file
+ */
+export function ensureNeo4jPassword(file) {
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true });
+    try {
+      writeFileSync(file, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err; // another start wrote it first: use that one
+    }
+  }
+  chmodSync(file, 0o600);
+  return readNeo4jPassword(file);
+}
+
+function readNeo4jPassword(file) {
+  const password = readFileSync(file, 'utf8').split('\n')[0].trim();
+  if (password.length < 8) throw new Error(`the Neo4j password in ${file} is shorter than 8 characters: delete the file for a new one`);
+  return password;
+}
+
 /**
  * Starts Neo4j 5 Community embedded, Bolt and HTTP (Neo4j Browser at /browser/) on loopback,
- * data under dataDir. Ports not given are free ones picked by the kernel.
- * @param {{ dataDir: string, boltPort?: number, httpPort?: number, detached?: boolean }} options
+ * data under dataDir, with auth: user neo4j, the password from passwordFile (default
+ * DATA_DIR/neo4j-password; generated on first start). Ports not given are free ones picked by the
+ * kernel.
+ * @param {{ dataDir: string, passwordFile?: string, boltPort?: number, httpPort?: number, detached?: boolean }} options
  */
-export async function startNeo4j({ dataDir, boltPort, httpPort, detached = false }) {
+export async function startNeo4j({ dataDir, passwordFile, boltPort, httpPort, detached = false }) {
   if (!existsSync(LAUNCHER_JAR)) buildNeo4jLauncher();
   boltPort ??= await freePort();
   while (httpPort === undefined || httpPort === boltPort) httpPort = await freePort();
   const dir = resolve(dataDir);
   mkdirSync(dir, { recursive: true });
+  passwordFile = resolve(passwordFile ?? join(dir, 'neo4j-password'));
+  const password = ensureNeo4jPassword(passwordFile);
   const optionsFile = join(LAUNCHER_DIR, 'jvm.options');
   const jvmOptions = existsSync(optionsFile)
     ? readFileSync(optionsFile, 'utf8')
@@ -136,7 +169,9 @@ export async function startNeo4j({ dataDir, boltPort, httpPort, detached = false
   // The log is appended to across runs: readiness is the ready line written after this start.
   const startOffset = existsSync(logFile) ? statSync(logFile).size : 0;
   const out = openSync(logFile, 'a');
-  const args = ['-jar', LAUNCHER_JAR, '--data', dir, '--bolt-port', String(boltPort), '--http-port', String(httpPort)];
+  // The password goes by file, never on the command line (which `ps` shows to every user).
+  const args = ['-jar', LAUNCHER_JAR, '--data', dir, '--password-file', passwordFile];
+  args.push('--bolt-port', String(boltPort), '--http-port', String(httpPort));
   const child = spawn(javaCommand(), [...jvmOptions, ...args], { stdio: ['ignore', out, out], detached });
   const uri = `bolt://127.0.0.1:${boltPort}`;
   const httpUrl = `http://127.0.0.1:${httpPort}`;
@@ -155,8 +190,12 @@ export async function startNeo4j({ dataDir, boltPort, httpPort, detached = false
   return {
     uri,
     httpUrl,
-    // The Browser page, preset to connect without credentials (auth is off on this server).
-    browserUrl: `${httpUrl}/browser/?preselectAuthMethod=NO_AUTH`,
+    // The Browser page, its connect form preset to this Bolt URL, user neo4j and "Username /
+    // Password" (not a "No authentication" remembered from an earlier visit): only the password
+    // is left to type.
+    browserUrl: `${httpUrl}/browser/?dbms=bolt://${NEO4J_USER}@127.0.0.1:${boltPort}&preselectAuthMethod=NATIVE`,
+    auth: { user: NEO4J_USER, password },
+    passwordFile,
     port: boltPort,
     httpPort,
     pid: child.pid,
@@ -203,8 +242,11 @@ export async function startLocalServers({
   const dir = resolve(dataDir);
   mkdirSync(dir, { recursive: true });
   const running = readState(dir);
-  // A state without httpUrl is a launcher from before Neo4j Browser was served: restart it.
-  if (running?.neo4j.httpUrl && pidAlive(running.nats.pid) && pidAlive(running.neo4j.pid)) return running;
+  // A state without httpUrl is a launcher from before Neo4j Browser was served, one without
+  // passwordFile a launcher from before auth was on: restart it.
+  if (running?.neo4j.httpUrl && running.neo4j.passwordFile && pidAlive(running.nats.pid) && pidAlive(running.neo4j.pid)) {
+    return running;
+  }
   if (running) await stopLocalServers({ dataDir: dir });
   for (const [name, port, hint] of [
     ['NATS', natsPort, 'set NATS_URL/NEO4J_URI to use servers you already run'],
@@ -216,14 +258,29 @@ export async function startLocalServers({
   const nats = await startNats({ dataDir: join(dir, 'nats'), port: natsPort, detached: true });
   let neo4j;
   try {
-    neo4j = await startNeo4j({ dataDir: join(dir, 'neo4j'), boltPort, httpPort, detached: true });
+    neo4j = await startNeo4j({
+      dataDir: join(dir, 'neo4j'),
+      passwordFile: join(dir, 'neo4j-password'),
+      boltPort,
+      httpPort,
+      detached: true,
+    });
   } catch (err) {
     await stopPid(nats.pid);
     throw err;
   }
   const state = {
     nats: { url: nats.url, pid: nats.pid, log: nats.logFile },
-    neo4j: { uri: neo4j.uri, httpUrl: neo4j.httpUrl, browserUrl: neo4j.browserUrl, pid: neo4j.pid, log: neo4j.logFile },
+    // The password stays in its own 0600 file; clients read it from there (localNeo4jAuth).
+    neo4j: {
+      uri: neo4j.uri,
+      httpUrl: neo4j.httpUrl,
+      browserUrl: neo4j.browserUrl,
+      user: neo4j.auth.user,
+      passwordFile: neo4j.passwordFile,
+      pid: neo4j.pid,
+      log: neo4j.logFile,
+    },
   };
   writeFileSync(join(dir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
   return state;
@@ -232,6 +289,17 @@ export async function startLocalServers({
 function readState(dir) {
   const file = join(dir, STATE_FILE);
   return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
+}
+
+/**
+ * The credentials of the local Neo4j that startLocalServers recorded under dataDir, or undefined
+ * when none was started there.
+ * @param {{ dataDir: string }} options
+ */
+export function localNeo4jAuth({ dataDir }) {
+  const state = readState(resolve(dataDir));
+  if (!state?.neo4j.passwordFile || !existsSync(state.neo4j.passwordFile)) return undefined;
+  return { uri: state.neo4j.uri, user: state.neo4j.user ?? NEO4J_USER, password: readNeo4jPassword(state.neo4j.passwordFile) };
 }
 
 /** @param {{ dataDir: string }} options */
@@ -267,7 +335,7 @@ async function main(argv) {
     case 'start': {
       const state = await startLocalServers({ dataDir });
       console.log(
-        `NATS  ${state.nats.url} (pid ${state.nats.pid})\nNeo4j ${state.neo4j.uri} (pid ${state.neo4j.pid})\nNeo4j Browser ${state.neo4j.browserUrl}`,
+        `NATS  ${state.nats.url} (pid ${state.nats.pid})\nNeo4j ${state.neo4j.uri} (pid ${state.neo4j.pid}), user ${state.neo4j.user}, password in ${state.neo4j.passwordFile}\nNeo4j Browser ${state.neo4j.browserUrl}`,
       );
       return;
     }

@@ -126,6 +126,10 @@ test('graph takes its Neo4j connection from variables, and waits for a healthy N
   assert.equal(dependsOn?.neo4j?.condition, 'service_healthy');
 });
 
+test('neo4j refuses file URLs in LOAD CSV, as the local launcher does', () => {
+  assert.equal(String(env(service('neo4j')).NEO4J_dbms_security_allow__csv__import__from__file__urls), 'false');
+});
+
 test('no secret is written into the compose file', () => {
   for (const [name, s] of Object.entries(compose.services)) {
     for (const [key, value] of Object.entries(env(s))) {

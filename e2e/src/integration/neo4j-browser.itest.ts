@@ -1,7 +1,8 @@
 // Neo4j Browser on the local Neo4j (deploy/local): the page the README and docs/graph.md send
 // people to. Starts a Neo4j of its own (the shared one of `npm test` has no known HTTP port),
-// loads the Browser page over HTTP in Debian's chromium driven by playwright-core, connects to
-// the Bolt URL without auth, sets a parameter with `:param` and runs a recipe of docs/graph.md
+// loads the Browser page over HTTP in Debian's chromium driven by playwright-core, logs in to
+// the Bolt URL as neo4j with the server's generated password (a login without credentials is
+// refused), sets a parameter with `:param` and runs a recipe of docs/graph.md
 // exactly as the page shows it, then reads the result table from the page. The screenshot goes
 // to TRAJECTORY_TEST_OUTPUT (default .trajectory/test-output/neo4j-browser/, gitignored).
 import assert from 'node:assert/strict';
@@ -90,7 +91,7 @@ let driver: Driver;
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'trajectory-browser-'));
   neo4j = await startNeo4j({ dataDir });
-  driver = testDriver(neo4j.uri);
+  driver = testDriver(neo4j.uri, neo4j.auth);
   await seed(driver);
 });
 
@@ -110,7 +111,7 @@ test('the local Neo4j serves discovery and the Neo4j Browser page over HTTP on l
   const page = await fetch(`${neo4j.httpUrl}/browser/`);
   assert.equal(page.status, 200);
   assert.match(await page.text(), /<title>Neo4j Browser<\/title>/);
-  // Auth is off, so the HTTP API (which answers any origin) stays off: only the Browser is served.
+  // The HTTP API (which answers any origin) stays off: only the Browser is served.
   const api = await fetch(`${neo4j.httpUrl}/db/neo4j/tx/commit`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -120,7 +121,7 @@ test('the local Neo4j serves discovery and the Neo4j Browser page over HTTP on l
   assert.equal(doc.transaction, undefined);
 });
 
-test(`Neo4j Browser connects without auth and runs the recipe "${RECIPE}" of docs/graph.md`, { timeout: 180_000 }, async (t) => {
+test(`Neo4j Browser logs in with the password and runs the recipe "${RECIPE}" of docs/graph.md`, { timeout: 180_000 }, async (t) => {
   if (!existsSync(CHROMIUM)) {
     const why = `no chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`;
     // CI must not pass by skipping: devstack installs chromium on a fresh machine.
@@ -151,19 +152,29 @@ test(`Neo4j Browser connects without auth and runs the recipe "${RECIPE}" of doc
     page.setDefaultTimeout(60_000);
     const sockets: string[] = [];
     page.on('websocket', (ws) => sockets.push(ws.url()));
-    await page.goto(`${neo4j.httpUrl}/browser/`);
-
-    // The connect form, filled from the server's discovery document.
+    // The address npm start prints: the connect form comes preset to the Bolt URL, user neo4j
+    // and "Username / Password".
     const boltHost = neo4j.uri.replace(/^bolt:\/\//, '');
+    assert.equal(neo4j.browserUrl, `${neo4j.httpUrl}/browser/?dbms=bolt://neo4j@${boltHost}&preselectAuthMethod=NATIVE`);
+    await page.goto(neo4j.browserUrl);
     const address = page.getByTestId('boltaddress');
     await address.waitFor();
+    assert.equal(await page.getByTestId('bolt-scheme-select').inputValue(), 'bolt://');
     assert.equal(await address.inputValue(), boltHost);
-    // Connect to the Bolt URL itself, with no credentials.
-    await page.getByTestId('bolt-scheme-select').selectOption('bolt://');
-    await address.fill(boltHost);
+    assert.equal(await page.getByTestId('authenticationMethod').inputValue(), 'NATIVE');
+    assert.equal(await page.getByTestId('username').inputValue(), 'neo4j');
+
+    // Without credentials the server refuses the Browser too.
     await page.getByTestId('authenticationMethod').selectOption('NO_AUTH');
     await page.getByTestId('connect').click();
-    await page.getByText('You have a working connection and server auth is disabled.').waitFor();
+    await page.getByText(/Neo\.ClientError\.Security\.Unauthorized/).waitFor();
+
+    // With the password (the file npm start names), it is in.
+    await page.getByTestId('authenticationMethod').selectOption('NATIVE');
+    await page.getByTestId('username').fill(neo4j.auth.user);
+    await page.getByTestId('password').fill(neo4j.auth.password);
+    await page.getByTestId('connect').click();
+    await page.getByText('You are connected as user').waitFor();
     assert.ok(sockets.includes(`ws://${boltHost}/`), `Bolt over WebSocket to ${boltHost}, got ${sockets.join(', ')}`);
 
     // As docs/graph.md says: set the parameter first, then paste the recipe.

@@ -9,8 +9,9 @@ import { formatDatasetReport, validateFile } from '@trajectory/samples';
 import neo4j from 'neo4j-driver';
 import { readExportOffline } from './offline.js';
 import { buildDataset, graphStats, listTrainingJobs, type UploadProgress, uploadExport, waitForStored } from './pipeline.js';
+import { runReadOnlyQuery } from './query.js';
 import { formatSegmentation, segmentExport } from './segment.js';
-import { loadTargets, type Targets } from './targets.js';
+import { loadTargets, neo4jAuth, type Targets } from './targets.js';
 import { cancelJob, fetchAdapter, formatAdapter, formatJob, getJob, isJobEnded, listAdapters, submitJob, watchJob } from './training.js';
 
 const USAGE = `usage: trajectory <command> [options]
@@ -37,10 +38,12 @@ const USAGE = `usage: trajectory <command> [options]
                          download an adapter's files (PEFT format), checked against their sha256
   status                 health of every service, graph counts, training jobs with progress
   events [SUBJECT]       print pipeline events as they happen (default trajectory.>)
-  query CYPHER           run a read query against Neo4j and print the rows as JSON
+  query CYPHER           run a read query against Neo4j and print the rows as JSON (anything
+                         else is refused: writes, schema and admin commands, LOAD CSV)
 
 Targets come from the environment: NATS_URL, NEO4J_URI, INGESTION_GRPC_TARGET, GRAPH_GRPC_TARGET,
-SAMPLES_GRPC_TARGET, TRAINING_GRPC_TARGET (defaults: the local ports of npm start).`;
+SAMPLES_GRPC_TARGET, TRAINING_GRPC_TARGET (defaults: the local ports of npm start). Neo4j's
+credentials: NEO4J_USER and NEO4J_PASSWORD, else those of the local Neo4j of npm start.`;
 
 async function withBus<T>(targets: Targets, fn: (bus: Awaited<ReturnType<typeof connectBus>>) => Promise<T>): Promise<T> {
   const bus = await connectBus({
@@ -142,15 +145,11 @@ async function events(targets: Targets, subject: string) {
 }
 
 async function query(targets: Targets, cypher: string) {
-  const auth = targets.NEO4J_USER && targets.NEO4J_PASSWORD ? neo4j.auth.basic(targets.NEO4J_USER, targets.NEO4J_PASSWORD) : undefined;
+  const credentials = neo4jAuth(targets);
+  const auth = credentials ? neo4j.auth.basic(credentials.user, credentials.password) : undefined;
   const driver = neo4j.driver(targets.NEO4J_URI, auth, { disableLosslessIntegers: true });
   try {
-    const { records } = await driver.executeQuery(
-      cypher,
-      {},
-      { routing: neo4j.routing.READ, ...(targets.NEO4J_DATABASE ? { database: targets.NEO4J_DATABASE } : {}) },
-    );
-    for (const record of records) console.log(JSON.stringify(record.toObject()));
+    for (const row of await runReadOnlyQuery(driver, cypher, targets.NEO4J_DATABASE)) console.log(JSON.stringify(row));
   } finally {
     await driver.close();
   }

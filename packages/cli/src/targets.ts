@@ -1,3 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { commonConfigShape, DEFAULT_PORTS, grpcTarget, loadConfig, neo4jConfigShape } from '@trajectory/config';
 
 /** Where the CLI finds the services and servers: same variables as the services, same defaults. */
@@ -18,3 +21,38 @@ export function loadTargets(env: NodeJS.ProcessEnv = process.env) {
 }
 
 export type Targets = ReturnType<typeof loadTargets>;
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** Host and port of a Bolt or Neo4j URI, loopback names as one. */
+function endpoint(uri: string): string | undefined {
+  try {
+    const url = new URL(uri);
+    return `${LOOPBACK.has(url.hostname) ? 'loopback' : url.hostname}:${url.port || '7687'}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The Neo4j credentials: NEO4J_USER and NEO4J_PASSWORD, or else those of the local Neo4j that
+ * `npm start` / `npm run servers:start` run (user and password file recorded in
+ * TRAJECTORY_DATA_DIR/servers/servers.json, default .trajectory/ in the repository), when
+ * NEO4J_URI points at it. Undefined when neither applies.
+ */
+export function neo4jAuth(targets: Targets, env: NodeJS.ProcessEnv = process.env): { user: string; password: string } | undefined {
+  if (targets.NEO4J_USER && targets.NEO4J_PASSWORD) return { user: targets.NEO4J_USER, password: targets.NEO4J_PASSWORD };
+  const stateFile = join(resolve(REPO_ROOT, env.TRAJECTORY_DATA_DIR || '.trajectory'), 'servers', 'servers.json');
+  if (!existsSync(stateFile)) return undefined;
+  try {
+    const { neo4j } = JSON.parse(readFileSync(stateFile, 'utf8')) as {
+      neo4j?: { uri?: string; user?: string; passwordFile?: string };
+    };
+    if (!neo4j?.uri || !neo4j.passwordFile || endpoint(neo4j.uri) !== endpoint(targets.NEO4J_URI)) return undefined;
+    const password = readFileSync(neo4j.passwordFile, 'utf8').split('\n')[0]?.trim();
+    return password ? { user: neo4j.user ?? 'neo4j', password } : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -7,7 +7,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 process.env.TURBO_TELEMETRY_DISABLED ??= '1';
@@ -139,20 +139,37 @@ async function localServers() {
   return import(join(ROOT, 'deploy', 'local', 'servers.mjs'));
 }
 
-/** Servers from NATS_URL/NEO4J_URI when both are set, else the local ones (left running). */
+/**
+ * Servers from NATS_URL/NEO4J_URI (and NEO4J_USER/NEO4J_PASSWORD) when both are set, else the
+ * local ones (left running), whose Neo4j password is in DATA_DIR/servers/neo4j-password.
+ */
 async function ensureServers() {
   if (process.env.NATS_URL && process.env.NEO4J_URI) {
-    return { natsUrl: process.env.NATS_URL, neo4jUri: process.env.NEO4J_URI, local: false };
+    const { NEO4J_USER: user, NEO4J_PASSWORD: password } = process.env;
+    const neo4jAuth = user && password ? { user, password } : undefined;
+    return { natsUrl: process.env.NATS_URL, neo4jUri: process.env.NEO4J_URI, neo4jAuth, local: false };
   }
   step('starting NATS (JetStream) and Neo4j locally');
-  const { startLocalServers } = await localServers();
+  const { startLocalServers, localNeo4jAuth } = await localServers();
+  const dataDir = join(DATA_DIR, 'servers');
   const state = await startLocalServers({
-    dataDir: join(DATA_DIR, 'servers'),
+    dataDir,
     natsPort: Number(process.env.TRAJECTORY_NATS_PORT ?? 4222),
     boltPort: Number(process.env.TRAJECTORY_BOLT_PORT ?? 7687),
   });
-  return { natsUrl: state.nats.url, neo4jUri: state.neo4j.uri, browserUrl: state.neo4j.browserUrl, local: true };
+  const { user, password } = localNeo4jAuth({ dataDir }) ?? {};
+  return {
+    natsUrl: state.nats.url,
+    neo4jUri: state.neo4j.uri,
+    neo4jAuth: user && password ? { user, password } : undefined,
+    browserUrl: state.neo4j.browserUrl,
+    passwordFile: state.neo4j.passwordFile,
+    local: true,
+  };
 }
+
+/** A path as the user types it from the repository root. */
+const shown = (path) => (path.startsWith(`${ROOT}/`) ? relative(ROOT, path) : path);
 
 /** Cypher that shows the refinement chains npm start built: as a table, and as a graph in Neo4j Browser. */
 const CHAIN_QUERIES = [
@@ -176,6 +193,7 @@ async function startServices(servers) {
   return startPipeline({
     natsUrl: servers.natsUrl,
     neo4jUri: servers.neo4jUri,
+    neo4jAuth: servers.neo4jAuth,
     logDir: join(DATA_DIR, 'logs'),
     datasetDir: join(DATA_DIR, 'datasets'),
   });
@@ -214,9 +232,10 @@ async function start() {
   }
   if (code !== 0) throw new Error(`the main job failed; service logs are in ${join(DATA_DIR, 'logs')}`);
   const browser = servers.browserUrl;
+  const login = servers.passwordFile ? `user neo4j, password: cat ${shown(servers.passwordFile)}` : 'NEO4J_USER/NEO4J_PASSWORD';
   console.log(`
 Done. The cognitive graph is in Neo4j at ${servers.neo4jUri}, events are in NATS at ${servers.natsUrl}.
-${browser ? `Neo4j Browser: ${browser} (no login; more recipes in docs/graph.md)\n` : ''}The refinement chains it found, in Neo4j Browser or with \`NEO4J_URI=${servers.neo4jUri} npx trajectory query "..."\`:
+${browser ? `Neo4j Browser: ${browser} (${login}; more recipes in docs/graph.md)\n` : ''}The refinement chains it found, in Neo4j Browser or with \`NEO4J_URI=${servers.neo4jUri} npx trajectory query "..."\` (read queries only; it finds the local password itself):
 ${CHAIN_QUERIES.map(([what, cypher]) => `  // ${what}\n  ${cypher}`).join('\n')}
 The dataset (JSONL) is in ${join(DATA_DIR, 'datasets')}; service logs in ${join(DATA_DIR, 'logs')}.
 ${servers.local ? 'The servers keep running for your queries: stop them with `npm run servers:stop`.' : ''}`);
@@ -257,7 +276,8 @@ async function test() {
     const dir = mkdtempSync(join(tmpdir(), 'trajectory-ci-'));
     const [nats, neo4j] = await Promise.all([startNats({ dataDir: join(dir, 'nats') }), startNeo4j({ dataDir: join(dir, 'neo4j') })]);
     servers = { dir, nats, neo4j };
-    Object.assign(env, { NATS_URL: nats.url, NEO4J_URI: neo4j.uri });
+    // This Neo4j's own generated password (in dir, mode 0600), for the tests' drivers and services.
+    Object.assign(env, { NATS_URL: nats.url, NEO4J_URI: neo4j.uri, NEO4J_USER: neo4j.auth.user, NEO4J_PASSWORD: neo4j.auth.password });
   }
   try {
     const files = [...findTests('.itest.js'), ...findTests('.e2e.js')];
@@ -284,6 +304,7 @@ const commands = {
     run('bash', [join(ROOT, 'deploy', 'local', 'neo4j-launcher', 'build.sh')]);
     const s = await ensureServers();
     console.log(`NATS_URL=${s.natsUrl}\nNEO4J_URI=${s.neo4jUri}`);
+    if (s.passwordFile) console.log(`NEO4J_USER=neo4j\nNEO4J_PASSWORD=$(cat ${shown(s.passwordFile)})`);
   },
   'servers-stop': async () => {
     const { stopLocalServers } = await localServers();

@@ -1,6 +1,6 @@
 import neo4j, { type Driver } from 'neo4j-driver';
 
-/** A driver for the test Neo4j (local servers run without auth; containers too). */
+/** A driver for the test Neo4j, with `auth` (a TestServers' neo4jAuth) or NEO4J_USER/NEO4J_PASSWORD. */
 export function testDriver(uri: string, auth?: { user: string; password: string }): Driver {
   const user = auth?.user ?? process.env.NEO4J_USER;
   const password = auth?.password ?? process.env.NEO4J_PASSWORD;

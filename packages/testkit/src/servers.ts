@@ -6,7 +6,10 @@ import { startNats, startNeo4j } from '@trajectory/local-servers';
 export interface TestServers {
   natsUrl: string;
   neo4jUri: string;
-  /** Credentials where the Neo4j needs them (containers); local servers run without auth. */
+  /**
+   * Credentials for the Neo4j: the local servers' generated password, the containers', or
+   * NEO4J_USER/NEO4J_PASSWORD with servers from the environment (absent where those are unset).
+   */
   neo4jAuth?: { user: string; password: string };
   /** How they were obtained: given in the environment, containers, or local processes. */
   kind: 'environment' | 'containers' | 'local';
@@ -27,13 +30,19 @@ export interface TestServerOptions {
 export async function startTestServers(options: TestServerOptions = {}): Promise<TestServers> {
   const { NATS_URL, NEO4J_URI } = process.env;
   if (NATS_URL && NEO4J_URI && !options.natsMaxPayload) {
-    return { natsUrl: NATS_URL, neo4jUri: NEO4J_URI, kind: 'environment', stop: async () => {} };
+    return { natsUrl: NATS_URL, neo4jUri: NEO4J_URI, ...environmentAuth(), kind: 'environment', stop: async () => {} };
   }
   const choice = process.env.TRAJECTORY_TEST_SERVERS;
   if (choice === 'containers' || (choice !== 'local' && (await containerRuntimeAvailable()))) {
     return startContainers(options);
   }
   return startLocal(options);
+}
+
+/** NEO4J_USER/NEO4J_PASSWORD, as `npm test` exports them beside NEO4J_URI. */
+function environmentAuth(): { neo4jAuth?: { user: string; password: string } } {
+  const { NEO4J_USER, NEO4J_PASSWORD } = process.env;
+  return NEO4J_USER && NEO4J_PASSWORD ? { neo4jAuth: { user: NEO4J_USER, password: NEO4J_PASSWORD } } : {};
 }
 
 async function startLocal(options: TestServerOptions): Promise<TestServers> {
@@ -45,10 +54,13 @@ async function startLocal(options: TestServerOptions): Promise<TestServers> {
   try {
     // A NATS of our own (odd max_payload) can still share the run's Neo4j.
     const sharedNeo4j = process.env.NEO4J_URI;
-    const neo4j = sharedNeo4j ? { uri: sharedNeo4j, stop: async () => {} } : await startNeo4j({ dataDir: join(dir, 'neo4j') });
+    const neo4j = sharedNeo4j
+      ? { uri: sharedNeo4j, ...environmentAuth(), stop: async () => {} }
+      : await startNeo4j({ dataDir: join(dir, 'neo4j') }).then((n) => ({ uri: n.uri, neo4jAuth: n.auth, stop: n.stop }));
     return {
       natsUrl: nats.url,
       neo4jUri: neo4j.uri,
+      ...(neo4j.neo4jAuth ? { neo4jAuth: neo4j.neo4jAuth } : {}),
       kind: 'local',
       async stop() {
         await Promise.all([nats.stop(), neo4j.stop()]);
@@ -85,7 +97,10 @@ async function startContainers(options: TestServerOptions): Promise<TestServers>
       .withExposedPorts(4222)
       .withWaitStrategy(Wait.forLogMessage(/Server is ready/))
       .start(),
-    new Neo4jContainer('neo4j:5.26-community').start(),
+    // As in deploy/docker-compose.yml: LOAD CSV reads no file.
+    new Neo4jContainer('neo4j:5.26-community')
+      .withEnvironment({ NEO4J_dbms_security_allow__csv__import__from__file__urls: 'false' })
+      .start(),
   ]);
   return {
     natsUrl: `nats://${nats.getHost()}:${nats.getMappedPort(4222)}`,

@@ -10,9 +10,15 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -30,19 +36,33 @@ import org.neo4j.graphdb.GraphDatabaseService;
 import org.neo4j.graphdb.Result;
 import org.neo4j.graphdb.Transaction;
 import org.neo4j.io.ByteUnit;
+import org.neo4j.io.fs.DefaultFileSystemAbstraction;
+import org.neo4j.kernel.impl.security.User;
+import org.neo4j.logging.NullLogProvider;
+import org.neo4j.memory.EmptyMemoryTracker;
+import org.neo4j.server.security.auth.CommunitySecurityModule;
+import org.neo4j.server.security.auth.FileUserRepository;
+import org.neo4j.server.security.auth.LegacyCredential;
 import org.neo4j.server.configuration.ConfigurableServerModules;
 import org.neo4j.server.configuration.ServerSettings;
 
+import inet.ipaddr.IPAddressString;
 import sun.misc.Signal;
 
 /**
  * Runs the real Neo4j 5 Community engine embedded, exposing the Bolt connector and the HTTP
  * connector with Neo4j Browser at {@code /browser/} and the discovery document at {@code /}
- * (Neo4j's HTTP query API stays off; loopback by default, auth disabled), so that Bolt clients
+ * (Neo4j's HTTP query API stays off; loopback by default), so that Bolt clients
  * such as the JavaScript {@code neo4j-driver}, and people with a web browser, talk to it
  * exactly as they would to a standalone server. The web server is Neo4j's own
  * (neo4j-server, part of {@code org.neo4j:neo4j}): the DBMS starts it when the HTTP connector is
  * enabled, and its Browser module serves {@code org.neo4j.client:neo4j-browser} from the classpath.
+ *
+ * <p>Auth is on: the one user {@code neo4j} (Community has no roles) has the password read from
+ * {@code --password-file}, set before Bolt or HTTP accept a connection (see {@link #applyPassword}).
+ * {@code LOAD CSV} reads no host file: file URLs are refused and the import root is the empty
+ * folder {@code DATA/import}; nor does it fetch from any address (Cypher's IP blocklist covers
+ * every IPv4 and IPv6 address).
  *
  * <p>Protocol with the caller (stdout, one line each, flushed):
  * <ul>
@@ -59,10 +79,12 @@ import sun.misc.Signal;
 public final class Neo4jLauncher {
 
     private static final String USAGE = String.join("\n",
-            "Usage: java @jvm.options -jar neo4j-launcher.jar --data DIR [options]",
+            "Usage: java @jvm.options -jar neo4j-launcher.jar --data DIR --password-file FILE [options]",
             "",
             "  --data DIR              Neo4j home/data directory (required; created if missing).",
             "                          Store files go to DIR/data, logs to DIR/logs.",
+            "  --password-file FILE    The password of the user 'neo4j' (required; first line,",
+            "                          8+ characters). Set on each start when it changed.",
             "  --bolt-port N           Bolt port (1-65535, default 7687).",
             "  --http-port N           HTTP port: Neo4j Browser at /browser/, discovery at /",
             "                          (1-65535, default 7474).",
@@ -141,8 +163,17 @@ public final class Neo4jLauncher {
             return 1;
         }
 
+        String password;
+        try {
+            password = readPassword(opts.passwordFile);
+        } catch (IOException | IllegalArgumentException e) {
+            System.err.println("neo4j-launcher: " + e.getMessage());
+            return 1;
+        }
+
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(opts.startupTimeoutSecs);
         try {
+            applyPassword(opts, password);
             dbms = build(opts);
             GraphDatabaseService db = dbms.database(GraphDatabaseSettings.DEFAULT_DATABASE_NAME);
             while (!db.isAvailable(TimeUnit.SECONDS.toMillis(1))) {
@@ -195,7 +226,120 @@ public final class Neo4jLauncher {
         return 0;
     }
 
+    /** The first line of the password file, which Neo4j must accept (8+ characters). */
+    private static String readPassword(Path file) throws IOException {
+        if (!Files.isReadable(file)) {
+            throw new IOException("cannot read the password file " + file);
+        }
+        String password = Files.readString(file, StandardCharsets.UTF_8).lines().findFirst().orElse("").strip();
+        if (password.length() < 8) {
+            throw new IllegalArgumentException("the password in " + file + " is shorter than 8 characters");
+        }
+        return password;
+    }
+
+    /**
+     * Makes {@code password} the password of the user {@code neo4j} before any connector
+     * listens, so that no client ever meets Neo4j's default credentials. A new store gets it as
+     * its initial user ({@code DATA/data/dbms/auth.ini}, the file {@code neo4j-admin dbms
+     * set-initial-password} writes, read once when the system database is created). A store whose
+     * password came from another file, or that ran without auth, is started once with no
+     * connector at all for an {@code ALTER USER}. The marker {@code DATA/launcher-auth} (a salted
+     * SHA-256 of the password, mode 0600) tells which password the store has.
+     */
+    private static void applyPassword(Options opts, String password) throws Exception {
+        Path marker = opts.dataDir.resolve("launcher-auth");
+        if (!Files.exists(opts.dataDir.resolve("data").resolve("databases").resolve("system"))) {
+            writeInitialUser(opts, password);
+        } else if (!markerMatches(marker, password)) {
+            alterPasswordOffline(opts, password);
+        } else {
+            return;
+        }
+        writeOwnerOnly(marker, passwordDigest(randomSalt(), password));
+    }
+
+    private static void writeInitialUser(Options opts, String password) throws Exception {
+        Path file = CommunitySecurityModule.getInitialUserRepositoryFile(
+                org.neo4j.configuration.Config.newBuilder().set(GraphDatabaseSettings.neo4j_home, opts.dataDir).build());
+        Files.createDirectories(file.getParent());
+        Files.deleteIfExists(file);
+        try (DefaultFileSystemAbstraction fs = new DefaultFileSystemAbstraction()) {
+            FileUserRepository users =
+                    new FileUserRepository(fs, file, NullLogProvider.getInstance(), EmptyMemoryTracker.INSTANCE);
+            users.start();
+            users.create(new User("neo4j", null, LegacyCredential.forPassword(password), false, false));
+            users.stop();
+        }
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    }
+
+    private static void alterPasswordOffline(Options opts, String password) throws IOException {
+        DatabaseManagementService offline = builder(opts)
+                .setConfig(BoltConnector.enabled, false)
+                .setConfig(HttpConnector.enabled, false)
+                .build();
+        try {
+            offline.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME).executeTransactionally(
+                    "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED", Map.of("password", password));
+        } catch (RuntimeException e) {
+            // The store already has this password (the marker was lost): nothing to change.
+            if (!String.valueOf(e.getMessage()).contains("Old password and new password cannot be the same")) {
+                throw e;
+            }
+        } finally {
+            offline.shutdown();
+        }
+    }
+
+    private static boolean markerMatches(Path marker, String password) throws IOException {
+        if (!Files.isRegularFile(marker)) {
+            return false;
+        }
+        String[] saltAndHash = Files.readString(marker, StandardCharsets.UTF_8).strip().split(":");
+        if (saltAndHash.length != 2) {
+            return false;
+        }
+        try {
+            byte[] salt = HexFormat.of().parseHex(saltAndHash[0]);
+            return MessageDigest.isEqual(
+                    passwordDigest(salt, password).getBytes(StandardCharsets.UTF_8),
+                    (saltAndHash[0] + ":" + saltAndHash[1]).getBytes(StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    private static byte[] randomSalt() {
+        byte[] salt = new byte[16];
+        new SecureRandom().nextBytes(salt);
+        return salt;
+    }
+
+    private static String passwordDigest(byte[] salt, String password) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            sha.update(salt);
+            sha.update(password.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(salt) + ":" + HexFormat.of().formatHex(sha.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void writeOwnerOnly(Path file, String content) throws IOException {
+        Files.deleteIfExists(file);
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(file, content + "\n", StandardCharsets.UTF_8);
+    }
+
     private static DatabaseManagementService build(Options opts) throws IOException {
+        return builder(opts).build();
+    }
+
+    private static DatabaseManagementServiceBuilder builder(Options opts) throws IOException {
+        Path importDir = opts.dataDir.resolve("import");
+        Files.createDirectories(importDir);
         DatabaseManagementServiceBuilder b = new DatabaseManagementServiceBuilder(opts.dataDir)
                 // Connectors: Bolt, and HTTP (Neo4j Browser) unless --no-http; never HTTPS.
                 .setConfig(BoltConnector.enabled, true)
@@ -208,10 +352,10 @@ public final class Neo4jLauncher {
                 .setConfig(HttpConnector.advertised_address,
                         new SocketAddress(opts.advertisedHost(), opts.httpPort))
                 .setConfig(HttpsConnector.enabled, false)
-                // HTTP serves only the Browser and the discovery document at / (always on): with
-                // auth off, Neo4j's HTTP API (transactions, Query API; CORS '*' by default) would be
-                // one more way for any web page the user visits to run Cypher here, and the Browser
-                // needs none of it (it talks Bolt over WebSocket). --conf server.http_enabled_modules=
+                // HTTP serves only the Browser and the discovery document at / (always on): Neo4j's
+                // HTTP API (transactions, Query API; CORS '*' by default) would be one more way in
+                // for any web page the user visits, and the Browser needs none of it (it talks Bolt
+                // over WebSocket). --conf server.http_enabled_modules=
                 // BROWSER,TRANSACTIONAL_ENDPOINTS,QUERY_API_ENDPOINTS turns the API on.
                 .setConfig(ServerSettings.http_enabled_modules, EnumSet.of(ConfigurableServerModules.BROWSER))
                 // Neo4j Browser: no usage telemetry from the page.
@@ -219,8 +363,16 @@ public final class Neo4jLauncher {
                 // Server-side routing is a cluster feature; off for a single instance
                 // (neo4j:// URIs still work: the ROUTE reply points back at this Bolt port).
                 .setConfig(GraphDatabaseSettings.routing_enabled, false)
-                // Local dev/test server on loopback: no authentication.
-                .setConfig(GraphDatabaseSettings.auth_enabled, false)
+                // Auth on, with the password of --password-file (applyPassword).
+                .setConfig(GraphDatabaseSettings.auth_enabled, true)
+                // LOAD CSV reads no host file: file URLs are refused, and the import root (which
+                // embedded Neo4j leaves unset: the whole file system) is an empty folder ...
+                .setConfig(GraphDatabaseSettings.allow_file_urls, false)
+                .setConfig(GraphDatabaseSettings.load_csv_file_url_root, importDir)
+                // ... nor fetches from any address, loopback services included. (Internal
+                // setting; version is pinned.)
+                .setConfig(GraphDatabaseInternalSettings.cypher_ip_blocklist,
+                        List.of(new IPAddressString("0.0.0.0/0"), new IPAddressString("::/0")))
                 // Never phone home.
                 .setConfig(GraphDatabaseSettings.udc_enabled, false)
                 // Modest footprint for a small shared machine.
@@ -243,7 +395,7 @@ public final class Neo4jLauncher {
         } else {
             Files.deleteIfExists(extra);
         }
-        return b.build();
+        return b;
     }
 
     /**
@@ -376,6 +528,7 @@ public final class Neo4jLauncher {
 
     private static final class Options {
         Path dataDir;
+        Path passwordFile;
         int boltPort = BoltConnector.DEFAULT_PORT;
         int httpPort = HttpConnector.DEFAULT_PORT;
         boolean http = true;
@@ -418,6 +571,7 @@ public final class Neo4jLauncher {
                         o.http = false;
                         break;
                     case "--data":
+                    case "--password-file":
                     case "--bolt-port":
                     case "--http-port":
                     case "--listen-host":
@@ -440,6 +594,9 @@ public final class Neo4jLauncher {
             if (o.dataDir == null) {
                 throw new UsageException("--data DIR is required");
             }
+            if (o.passwordFile == null) {
+                throw new UsageException("--password-file FILE is required (auth is always on)");
+            }
             if (o.http && o.httpPort == o.boltPort) {
                 throw new UsageException("--http-port and --bolt-port must differ (both " + o.boltPort + ")");
             }
@@ -453,6 +610,12 @@ public final class Neo4jLauncher {
                         throw new UsageException("--data must not be empty");
                     }
                     dataDir = Path.of(v).toAbsolutePath().normalize();
+                    break;
+                case "--password-file":
+                    if (v.isBlank()) {
+                        throw new UsageException("--password-file must not be empty");
+                    }
+                    passwordFile = Path.of(v).toAbsolutePath().normalize();
                     break;
                 case "--bolt-port":
                     try {
