@@ -25,6 +25,7 @@ import neo4j from 'neo4j-driver';
 import { startNeo4j } from '../deploy/local/servers.mjs';
 import { migrate, writeConversationGraphs } from '../services/graph/dist/adapters/neo4j-store.js';
 import { relationshipType } from '../services/graph/dist/core/cypher.js';
+import { prng } from './lib/synthetic-export.mjs';
 
 // ---------- arguments ----------
 const args = process.argv.slice(2);
@@ -44,16 +45,6 @@ const forcedBest = option('best', undefined)?.split(',').map(Number);
 if (!(scale > 0)) throw new Error(`scale must be a positive number, got ${positional[0]}`);
 
 // ---------- deterministic generator ----------
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = (
   'hydration sourdough crumb fermentation model adapter quantize gradient memory cache index query ' +
@@ -74,7 +65,7 @@ function text(rand, length) {
 
 /** Conversation `i` of the synthetic seed set, as the segmentation service would emit it. */
 function syntheticEvent(i) {
-  const rand = mulberry32(0x5eed + i * 7919);
+  const rand = prng(0x5eed + i * 7919);
   const cid = `conv-${String(i).padStart(5, '0')}`;
   const count = 40 + Math.floor(rand() * 21); // 40..60, mean 50
   const start = START + Math.floor(rand() * (SPAN_MS - 86_400_000));
