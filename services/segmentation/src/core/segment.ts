@@ -148,9 +148,6 @@ class EdgeSet {
       this.byKey.set(key, { fromId, toId, relation, confidence: Math.round(confidence * 1000) / 1000, tags });
     }
   }
-  remove(fromId: string, toId: string, relation: string): void {
-    this.byKey.delete(`${fromId}|${relation}|${toId}`);
-  }
   list(): Edge[] {
     return [...this.byKey.values()];
   }
@@ -314,26 +311,19 @@ export async function segmentConversation(conversation: Conversation, options: S
     }),
     { candidates, forced, domain: 'chat', signal: embedder?.id ?? null, ...(options.topicModel ? { model: options.topicModel } : {}) },
   );
-  const topicStarts: number[] = [];
-  for (const shift of decision.shifts) {
-    const first = path[shift.index]?.[0];
-    const before = path[shift.index - 1]?.at(-1);
-    if (!first || !before) continue;
-    const explicit = forced.includes(shift.index);
-    topicStarts.push(shift.index);
-    const tags = ['topic-shift', explicit ? 'marker' : decision.method];
-    edges.add(first.node.id, before.node.id, 'restarts', explicit ? 0.9 : Math.min(1, 0.5 + shift.score / 2), tags);
-    tagNode(first, 'topic-start');
-  }
+  // Where the topic model starts a topic; the edges follow once the refinement detector has had
+  // its say (a turn that reports a failure of the answer before it starts no topic).
+  const shiftAt = new Map(
+    decision.shifts.filter((shift) => path[shift.index]?.[0] && path[shift.index - 1]).map((shift) => [shift.index, shift]),
+  );
 
   // Refinement episodes and chains along the current path (topic starts bound them).
-  const topicStartSet = new Set(topicStarts);
   const turns = refinementTurns(
     path.map((own) => own[0]?.message ?? { role: '', text: '' }),
     languages,
   ).map((turn, k) => ({
     ...turn,
-    topicStart: topicStartSet.has(k),
+    topicStart: shiftAt.has(k),
   }));
   const turnInfo = (k: number) => ({ tokens: (path[k] ?? []).flatMap((i) => i.tokens), ...vectorOf(path[k] ?? []) });
   const {
@@ -347,13 +337,17 @@ export async function segmentConversation(conversation: Conversation, options: S
     isAcceptance: (text) => markers.isAcceptance(text, languageOf(text)),
     isQuestion: (text) => markers.isQuestion(text, languageOf(text)),
   });
-  // A turn that reports a failure of the answer before it does not start a new topic.
-  for (const k of vetoedTopicStarts) {
+  const vetoed = new Set(vetoedTopicStarts);
+  const topicStarts = [...shiftAt.keys()].filter((k) => !vetoed.has(k)).sort((a, b) => a - b);
+  for (const k of topicStarts) {
     const first = path[k]?.[0];
     const before = path[k - 1]?.at(-1);
-    if (first && before) edges.remove(first.node.id, before.node.id, 'restarts');
-    if (first) first.node.tags = first.node.tags.filter((tag) => tag !== 'topic-start');
-    topicStarts.splice(topicStarts.indexOf(k), 1);
+    const shift = shiftAt.get(k);
+    if (!first || !before || !shift) continue;
+    const explicit = forced.includes(k);
+    const tags = ['topic-shift', explicit ? 'marker' : decision.method];
+    edges.add(first.node.id, before.node.id, 'restarts', explicit ? 0.9 : Math.min(1, 0.5 + shift.score / 2), tags);
+    tagNode(first, 'topic-start');
   }
   // A turn's thought as a step or an edge end: a user turn by its first node (what it opens with),
   // an answer by its last (the thought the user reacted to), a revision by its first.
@@ -389,10 +383,10 @@ export async function segmentConversation(conversation: Conversation, options: S
   for (const episode of episodes) {
     const trigger = firstOf(episode.trigger);
     const answered = lastOf(episode.answered);
+    if (episode.restates) continue;
     const evidence = [
       ...new Set(episode.evidence.flatMap((m) => [`cue:${m.cue}`, ...(m.language && m.language !== '*' ? [`lang:${m.language}`] : [])])),
     ];
-    if (episode.restates) continue;
     // Pushback and its revision are about the answer challenged (episode.target), often the latest.
     const challenged = episode.kind === 'pushback' ? lastOf(episode.target) : answered;
     if (trigger && episode.kind === 'pushback' && challenged) {
