@@ -31,7 +31,7 @@ import { readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSentenceEmbedder, loadStaticEmbedder, withEmbeddingCache } from '@trajectory/embeddings';
-import { createRedactor, DEFAULT_LIMITS, ingestExport } from '@trajectory/ingestion';
+import { readConversations } from '@trajectory/ingestion';
 import { segmentConversation, splitIntoUnits } from '@trajectory/segmentation';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -75,17 +75,8 @@ const files = [
 ];
 let conversations = [];
 for (const path of files) {
-  await ingestExport({
-    path,
-    fileName: basename(path),
-    ingestId: 'bench-speed',
-    redactor: createRedactor('secrets'),
-    limits: DEFAULT_LIMITS,
-    publish: async (event) => {
-      if (event.conversation) conversations.push({ ...event.conversation, id: `${basename(path)}:${event.conversation.id}` });
-      return { duplicate: false };
-    },
-  });
+  const read = await readConversations(path, { ingestId: 'bench-speed' });
+  conversations.push(...read.conversations.map((c) => ({ ...c, id: `${basename(path)}:${c.id}` })));
 }
 if (smoke) conversations = conversations.slice(0, 3); // the first three, for a run of seconds
 const proseOf = (conversation) => conversation.messages.flatMap((m) => splitIntoUnits(m.text).filter((u) => !u.code));

@@ -7,28 +7,16 @@
 //   precision is the share of the segmenter's refinement messages (messages holding such a node)
 //   that are the trigger or the revision of an annotated episode.
 import { readFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRedactor, DEFAULT_LIMITS, ingestExport } from '@trajectory/ingestion';
+import { readConversations as readExportConversations } from '@trajectory/ingestion';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const REFINEMENT_GOLD_DIR = join(here, '..', '..', 'fixtures', 'refinement');
 
 /** Conversations of an export file as the ingestion service publishes them. */
 export async function readConversations(path) {
-  const conversations = [];
-  await ingestExport({
-    path,
-    fileName: basename(path),
-    ingestId: 'bench',
-    redactor: createRedactor('secrets'),
-    limits: DEFAULT_LIMITS,
-    publish: async (event) => {
-      if (event.conversation) conversations.push(event.conversation);
-      return { duplicate: false };
-    },
-  });
-  return conversations;
+  return (await readExportConversations(path, { ingestId: 'bench' })).conversations;
 }
 
 /**

@@ -186,8 +186,7 @@ export async function run(argv: string[]) {
       return;
     case 'inspect': {
       need(1);
-      const result = await readExportOffline(args[0] as string, 'inspect');
-      const report = result.report ?? emptyReport();
+      const { report } = await readExportOffline(args[0] as string, 'inspect');
       console.log(values.json ? JSON.stringify(IngestReport.toJSON(report), null, 2) : formatReport(report));
       return;
     }

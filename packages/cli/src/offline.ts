@@ -1,26 +1,10 @@
-import { basename } from 'node:path';
-import type { ConversationIngested } from '@trajectory/contracts';
-import { createRedactor, DEFAULT_LIMITS, ingestExport, redactionModeFromEnv } from '@trajectory/ingestion';
+import { createRedactor, readConversations, redactionModeFromEnv } from '@trajectory/ingestion';
 
 /**
  * Reads an export in this process with ingestion's own parser, redaction (INGESTION_REDACTION)
- * and limits: what `inspect` and `segment` run, with no server. `onConversation` sees every
- * conversation the ingestion service would publish.
+ * and limits: what `inspect` and `segment` run, with no server. The conversations are those the
+ * ingestion service would publish; the report is the one `ingest` prints.
  */
-export function readExportOffline(path: string, ingestId: string, onConversation?: (event: ConversationIngested) => void) {
-  return ingestExport({
-    path,
-    fileName: basename(path),
-    ingestId,
-    redactor: createRedactor(redactionModeFromEnv(process.env.INGESTION_REDACTION)),
-    limits: DEFAULT_LIMITS,
-    ...(onConversation
-      ? {
-          publish: async (event: ConversationIngested) => {
-            onConversation(event);
-            return { duplicate: false };
-          },
-        }
-      : {}),
-  });
+export function readExportOffline(path: string, ingestId: string) {
+  return readConversations(path, { ingestId, redactor: createRedactor(redactionModeFromEnv(process.env.INGESTION_REDACTION)) });
 }

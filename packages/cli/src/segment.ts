@@ -16,10 +16,7 @@ export async function segmentExport(
   path: string,
   options: { languages?: readonly string[]; lexicalOnly?: boolean } = {},
 ): Promise<{ results: SegmentedConversation[]; warnings: string[] }> {
-  const conversations: Conversation[] = [];
-  const result = await readExportOffline(path, 'segment', (event) => {
-    if (event.conversation) conversations.push(event.conversation);
-  });
+  const { conversations, report } = await readExportOffline(path, 'segment');
   // The services' default encoder (the static one where it was derived, else MiniLM).
   const embedder = options.lexicalOnly ? null : await loadEmbedder();
   try {
@@ -28,10 +25,7 @@ export async function segmentExport(
       const segmentation = await segmentConversation(conversation, { embedder, languages: options.languages ?? DEFAULT_LANGUAGES });
       results.push({ conversation, segmentation });
     }
-    const report = result.report;
-    const warnings = [...(report?.skipped ?? []), ...(report?.warnings ?? [])].map(
-      (w) => `${w.fileName}${w.place ? ` ${w.place}` : ''}: ${w.message}`,
-    );
+    const warnings = [...report.skipped, ...report.warnings].map((w) => `${w.fileName}${w.place ? ` ${w.place}` : ''}: ${w.message}`);
     return { results, warnings };
   } finally {
     await embedder?.close();

@@ -40,7 +40,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as embeddings from '@trajectory/embeddings';
-import { createRedactor, DEFAULT_LIMITS, ingestExport } from '@trajectory/ingestion';
+import { readConversations } from '@trajectory/ingestion';
 import {
   chatTopicUnits,
   cueWords,
@@ -167,19 +167,7 @@ function cachedEmbedder(embedder) {
 const refinement = join(REPO, 'fixtures', 'refinement');
 async function chatConversations() {
   const gold = JSON.parse(readFileSync(join(refinement, 'refine_dev.gold.json'), 'utf8'));
-  const path = join(refinement, 'refine_dev.conversations.json');
-  const conversations = [];
-  await ingestExport({
-    path,
-    fileName: 'refine_dev.conversations.json',
-    ingestId: 'fit-topic-model',
-    redactor: createRedactor('secrets'),
-    limits: DEFAULT_LIMITS,
-    publish: async (event) => {
-      if (event.conversation) conversations.push(event.conversation);
-      return { duplicate: false };
-    },
-  });
+  const { conversations } = await readConversations(join(refinement, 'refine_dev.conversations.json'), { ingestId: 'fit-topic-model' });
   return { gold, conversations: conversations.filter((c) => gold.conversations[c.id]) };
 }
 

@@ -7,6 +7,7 @@ export {
   ingestExport,
   type Ledger,
   type LedgerEntry,
+  readConversations,
 } from './ingest.js';
 export { createRedactor, type RedactionMode, redactionModeFromEnv } from './redact.js';
 export { DEFAULT_LIMITS, type IngestLimits } from './types.js';

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
   type Conversation,
@@ -16,8 +17,9 @@ import { isChatGptConversation, normaliseChatGptConversation } from './chatgpt.j
 import { normaliseClaudeConversation } from './claude.js';
 import { readJsonElements } from './export-reader.js';
 import { isMarkdownTranscript, parseJsonlConversations, parseMarkdownTranscript, parseNotes } from './generic.js';
+import { createRedactor } from './redact.js';
 import { decodeTextStream, readTextWithFallback } from './text-encoding.js';
-import type { ExportEntry, IngestLimits, ParseContext, ParsedItem, Redactor } from './types.js';
+import { DEFAULT_LIMITS, type ExportEntry, type IngestLimits, type ParseContext, type ParsedItem, type Redactor } from './types.js';
 
 /** What ingestion remembers of a conversation it published, to publish only what changed. */
 export interface LedgerEntry {
@@ -291,4 +293,28 @@ export function formatReport(report: IngestReport): string {
   for (const s of report.skipped) lines.push(`skipped  ${s.fileName} ${s.place}: ${s.message}`);
   for (const w of report.warnings) lines.push(`warning  ${w.fileName} ${w.place}: ${w.message}`);
   return lines.join('\n');
+}
+
+/**
+ * The conversations of an export as ingestion would publish them, read in this process with no
+ * server, ledger or bus (every conversation counts as new): for the CLI's offline commands, the
+ * benches and the fitting scripts. Redaction `secrets` and the default limits unless given.
+ */
+export async function readConversations(
+  path: string,
+  options: { redactor?: Redactor; limits?: IngestLimits; ingestId?: string } = {},
+): Promise<{ conversations: Conversation[]; report: IngestReport }> {
+  const conversations: Conversation[] = [];
+  const result = await ingestExport({
+    path,
+    fileName: basename(path),
+    ingestId: options.ingestId ?? 'offline',
+    redactor: options.redactor ?? createRedactor('secrets'),
+    limits: options.limits ?? DEFAULT_LIMITS,
+    publish: async (event) => {
+      if (event.conversation) conversations.push(event.conversation);
+      return { duplicate: false };
+    },
+  });
+  return { conversations, report: result.report ?? emptyReport() };
 }
