@@ -5,13 +5,18 @@
 // between) is what e2e covers.
 import { readFile } from 'node:fs/promises';
 import { loadEmbedder } from '@trajectory/embeddings';
-import { relationSpec } from '@trajectory/relations';
-import { buildDataset, factRecords, parseFacts } from '@trajectory/samples';
+import {
+  buildDataset,
+  DECAY_DAYS,
+  DEFAULT_CONTEXT_SIZE,
+  DEFAULT_EVAL_SHARE,
+  DEFAULT_SYSTEM_PROMPT,
+  DEFAULT_TARGET_ROLES,
+  factRecords,
+  parseFacts,
+} from '@trajectory/samples';
 import { segmentConversation } from '@trajectory/segmentation';
 import { readConversations } from './refinement-gold.mjs';
-
-export const DEFAULT_SYSTEM_PROMPT =
-  'You are my personal assistant, trained on my own conversations: reason the way I do and answer as I would.';
 
 /** The conversation graphs of an export (in export order), segmented as the service does. */
 export async function exportGraphs(path, { embedder } = {}) {
@@ -32,11 +37,11 @@ export async function exportGraphs(path, { embedder } = {}) {
 export async function offlineDataset(graphs, rootDir, { factsPath, referenceDate = new Date(), ...overrides } = {}) {
   const settings = {
     referenceDate,
-    contextSize: 3,
-    targetRoles: ['user', 'assistant'],
+    contextSize: DEFAULT_CONTEXT_SIZE,
+    targetRoles: DEFAULT_TARGET_ROLES,
     relationWeights: undefined,
-    decayDays: 730,
-    evalShare: 0.1,
+    decayDays: DECAY_DAYS,
+    evalShare: DEFAULT_EVAL_SHARE,
     systemPrompt: DEFAULT_SYSTEM_PROMPT,
     ...overrides,
   };
@@ -49,6 +54,3 @@ export async function offlineDataset(graphs, rootDir, { factsPath, referenceDate
   }
   return buildDataset(each(), rootDir, settings, memory);
 }
-
-// relationSpec is imported so that a missing relation table fails here, not deep in buildDataset.
-void relationSpec;

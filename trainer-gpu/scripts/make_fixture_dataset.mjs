@@ -16,14 +16,22 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const samples = await import(pathToFileURL(join(ROOT, 'services', 'samples', 'dist', 'index.js')).href);
-const { buildDataset, factRecords, parseFacts } = samples;
+const {
+  buildDataset,
+  DECAY_DAYS,
+  DEFAULT_CONTEXT_SIZE,
+  DEFAULT_EVAL_SHARE,
+  DEFAULT_SYSTEM_PROMPT,
+  DEFAULT_TARGET_ROLES,
+  factRecords,
+  parseFacts,
+} = samples;
 const { defaultRelationWeights } = await import('@trajectory/relations');
 
 const out = resolve(process.argv[2] ?? join(ROOT, 'trainer-gpu', 'tests', 'fixtures', 'dataset'));
 const factsPath = join(ROOT, 'examples', 'facts.yaml');
 const facts = parseFacts(await readFile(factsPath, 'utf8'), 'facts.yaml');
-const SYSTEM = 'You are my personal assistant, trained on my own conversations: reason the way I do and answer as I would.';
-const memory = factRecords(facts, { systemPrompt: SYSTEM });
+const memory = factRecords(facts, { systemPrompt: DEFAULT_SYSTEM_PROMPT });
 
 const node = (id, role, minute, text) => ({
   id,
@@ -139,12 +147,12 @@ try {
     work,
     {
       referenceDate: new Date('2024-06-01T00:00:00Z'),
-      contextSize: 3,
-      targetRoles: ['user', 'assistant'],
+      contextSize: DEFAULT_CONTEXT_SIZE,
+      targetRoles: DEFAULT_TARGET_ROLES,
       relationWeights: defaultRelationWeights(),
-      decayDays: 730,
-      evalShare: 0.1,
-      systemPrompt: SYSTEM,
+      decayDays: DECAY_DAYS,
+      evalShare: DEFAULT_EVAL_SHARE,
+      systemPrompt: DEFAULT_SYSTEM_PROMPT,
     },
     memory,
   );

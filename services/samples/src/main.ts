@@ -19,13 +19,20 @@ import {
 } from '@trajectory/contracts';
 import { defaultRelationWeights } from '@trajectory/relations';
 import { answerUnary, createClient, main, runService } from '@trajectory/runtime';
+import { DEFAULT_SYSTEM_PROMPT } from './core/build.js';
 import { buildDataset, type DatasetSettings } from './core/dataset.js';
 import { DEFAULT_MAX_TOKENS } from './core/exports.js';
 import { factRecords, parseFacts } from './core/facts.js';
 import { MIN_REAL_SHARE, WARN_REAL_SHARE } from './core/mix.js';
 import type { MemoryRecord } from './core/records.js';
-import { EVAL_MAX_RECORDS } from './core/split.js';
-import { DECAY_DAYS, WEIGHT_NORMALISATIONS, type WeightNormalisation } from './core/trajectories.js';
+import { DEFAULT_EVAL_SHARE, EVAL_MAX_RECORDS } from './core/split.js';
+import {
+  DECAY_DAYS,
+  DEFAULT_CONTEXT_SIZE,
+  DEFAULT_TARGET_ROLES,
+  WEIGHT_NORMALISATIONS,
+  type WeightNormalisation,
+} from './core/trajectories.js';
 import { validateRecords } from './core/validate.js';
 import { loadTokenCounter } from './tokenizer.js';
 
@@ -67,15 +74,15 @@ main(() =>
     configShape: {
       GRAPH_GRPC_TARGET: grpcTarget(DEFAULT_PORTS.graph),
       SAMPLES_DATASET_DIR: z.string().default('.trajectory/datasets'),
-      SAMPLES_CONTEXT_SIZE: z.coerce.number().int().min(1).max(32).default(3),
+      SAMPLES_CONTEXT_SIZE: z.coerce.number().int().min(1).max(32).default(DEFAULT_CONTEXT_SIZE),
       SAMPLES_TARGET_ROLES: z
         .string()
-        .default('user,assistant')
+        .default(DEFAULT_TARGET_ROLES.join(','))
         .transform(list)
         .pipe(z.array(z.enum(['user', 'assistant'])).min(1)),
       SAMPLES_RELATION_WEIGHTS: relationWeights,
       SAMPLES_DECAY_DAYS: z.coerce.number().positive().default(DECAY_DAYS),
-      SAMPLES_EVAL_SHARE: z.coerce.number().min(0).max(0.5).default(0.1),
+      SAMPLES_EVAL_SHARE: z.coerce.number().min(0).max(0.5).default(DEFAULT_EVAL_SHARE),
       SAMPLES_EVAL_MAX_RECORDS: z.coerce.number().int().min(1).default(EVAL_MAX_RECORDS),
       // The longest export row in tokens (the trainer's max_seq_length), measured with the
       // tokenizer of SAMPLES_TOKENIZER (a tokenizer.json, its folder, or a model id in the Hugging
@@ -88,9 +95,7 @@ main(() =>
       // trainer sees the dataset fails, below the second it warns (and memory records are capped to it).
       SAMPLES_MIN_REAL_SHARE: z.coerce.number().min(0).max(1).default(MIN_REAL_SHARE),
       SAMPLES_WARN_REAL_SHARE: z.coerce.number().min(0).max(1).default(WARN_REAL_SHARE),
-      SAMPLES_SYSTEM_PROMPT: z
-        .string()
-        .default('You are my personal assistant, trained on my own conversations: reason the way I do and answer as I would.'),
+      SAMPLES_SYSTEM_PROMPT: z.string().default(DEFAULT_SYSTEM_PROMPT),
     },
     async start({ config, bus, logger, addGrpcService, onShutdown }) {
       const graph = createClient(GraphServiceClient, config.GRAPH_GRPC_TARGET);

@@ -12,6 +12,10 @@ import {
   trajectoryRecords,
 } from './trajectories.js';
 
+/** The system prompt of chat and memory records unless the user sets one (SAMPLES_SYSTEM_PROMPT). */
+export const DEFAULT_SYSTEM_PROMPT =
+  'You are my personal assistant, trained on my own conversations: reason the way I do and answer as I would.';
+
 export interface RecordOptions extends TrajectoryOptions {
   /** The system prompt of chat records. */
   systemPrompt: string;

@@ -18,6 +18,9 @@ import type { DatasetRecord } from './records.js';
 
 export const HARD_CASES = ['ambiguity', 'conflicting-priorities', 'follow-up'] as const;
 
+/** The share of conversation records the eval split aims at unless set. */
+export const DEFAULT_EVAL_SHARE = 0.1;
+
 /** The default cap of the eval split: enough for a stable eval loss, small enough to leave the data to training. */
 export const EVAL_MAX_RECORDS = 200;
 

@@ -81,6 +81,10 @@ export function contextOf(
 
 export const recordId = (...parts: string[]) => createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
 
+/** The window of the design's samples [n(t-2), n(t-1), n(t)] -> n(t+1), and the roles it predicts, unless set. */
+export const DEFAULT_CONTEXT_SIZE = 3;
+export const DEFAULT_TARGET_ROLES: readonly ('user' | 'assistant')[] = ['user', 'assistant'];
+
 export interface TrajectoryOptions extends WeightOptions {
   /** Nodes of context before the predicted one (the window). */
   contextSize: number;
