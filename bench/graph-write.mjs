@@ -25,14 +25,10 @@ import neo4j from 'neo4j-driver';
 import { startNeo4j } from '../deploy/local/servers.mjs';
 import { migrate, writeConversationGraphs } from '../services/graph/dist/adapters/neo4j-store.js';
 import { relationshipType } from '../services/graph/dist/core/cypher.js';
+import { args, flag, option } from './lib/cli-args.mjs';
 import { prng } from './lib/synthetic-export.mjs';
 
 // ---------- arguments ----------
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
 const VALUE_OPTIONS = ['--grid-scale', '--groups', '--parallel', '--batch', '--best'];
 const positional = args.filter((a, i) => !a.startsWith('--') && !VALUE_OPTIONS.includes(args[i - 1]));
 const scale = Number(positional[0] ?? 1);
@@ -40,7 +36,7 @@ const gridScale = Math.min(scale, Number(option('grid-scale', 0.03)));
 const groups = option('groups', '1,8,32').split(',').map(Number);
 const parallels = option('parallel', '1,2,4').split(',').map(Number);
 const batchSize = Number(option('batch', 10_000));
-const noGrid = args.includes('--no-grid');
+const noGrid = flag('no-grid');
 const forcedBest = option('best', undefined)?.split(',').map(Number);
 if (!(scale > 0)) throw new Error(`scale must be a positive number, got ${positional[0]}`);
 

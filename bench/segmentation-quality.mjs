@@ -70,20 +70,16 @@ import {
   windowDiff,
   windowDiffPublished,
 } from '@trajectory/segmentation';
+import { flag, option } from './lib/cli-args.mjs';
 import { loadTopicGold, memoEmbedder, scoreTopicStarts, topicStartsOnGold } from './lib/real-gold.mjs';
 import { loadRefinementGold, readConversations, scoreRefinements } from './lib/refinement-gold.mjs';
 import { JUDGED_EDGES, REAL_EXPORT, replayJudged } from './lib/relation-sample.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const FIXTURES = join(here, '..', 'fixtures'); // the repository's committed fixtures (fixtures/README.md)
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-const asJson = args.includes('--json');
-const smoke = args.includes('--smoke');
-const sensitivity = args.includes('--sensitivity');
+const asJson = flag('json');
+const smoke = flag('smoke');
+const sensitivity = flag('sensitivity');
 const goldPath = option('gold', join(FIXTURES, 'dialseg', 'tiage_anno_test.json'));
 const notes = [];
 const note = (line) => {
@@ -100,7 +96,7 @@ const f3 = (x) => x.toFixed(3);
 const encoder = option('encoder');
 const loadEmbedder = () =>
   typeof embeddings.loadEmbedder === 'function' ? embeddings.loadEmbedder(encoder ? { encoder } : {}) : embeddings.loadSentenceEmbedder();
-const rawEmbedder = args.includes('--lexical') ? null : await loadEmbedder();
+const rawEmbedder = flag('lexical') ? null : await loadEmbedder();
 const embedder = memoEmbedder(rawEmbedder);
 if (rawEmbedder && !defaultTopicModel().signals[rawEmbedder.id]) {
   note(

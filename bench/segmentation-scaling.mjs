@@ -46,18 +46,14 @@ import { ConversationIngested } from '@trajectory/contracts';
 import { conversationContentHash, createRedactor, DEFAULT_LIMITS, ingestExport } from '@trajectory/ingestion';
 import { freePort } from '@trajectory/local-servers';
 import { REPO_ROOT, resetBus, startServiceProcess, startTestServers } from '@trajectory/testkit';
+import { flag, option } from './lib/cli-args.mjs';
 
 // ---------- arguments ----------
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
 const N = Number(option('conversations', 200));
 const workerCounts = option('workers', '1,2').split(',').map(Number);
 const stallSeconds = Number(option('stall', 180));
-const json = args.includes('--json');
-const keepLogs = args.includes('--keep-logs');
+const json = flag('json');
+const keepLogs = flag('keep-logs');
 const quietWaitSeconds = Number(option('quiet-wait', 120));
 if (!(Number.isInteger(N) && N > 0)) throw new Error(`--conversations must be a positive integer, got ${option('conversations')}`);
 if (!workerCounts.every((w) => Number.isInteger(w) && w > 0)) throw new Error(`--workers must list positive integers`);

@@ -33,18 +33,14 @@ import { fileURLToPath } from 'node:url';
 import { loadSentenceEmbedder, loadStaticEmbedder, withEmbeddingCache } from '@trajectory/embeddings';
 import { readConversations } from '@trajectory/ingestion';
 import { segmentConversation, splitIntoUnits } from '@trajectory/segmentation';
+import { flag, option } from './lib/cli-args.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const FIXTURES = join(here, '..', 'fixtures');
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-const asJson = args.includes('--json');
-const smoke = args.includes('--smoke');
-const full = args.includes('--full');
-const withUnits = args.includes('--units') && !smoke;
+const asJson = flag('json');
+const smoke = flag('smoke');
+const full = flag('full');
+const withUnits = flag('units') && !smoke;
 const rounds = smoke ? 1 : Number(option('rounds', 2));
 if (!(Number.isInteger(rounds) && rounds > 0)) throw new Error(`--rounds must be a positive integer, got ${option('rounds')}`);
 /** Short passes are repeated until they add up to this much CPU, so that they time well. */
