@@ -20,11 +20,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExportSource, Message, RelationType } from '@trajectory/contracts';
+import { ExportSource, Message } from '@trajectory/contracts';
+import { neo4jRelationshipType } from '@trajectory/relations';
 import neo4j from 'neo4j-driver';
 import { startNeo4j } from '../deploy/local/servers.mjs';
 import { migrate, writeConversationGraphs } from '../services/graph/dist/adapters/neo4j-store.js';
-import { relationshipType } from '../services/graph/dist/core/cypher.js';
 import { args, flag, option } from './lib/cli-args.mjs';
 import { prng } from './lib/synthetic-export.mjs';
 
@@ -83,28 +83,28 @@ function syntheticEvent(i) {
   );
   const edges = [];
   const seen = new Set();
-  const edge = (from, to, type, confidence, tags) => {
-    const key = `${from}|${type}|${to}`;
+  const edge = (from, to, relation, confidence, tags) => {
+    const key = `${from}|${relation}|${to}`;
     if (from === to || seen.has(key)) return;
     seen.add(key);
-    edges.push({ fromId: ids[from], toId: ids[to], type, confidence, tags });
+    edges.push({ fromId: ids[from], toId: ids[to], relation, confidence, tags });
   };
-  for (let k = 1; k < count; k++) edge(k, k - 1, RelationType.RELATION_TYPE_FOLLOWS, 1, []);
+  for (let k = 1; k < count; k++) edge(k, k - 1, 'follows', 1, []);
   const pick = () => 1 + Math.floor(rand() * (count - 1));
   for (let r = Math.floor(rand() * 4); r > 0; r--) {
     const k = pick() | 1; // an assistant turn responds to an earlier user turn
-    if (k < count) edge(k, Math.max(0, k - 1 - 2 * Math.floor(rand() * 3)), RelationType.RELATION_TYPE_RESPONDS, 0.8, []);
+    if (k < count) edge(k, Math.max(0, k - 1 - 2 * Math.floor(rand() * 3)), 'responds', 0.8, []);
   }
   for (let r = Math.floor(rand() * 4); r > 0; r--) {
     const k = pick();
-    edge(k, Math.floor(rand() * k), RelationType.RELATION_TYPE_REFINES, 0.7, ['correction']);
+    edge(k, Math.floor(rand() * k), 'refines', 0.7, ['correction']);
   }
   const chains = [];
   if (rand() < 0.6) {
     const first = Math.floor(rand() * (count - 10));
     const steps = [first, first + 2, first + 4 + Math.floor(rand() * 4)];
     chains.push({ id: `${cid}/chain0`, conversationId: cid, nodeIds: steps.map((k) => ids[k]), tags: topic.slice(0, 1) });
-    edge(first, steps[2], RelationType.RELATION_TYPE_ITERATION_FINAL, 0.9, []);
+    edge(first, steps[2], 'iteration_final', 0.9, []);
   }
   const inChain = new Set(chains.flatMap((c) => c.nodeIds));
   return {
@@ -192,7 +192,7 @@ function edgeRowsByType(events) {
   const byType = new Map();
   for (const e of events) {
     for (const x of e.edges) {
-      const type = relationshipType(x.type);
+      const type = neo4jRelationshipType(x.relation);
       if (!byType.has(type)) byType.set(type, []);
       byType.get(type).push({ from: x.fromId, to: x.toId, confidence: x.confidence, tags: x.tags });
     }
