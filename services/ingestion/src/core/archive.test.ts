@@ -316,6 +316,36 @@ test('unsafe paths are reported and skipped; the other entries are still read', 
   assert.equal(unsafePathReason('a/\u0000.json'), 'it contains control characters');
 });
 
+test('archives inside the zip are reported as not opened, each by its path; the rest is read', async () => {
+  const conversations = Buffer.from('[]');
+  const inner = await yazlZip([{ name: 'conversations.json', data: Buffer.from('[{"id":"hidden"}]') }]);
+  const zip = await yazlZip([
+    { name: 'conversations.json', data: conversations },
+    { name: 'older/export-2023.zip', data: inner },
+    { name: 'backup.tar.gz', data: randomBytes(100) },
+    { name: '__MACOSX/older/._export-2023.zip', data: Buffer.from([0, 5, 22, 7]) },
+  ]);
+  const expected = [
+    {
+      file: 'nested.zip',
+      place: 'entry older/export-2023.zip',
+      message: 'an archive inside the archive is not opened (nested archives are not read): skipped; unpack it and upload what it holds',
+    },
+    {
+      file: 'nested.zip',
+      place: 'entry backup.tar.gz',
+      message: 'an archive inside the archive is not opened (nested archives are not read): skipped; unpack it and upload what it holds',
+    },
+  ];
+  const items = await readUpload(zip, 'nested.zip');
+  assert.deepEqual(problems(items), expected);
+  assert.deepEqual(names(items), ['nested.zip:conversations.json']);
+  // The same from the local headers (no central directory).
+  const headersOnly = await readUpload(zip.subarray(0, zip.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]))), 'nested.zip');
+  assert.deepEqual(problems(headersOnly).slice(1), expected);
+  assert.deepEqual(names(headersOnly), ['nested.zip:conversations.json']);
+});
+
 test('zip bombs are skipped by their declared sizes, without inflating them', async () => {
   const zeros = 50 * 1024 * 1024;
   const bomb = await deflatedZeros(zeros);

@@ -64,16 +64,29 @@ function extensionOf(name: string): string {
   return dot > 0 ? base.slice(dot + 1).toLowerCase() : '';
 }
 
+/** Archives and compressed files, which an export can hold but this reader does not open. */
+const ARCHIVE_EXTENSIONS = new Set(['zip', 'gz', 'tgz', 'tar', 'bz2', 'xz', 'zst', '7z', 'rar']);
+
+/** macOS's copies of a file's metadata (`__MACOSX/`, `._name`): never content. */
+const isResourceFork = (path: string): boolean => path.startsWith('__MACOSX/') || path.slice(path.lastIndexOf('/') + 1).startsWith('._');
+
 /**
  * The kind of a zip entry by its path, or undefined for a file that is not export content
  * (media, HTML, account metadata, macOS resource forks): those are skipped without a word.
  */
 export function zipEntryKind(path: string): ExportEntryKind | undefined {
   const base = path.slice(path.lastIndexOf('/') + 1).toLowerCase();
-  if (path.startsWith('__MACOSX/') || base.startsWith('._')) return undefined;
+  if (isResourceFork(path)) return undefined;
   if (METADATA_JSON.has(base)) return undefined;
   return KIND_BY_EXTENSION[extensionOf(base)];
 }
+
+/**
+ * Whether a zip entry is an archive of its own (a zip in the zip, a .tar.gz). It may hold
+ * conversations, so it is reported rather than passed over; it is not opened: an archive inside
+ * an archive multiplies what the limits of the outer one were set for.
+ */
+export const isNestedArchive = (path: string): boolean => !isResourceFork(path) && ARCHIVE_EXTENSIONS.has(extensionOf(path));
 
 /** Why an entry path is unsafe to use, or undefined when it is a plain relative path. */
 export function unsafePathReason(path: string): string | undefined {
@@ -222,7 +235,14 @@ function judge(ctx: ArchiveContext, c: Candidate): ExportEntryKind | EntryItem |
   if (unsafe) return problem(ctx, place, `unsafe path (${unsafe}): skipped`);
   if (c.path.endsWith('/')) return undefined;
   const kind = zipEntryKind(c.path);
-  if (!kind) return undefined;
+  if (!kind) {
+    if (!isNestedArchive(c.path)) return undefined;
+    return problem(
+      ctx,
+      place,
+      'an archive inside the archive is not opened (nested archives are not read): skipped; unpack it and upload what it holds',
+    );
+  }
   if (c.flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION)) return problem(ctx, place, 'the entry is encrypted: skipped');
   if (c.method !== METHOD_STORED && c.method !== METHOD_DEFLATED) {
     return problem(ctx, place, `unsupported compression method ${c.method} (only stored and deflated entries are read): skipped`);

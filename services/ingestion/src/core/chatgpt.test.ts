@@ -212,3 +212,147 @@ test('re-ingesting an export publishes nothing; a newer export publishes only wh
   assert.equal(newer.report.conversationsUnchanged, 1);
   assert.equal(newer.report.messagesNew, 2);
 });
+
+// ---------------------------------------------------------------------------------------------
+// A damaged mapping is read as far as it goes, and every cut or guess is reported.
+
+/** A mapping node as the export writes it: `parent` and `children` links and one message. */
+const node = (id: string, parent: string | null, children: string[], text: string | null, time = 1700000000) => ({
+  id,
+  parent,
+  children,
+  message:
+    text === null
+      ? null
+      : { id, author: { role: 'user', name: null }, create_time: time, content: { content_type: 'text', parts: [text] } },
+});
+const good = (id = 'good') => conversation(id, [{ id: `${id}-1`, role: 'user', text: 'a sound conversation' }]);
+
+test('a cycle of parent links is cut at its oldest message and reported; every message of it is kept', async () => {
+  const cyclic = {
+    id: 'cyc',
+    current_node: 'b',
+    // a → b → a: no node is a root, so the old reader kept nothing of it and said nothing.
+    mapping: { a: node('a', 'b', ['b'], 'first', 1700000001), b: node('b', 'a', ['a'], 'second', 1700000002) },
+  };
+  const { report, conversations } = await ingestFile(tmpFile(JSON.stringify([good('before'), cyclic, good('after')])), {
+    fileName: 'cyclic.json',
+  });
+  assert.deepEqual(
+    conversations.map((c) => c.id),
+    ['before', 'cyc', 'after'],
+  );
+  assert.deepEqual(
+    conversations[1]?.messages.map((m) => [m.id, m.parentId, m.onCurrentBranch]),
+    [
+      ['a', '', true],
+      ['b', 'a', true],
+    ],
+  );
+  assert.equal(conversations[1]?.currentLeafId, 'b');
+  assert.deepEqual(report.warnings, [
+    {
+      fileName: 'cyclic.json',
+      place: '[1] conversation cyc node a',
+      message: 'parent links form a cycle (a → b → a): the link from a to its parent b is cut, a is read as the start',
+    },
+  ]);
+});
+
+test('a node that is its own parent starts the conversation, with a warning; its children stay below it', async () => {
+  const selfParent = {
+    id: 'self',
+    current_node: 'b',
+    mapping: { a: node('a', 'a', ['a', 'b'], 'me again'), b: node('b', 'a', [], 'reply') },
+  };
+  const { report, conversations } = await ingestFile(tmpFile(JSON.stringify([selfParent, good()])));
+  assert.deepEqual(
+    conversations[0]?.messages.map((m) => [m.id, m.parentId]),
+    [
+      ['a', ''],
+      ['b', 'a'],
+    ],
+  );
+  assert.equal(conversations[1]?.id, 'good');
+  assert.equal(report.warnings[0]?.place, '[0] conversation self node a');
+  assert.match(report.warnings[0]?.message ?? '', /is its own parent: read as the start/);
+});
+
+test('a missing or unknown current_node: the branch written last is taken as current, and the warning names it', async () => {
+  const branched = (id: string, current?: unknown) => ({
+    id,
+    ...(current === undefined ? {} : { current_node: current }),
+    mapping: {
+      root: node('root', null, ['q'], null),
+      q: node('q', 'root', ['old', 'new'], 'question', 1700000000),
+      new: node('new', 'q', [], 'the answer regenerated', 1700000200),
+      old: node('old', 'q', [], 'the first answer', 1700000100),
+    },
+  });
+  const { report, conversations } = await ingestFile(tmpFile(JSON.stringify([branched('none'), branched('dangling', 'gone'), good()])));
+  assert.equal(conversations.length, 3);
+  for (const c of conversations.slice(0, 2)) {
+    assert.equal(c.currentLeafId, 'new');
+    assert.deepEqual(
+      c.messages.filter((m) => m.onCurrentBranch).map((m) => m.id),
+      ['q', 'new'],
+    );
+  }
+  assert.deepEqual(
+    report.warnings.map((w) => [w.place, w.message]),
+    [
+      ['[0] conversation none', 'has no current_node: the current branch is taken to end at node new, the message written last'],
+      [
+        '[1] conversation dangling',
+        'current_node "gone" names no node of the mapping: the current branch is taken to end at node new, the message written last',
+      ],
+    ],
+  );
+});
+
+test('a content part nested 10,000 levels deep keeps its text and is reported; unreadable parts and nodes are reported too', async () => {
+  const depth = 10_000;
+  const nested = `${'{"content_type":"wrapped","parts":['.repeat(depth)}"deep text"${']}'.repeat(depth)}`;
+  const message = `{"id":"m","author":{"role":"user"},"create_time":1700000000,"content":{"content_type":"text","parts":["on top",${nested},42]}}`;
+  const deep = `{"id":"deep","current_node":"m","mapping":{"m":{"id":"m","parent":null,"children":[],"message":${message}},"junk":null}}`;
+  const { report, conversations } = await ingestFile(tmpFile(`[${deep},${JSON.stringify(good())}]`));
+  assert.deepEqual(
+    conversations.map((c) => c.id),
+    ['deep', 'good'],
+  );
+  assert.deepEqual(
+    conversations[0]?.messages[0]?.parts.map((p) => p.text),
+    ['on top', 'deep text'],
+  );
+  assert.deepEqual(
+    report.warnings.map((w) => [w.place, w.message]),
+    [
+      [
+        '[0] conversation deep message m',
+        `content part [1] is an object of type "wrapped" of a shape this reader does not know, ${2 * depth} level(s) deep: its text is kept`,
+      ],
+      ['[0] conversation deep message m', 'content part [2] is a number with no text: left out'],
+    ],
+  );
+  assert.deepEqual(
+    report.skipped.map((s) => [s.place, s.message]),
+    [['[0] conversation deep node junk', 'a mapping node must be a JSON object, found null: left out']],
+  );
+});
+
+test("a node its parent's children list forgets is still read below its parent", async () => {
+  const forgotten = {
+    id: 'forgot',
+    current_node: 'b',
+    mapping: { a: node('a', null, [], 'question'), b: node('b', 'a', [], 'answer the list forgot') },
+  };
+  const { report, conversations } = await ingestFile(tmpFile(JSON.stringify([forgotten])));
+  assert.deepEqual(
+    conversations[0]?.messages.map((m) => [m.id, m.parentId, m.onCurrentBranch]),
+    [
+      ['a', '', true],
+      ['b', 'a', true],
+    ],
+  );
+  assert.deepEqual(report.warnings, []);
+});

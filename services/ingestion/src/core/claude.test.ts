@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { ExportSource } from '@trajectory/contracts';
 import { normaliseClaudeConversation } from './claude.js';
 import { claudeFixture } from './fixtures.test-helper.js';
+import { ingestFile, tmpFile } from './ingest.test-helper.js';
 import { partsToText } from './message.js';
 import { DEFAULT_LIMITS, type IngestLimits, type ParseContext, type Redactor } from './types.js';
 
@@ -249,4 +250,28 @@ test('a broken conversation throws a clear error', () => {
   assert.throws(() => normaliseClaudeConversation('text', ctx, '[9]'), /must be a JSON object/);
   assert.throws(() => normaliseClaudeConversation([], ctx, '[9]'), /must be a JSON object/);
   assert.throws(() => normaliseClaudeConversation({ uuid: 'x' }, ctx, '[9]'), /conversation x has no chat_messages/);
+});
+
+test('tool blocks nested 20,000 levels deep: the conversation lands whole, nothing overflows the stack', async () => {
+  const depth = 20_000;
+  // Each level a tool_result holding the next one, as a hostile or broken export can write.
+  const results = `${'[{"type":"tool_result","content":'.repeat(depth)}[{"type":"text","text":"the innermost result"}]${'}]'.repeat(depth)}`;
+  const input = `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+  const deep = `{"uuid":"deep","name":"deep","chat_messages":[
+    {"uuid":"q","sender":"human","content":[{"type":"text","text":"run the tool"}]},
+    {"uuid":"call","sender":"assistant","content":[{"type":"tool_use","name":"probe","input":${input}}]},
+    {"uuid":"result","sender":"assistant","content":[{"type":"tool_result","content":${results}}]}]}`;
+  const after = { uuid: 'after', name: 'after', chat_messages: [{ uuid: 'a1', sender: 'human', text: 'still read' }] };
+  const { report, conversations } = await ingestFile(tmpFile(`[${deep},${JSON.stringify(after)}]`));
+  assert.deepEqual(report.skipped, []);
+  assert.deepEqual(
+    conversations.map((c) => [c.id, c.messages.map((m) => m.id)]),
+    [
+      ['deep', ['q', 'call', 'result']],
+      ['after', ['a1']],
+    ],
+  );
+  const [, call, result] = conversations[0]?.messages ?? [];
+  assert.equal(call?.parts[0]?.text, `probe ${input}`);
+  assert.equal(result?.parts[0]?.text, 'the innermost result');
 });

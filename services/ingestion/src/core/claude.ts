@@ -1,5 +1,5 @@
 import { type Conversation, ExportSource, type Message, type MessagePart } from '@trajectory/contracts';
-import { buildMessage, isoTime, part } from './message.js';
+import { buildMessage, isoTime, jsonText, part, textsWithin } from './message.js';
 import type { ParseContext } from './types.js';
 
 /** One conversation of a Claude.ai `conversations.json` as the file holds it (only what we read). */
@@ -37,15 +37,11 @@ function role(sender: unknown): string {
   return typeof sender === 'string' && sender !== '' ? sender : 'unknown';
 }
 
-/** The text of a tool_result's `content`: a list of blocks (the export) or, in some dumps, a string. */
-function nestedText(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return content
-    .map((c) => (typeof c === 'string' ? c : isObject(c) ? str(c.text) || nestedText(c.content) : ''))
-    .filter((t) => t !== '')
-    .join('\n');
-}
+/**
+ * The text of a tool_result's `content`: a list of blocks (the export) or, in some dumps, a
+ * string; blocks may nest blocks, to any depth (read without recursion).
+ */
+const nestedText = (content: unknown): string => textsWithin(content, ['text', 'content']).texts.join('\n');
 
 /** Whatever readable text an unknown block carries. */
 function anyText(block: Block): string {
@@ -70,7 +66,7 @@ function blockPart(block: Block, ctx: ParseContext, where: string): MessagePart 
     }
     case 'tool_use': {
       const name = str(block.name);
-      return part('tool_use', `${name} ${JSON.stringify(block.input ?? {})}`, { reference: name });
+      return part('tool_use', `${name} ${jsonText(block.input ?? {})}`, { reference: name });
     }
     case 'tool_result': {
       const text = nestedText(block.content);

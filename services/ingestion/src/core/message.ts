@@ -83,3 +83,65 @@ export function isoTime(value: unknown): Date | undefined {
 export function epochSecondsTime(value: unknown): Date | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? new Date(Math.round(value * 1000)) : undefined;
 }
+
+/**
+ * The strings nested in a JSON value, in document order: the string items of arrays and the
+ * string values under `keys` of objects, at any depth. Walked with an explicit stack because a
+ * hostile export can nest deeper than the call stack goes. `depth` is the deepest level reached.
+ */
+export function textsWithin(value: unknown, keys: readonly string[]): { texts: string[]; depth: number } {
+  const texts: string[] = [];
+  let depth = 0;
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    depth = Math.max(depth, item.depth);
+    const v = item.value;
+    if (typeof v === 'string') {
+      if (v !== '') texts.push(v);
+      continue;
+    }
+    const inner: unknown[] = Array.isArray(v)
+      ? v
+      : v && typeof v === 'object'
+        ? keys.map((key) => (Object.hasOwn(v, key) ? (v as Record<string, unknown>)[key] : undefined))
+        : [];
+    for (let i = inner.length - 1; i >= 0; i--) if (inner[i] !== undefined) stack.push({ value: inner[i], depth: item.depth + 1 });
+  }
+  return { texts, depth };
+}
+
+/**
+ * JSON.stringify for a parsed JSON value (plain objects, arrays, strings, numbers, booleans,
+ * null), without recursion: V8's own overflows the call stack on a value nested a few thousand
+ * levels deep, and a hostile export can hold one.
+ */
+export function jsonText(value: unknown): string {
+  const out: string[] = [];
+  // A value still to write, or punctuation already decided.
+  type Pending = { value: unknown } | { literal: string };
+  const stack: Pending[] = [{ value }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    if ('literal' in item) {
+      out.push(item.literal);
+      continue;
+    }
+    const v = item.value;
+    if (!v || typeof v !== 'object') {
+      out.push(JSON.stringify(v) ?? 'null');
+      continue;
+    }
+    const entries: [string | undefined, unknown][] = Array.isArray(v)
+      ? v.map((e): [undefined, unknown] => [undefined, e])
+      : Object.entries(v).filter(([, e]) => e !== undefined);
+    const [open, close] = Array.isArray(v) ? ['[', ']'] : ['{', '}'];
+    const work: Pending[] = [{ literal: open }];
+    entries.forEach(([key, e], i) => {
+      if (i > 0) work.push({ literal: ',' });
+      if (key !== undefined) work.push({ literal: `${JSON.stringify(key)}:` });
+      work.push({ value: e === undefined ? null : e });
+    });
+    work.push({ literal: close });
+    for (let i = work.length - 1; i >= 0; i--) stack.push(work[i] as Pending);
+  }
+  return out.join('');
+}
