@@ -45,6 +45,7 @@ main(() =>
         }),
       INGESTION_MAX_UPLOAD_BYTES: positive(8 * 1024 * 1024 * 1024),
       INGESTION_MAX_MESSAGE_BYTES: positive(DEFAULT_LIMITS.maxMessageBytes),
+      INGESTION_MAX_CONVERSATION_BYTES: positive(DEFAULT_LIMITS.maxConversationBytes),
       INGESTION_MAX_ENTRY_BYTES: positive(DEFAULT_LIMITS.maxEntryBytes),
       INGESTION_MAX_COMPRESSION_RATIO: positive(DEFAULT_LIMITS.maxCompressionRatio),
     },
@@ -53,6 +54,7 @@ main(() =>
       const limits = {
         ...DEFAULT_LIMITS,
         maxMessageBytes: config.INGESTION_MAX_MESSAGE_BYTES,
+        maxConversationBytes: config.INGESTION_MAX_CONVERSATION_BYTES,
         maxEntryBytes: config.INGESTION_MAX_ENTRY_BYTES,
         maxCompressionRatio: config.INGESTION_MAX_COMPRESSION_RATIO,
       };

@@ -115,7 +115,7 @@ test('a truncated file: the conversations before the damage go through, the erro
   );
   assert.equal(report.skipped.length, 1);
   assert.equal(report.skipped[0]?.fileName, 'broken.json');
-  assert.match(report.skipped[0]?.place ?? '', /^\[2\] near byte \d+$/);
+  assert.match(report.skipped[0]?.place ?? '', /^\[2\] at byte \d+$/);
   assert.match(report.skipped[0]?.message ?? '', /malformed JSON/);
 });
 
@@ -160,11 +160,10 @@ test('a 50 MB message is skipped with its conversation named; its neighbours sta
   assert.match(report.skipped[0]?.message ?? '', /52428800 bytes is over the 1048576-byte limit/);
 });
 
-test('not an export at all: empty, binary, non-UTF-8, or a bare value', async () => {
+test('not an export at all: empty, binary, or a bare value', async () => {
   for (const [content, expected] of [
     ['', /the file is empty/],
     [Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01]), /./],
-    [Buffer.concat([Buffer.from('[{"id":"a","mapping":{},"title":"caf'), Buffer.from([0xe9]), Buffer.from('"}]')]), /not valid UTF-8/],
     ['"just a string"', /expected a JSON array or object/],
   ] as const) {
     const { report, conversations } = await ingestFile(tmpFile(content));

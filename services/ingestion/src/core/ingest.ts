@@ -99,7 +99,10 @@ async function* conversationsOf(entry: ExportEntry, ctx: ParseContext): AsyncGen
   const baseName = entry.name.split(/[/:]/).at(-1) ?? entry.name;
   switch (entry.kind) {
     case 'json':
-      for await (const element of readJsonElements(await entry.open())) {
+      for await (const element of readJsonElements(await entry.open(), {
+        maxElementBytes: ctx.limits.maxConversationBytes,
+        warn: ctx.warn,
+      })) {
         if (!element.ok) {
           yield element;
           continue;

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 export type TextEncodingName = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
 
 /** How many leading bytes are looked at to judge the encoding of an input without a byte order mark. */
-const SNIFF_BYTES = 512;
+export const SNIFF_BYTES = 512;
 
 /** A byte order mark at the start of `head`, if there is one. */
 export function detectBom(head: Uint8Array): { encoding: 'utf-8' | 'utf-16le' | 'utf-16be'; length: number } | undefined {
@@ -16,7 +16,7 @@ export function detectBom(head: Uint8Array): { encoding: 'utf-8' | 'utf-16le' | 
 }
 
 /** True when `head` starts with a UTF-32 byte order mark (not supported; it would otherwise pass for UTF-16LE). */
-function isUtf32Bom(head: Uint8Array): boolean {
+export function isUtf32Bom(head: Uint8Array): boolean {
   return (
     (head[0] === 0xff && head[1] === 0xfe && head[2] === 0 && head[3] === 0) ||
     (head[0] === 0 && head[1] === 0 && head[2] === 0xfe && head[3] === 0xff)
@@ -50,41 +50,70 @@ function sequenceLength(b: number): number {
 }
 
 /**
+ * Length of the well-formed UTF-8 sequence at `bytes[i]` (Unicode table 3-7), or 0 when the
+ * sequence there is ill formed. A sequence cut short by the end of `bytes` counts as ill formed.
+ */
+function wellFormedLength(bytes: Uint8Array, i: number): number {
+  const b = bytes[i] as number;
+  if (b < 0x80) return 1;
+  let need: number;
+  let lo = 0x80;
+  let hi = 0xbf;
+  if (b >= 0xc2 && b <= 0xdf) need = 1;
+  else if (b >= 0xe0 && b <= 0xef) {
+    need = 2;
+    if (b === 0xe0) lo = 0xa0;
+    if (b === 0xed) hi = 0x9f;
+  } else if (b >= 0xf0 && b <= 0xf4) {
+    need = 3;
+    if (b === 0xf0) lo = 0x90;
+    if (b === 0xf4) hi = 0x8f;
+  } else return 0;
+  if (i + need >= bytes.length) return 0;
+  const second = bytes[i + 1] as number;
+  if (second < lo || second > hi) return 0;
+  for (let k = 2; k <= need; k++) {
+    const c = bytes[i + k] as number;
+    if (c < 0x80 || c > 0xbf) return 0;
+  }
+  return need + 1;
+}
+
+/**
  * Where the first ill-formed UTF-8 sequence in `bytes` starts (Unicode table 3-7), or -1 when
  * all of it is well formed. A sequence cut short by the end of `bytes` counts as ill formed.
  */
 export function findInvalidUtf8(bytes: Uint8Array): number {
-  const n = bytes.length;
-  let i = 0;
-  while (i < n) {
-    const b = bytes[i] as number;
-    if (b < 0x80) {
-      i++;
-      continue;
-    }
-    let need: number;
-    let lo = 0x80;
-    let hi = 0xbf;
-    if (b >= 0xc2 && b <= 0xdf) need = 1;
-    else if (b >= 0xe0 && b <= 0xef) {
-      need = 2;
-      if (b === 0xe0) lo = 0xa0;
-      if (b === 0xed) hi = 0x9f;
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      need = 3;
-      if (b === 0xf0) lo = 0x90;
-      if (b === 0xf4) hi = 0x8f;
-    } else return i;
-    if (i + need >= n) return i;
-    const second = bytes[i + 1] as number;
-    if (second < lo || second > hi) return i;
-    for (let k = 2; k <= need; k++) {
-      const c = bytes[i + k] as number;
-      if (c < 0x80 || c > 0xbf) return i;
-    }
-    i += need + 1;
+  for (let i = 0; i < bytes.length; ) {
+    const length = wellFormedLength(bytes, i);
+    if (length === 0) return i;
+    i += length;
   }
   return -1;
+}
+
+/**
+ * What the non-ASCII bytes of `bytes` look like as UTF-8: how many well-formed multi-byte
+ * sequences, how many ill-formed bytes (each one that cannot start or continue a sequence), and
+ * where the first ill-formed one is (-1 when none). Text in a single-byte encoding such as
+ * Windows-1252 is almost all ill formed; UTF-8 with a damaged byte is almost all well formed.
+ */
+export function utf8Census(bytes: Uint8Array): { multiByte: number; invalid: number; firstInvalid: number } {
+  let multiByte = 0;
+  let invalid = 0;
+  let firstInvalid = -1;
+  for (let i = 0; i < bytes.length; ) {
+    const length = wellFormedLength(bytes, i);
+    if (length === 0) {
+      if (firstInvalid < 0) firstInvalid = i;
+      invalid++;
+      i++;
+    } else {
+      if (length > 1) multiByte++;
+      i += length;
+    }
+  }
+  return { multiByte, invalid, firstInvalid };
 }
 
 /** Length of the part of `bytes` that does not end inside a multi-byte UTF-8 sequence. */
@@ -135,7 +164,8 @@ const toBuffer = (chunk: unknown): Buffer => (typeof chunk === 'string' ? Buffer
  */
 type Decoder = (bytes: Buffer) => { out: Buffer; error?: Error };
 
-const LABELS: Record<TextEncodingName, string> = {
+/** How an encoding is named in messages. */
+export const ENCODING_LABELS: Record<TextEncodingName, string> = {
   'utf-8': 'UTF-8',
   'utf-16le': 'UTF-16LE',
   'utf-16be': 'UTF-16BE',
@@ -307,7 +337,7 @@ class DecodedTextStream extends LateErrorReadable {
     const bad = findInvalidUtf16(body, littleEndian);
     if (bad >= 0) {
       const out = Buffer.from(utf16ToString(body.subarray(0, bad), littleEndian), 'utf8');
-      return { out, error: new Error(`${this.file}: not valid ${LABELS[this.encoding]} at byte ${this.offset + bad}`) };
+      return { out, error: new Error(`${this.file}: not valid ${ENCODING_LABELS[this.encoding]} at byte ${this.offset + bad}`) };
     }
     this.carry = Buffer.from(bytes.subarray(complete));
     this.offset += complete;
@@ -325,7 +355,9 @@ class DecodedTextStream extends LateErrorReadable {
       if (out.length > 0) this.push(out);
     }
     if (this.carry.length > 0) {
-      this.fail(new Error(`${this.file}: not valid ${LABELS[this.encoding]} at byte ${this.offset} (the text ends inside a character)`));
+      this.fail(
+        new Error(`${this.file}: not valid ${ENCODING_LABELS[this.encoding]} at byte ${this.offset} (the text ends inside a character)`),
+      );
       return;
     }
     this.push(null);
@@ -392,8 +424,8 @@ export async function readTextWithFallback(
     const text = new TextDecoder(utf16).decode(body);
     const invalid = body.length % 2 !== 0 || findInvalidUtf16(body, utf16 === 'utf-16le') >= 0;
     const notes: string[] = [];
-    if (!bom) notes.push(`has no byte order mark; read as ${LABELS[utf16]}, judged by its zero bytes`);
-    if (invalid) notes.push(`is not valid ${LABELS[utf16]}; unreadable characters were replaced by U+FFFD`);
+    if (!bom) notes.push(`has no byte order mark; read as ${ENCODING_LABELS[utf16]}, judged by its zero bytes`);
+    if (invalid) notes.push(`is not valid ${ENCODING_LABELS[utf16]}; unreadable characters were replaced by U+FFFD`);
     return notes.length > 0 ? { text, encoding: utf16, warning: `${file}: ${notes.join('; ')}` } : { text, encoding: utf16 };
   }
 

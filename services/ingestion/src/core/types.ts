@@ -13,6 +13,11 @@ export interface IngestLimits {
   maxEntries: number;
   /** Largest text of a single message; larger ones are skipped and reported. */
   maxMessageBytes: number;
+  /**
+   * Largest element of a JSON export (one conversation, as UTF-8), the most a JSON reader holds
+   * at once; larger ones are skipped as they stream past, and reported.
+   */
+  maxConversationBytes: number;
 }
 
 export const DEFAULT_LIMITS: IngestLimits = {
@@ -21,6 +26,7 @@ export const DEFAULT_LIMITS: IngestLimits = {
   maxCompressionRatio: 200,
   maxEntries: 100_000,
   maxMessageBytes: 1024 * 1024,
+  maxConversationBytes: 64 * 1024 * 1024,
 };
 
 /** What a file inside an export holds, judged by its name (and, for .json, later by content). */
