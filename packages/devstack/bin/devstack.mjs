@@ -199,19 +199,36 @@ async function startServices(servers) {
   });
 }
 
-/** Servers and services, running until Ctrl-C: for `trajectory ingest`, `status`, `events`. */
+/**
+ * Servers and services, running until Ctrl-C: for `trajectory ingest`, `status`, `events`. The
+ * services run under a supervisor (supervise.mjs): one that dies is restarted, and Ctrl-C stops
+ * every one, restarted ones included.
+ */
 async function up() {
   setup();
   const servers = await ensureServers();
-  const pipeline = await startServices(servers);
-  for (const [name, service] of pipeline.services) console.log(`${name.padEnd(13)} ${service.target}  log: ${service.logFile}`);
-  console.log('\nServices are up: try `npx trajectory status` or `npx trajectory ingest FILE --wait`. Ctrl-C stops them.');
-  await new Promise((res) => {
-    process.once('SIGINT', res);
-    process.once('SIGTERM', res);
+  const { Supervisor, runUntilStopped } = await import('./supervise.mjs');
+  const { pipelineEnv, SERVICE_NAMES, serviceLaunch } = await import('@trajectory/testkit');
+  const { waitUntilServing } = await import('@trajectory/runtime');
+  const logDir = join(DATA_DIR, 'logs');
+  const env = pipelineEnv({
+    natsUrl: servers.natsUrl,
+    neo4jUri: servers.neo4jUri,
+    neo4jAuth: servers.neo4jAuth,
+    logDir,
+    datasetDir: join(DATA_DIR, 'datasets'),
   });
-  step('stopping the services');
-  await pipeline.stop();
+  const supervisor = new Supervisor();
+  step('starting the five services (restarted when one dies)');
+  // In SERVICE_NAMES's order, each once the one before serves: graph before samples, which calls it.
+  const specs = SERVICE_NAMES.map((name) => {
+    const launch = serviceLaunch(name, { env, logDir });
+    return { name, ...launch, ready: () => waitUntilServing(launch.target, 60_000) };
+  });
+  await supervisor.addInOrder(specs, ({ name, target, logFile }) => console.log(`${name.padEnd(13)} ${target}  log: ${shown(logFile)}`));
+  console.log('\nServices are up: try `npx trajectory status` or `npx trajectory ingest FILE --wait`. Ctrl-C stops them.');
+  const reason = await runUntilStopped(supervisor);
+  if (reason === 'down') throw new Error(`every service kept crashing; their logs are in ${shown(logDir)}`);
 }
 
 async function start() {

@@ -3,10 +3,13 @@ export { clearGraph, query, testDriver } from './neo4j.js';
 export { type CollectedSpan, OtlpCollector } from './otlp.js';
 export { containerRuntimeAvailable, startTestServers, type TestServerOptions, type TestServers } from './servers.js';
 export {
+  type PipelineOptions,
+  pipelineEnv,
   REPO_ROOT,
   SERVICE_NAMES,
   type ServiceName,
   type ServiceProcess,
+  serviceLaunch,
   startPipeline,
   startServiceProcess,
   targetVariable,

@@ -24,6 +24,24 @@ export interface ServiceProcess {
 export const targetVariable = (name: ServiceName) => `${name.toUpperCase()}_GRPC_TARGET`;
 
 /**
+ * How a built service runs as its own process: its script (services/NAME/dist/main.js), its
+ * environment, the gRPC target it listens on and its log file. For startServiceProcess, and for
+ * `npm run up`, whose supervisor starts (and restarts) the same processes itself.
+ */
+export function serviceLaunch(
+  name: ServiceName,
+  options: { env: Record<string, string>; logDir: string; port?: number },
+): { script: string; env: NodeJS.ProcessEnv; target: string; logFile: string } {
+  const target = `127.0.0.1:${options.port ?? DEFAULT_PORTS[name]}`;
+  return {
+    script: join(REPO_ROOT, 'services', name, 'dist', 'main.js'),
+    env: { ...process.env, ...options.env, GRPC_LISTEN: target },
+    target,
+    logFile: join(options.logDir, `${name}.log`),
+  };
+}
+
+/**
  * Runs a built service (services/NAME/dist/main.js) as its own process, logs to a file, and
  * resolves once its gRPC health check answers SERVING.
  */
@@ -31,15 +49,10 @@ export async function startServiceProcess(
   name: ServiceName,
   options: { env: Record<string, string>; logDir: string; port?: number },
 ): Promise<ServiceProcess> {
-  const port = options.port ?? DEFAULT_PORTS[name];
-  const target = `127.0.0.1:${port}`;
+  const { script, env, target, logFile } = serviceLaunch(name, options);
   mkdirSync(options.logDir, { recursive: true });
-  const logFile = join(options.logDir, `${name}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'services', name, 'dist', 'main.js')], {
-    env: { ...process.env, ...options.env, GRPC_LISTEN: target },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
@@ -75,8 +88,7 @@ export async function startServiceProcess(
   };
 }
 
-/** Starts all five services against the given servers; every service learns every target. */
-export async function startPipeline(options: {
+export interface PipelineOptions {
   natsUrl: string;
   neo4jUri: string;
   neo4jAuth?: { user: string; password: string } | undefined;
@@ -85,7 +97,10 @@ export async function startPipeline(options: {
   otlpEndpoint?: string;
   ports?: Partial<Record<ServiceName, number>>;
   only?: ServiceName[];
-}): Promise<{ services: Map<ServiceName, ServiceProcess>; env: Record<string, string>; stop(): Promise<void> }> {
+}
+
+/** The environment every service of a pipeline gets: the servers, and every service's gRPC target. */
+export function pipelineEnv(options: PipelineOptions): Record<string, string> {
   const env: Record<string, string> = {
     NATS_URL: options.natsUrl,
     NEO4J_URI: options.neo4jUri,
@@ -98,6 +113,14 @@ export async function startPipeline(options: {
   }
   if (options.otlpEndpoint) env.OTEL_EXPORTER_OTLP_ENDPOINT = options.otlpEndpoint;
   for (const name of SERVICE_NAMES) env[targetVariable(name)] = `127.0.0.1:${options.ports?.[name] ?? DEFAULT_PORTS[name]}`;
+  return env;
+}
+
+/** Starts all five services against the given servers; every service learns every target. */
+export async function startPipeline(
+  options: PipelineOptions,
+): Promise<{ services: Map<ServiceName, ServiceProcess>; env: Record<string, string>; stop(): Promise<void> }> {
+  const env = pipelineEnv(options);
   const services = new Map<ServiceName, ServiceProcess>();
   const stop = async () => {
     await Promise.all([...services.values()].map((s) => s.stop()));
