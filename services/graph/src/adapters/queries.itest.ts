@@ -132,6 +132,23 @@ test('StreamConversationGraphs streams every conversation, oldest first, with ch
   );
 });
 
+test('GetStoredConversations answers which versions the graph holds, with their node and edge counts', async () => {
+  const stored = await unary(client.getStoredConversations, client, {
+    conversations: [
+      { conversationId: 'conv-bread-2023', contentHash: 'hash-conv-bread-2023' },
+      { conversationId: 'conv-qlora', contentHash: 'an older version' },
+      { conversationId: 'conv-never-ingested', contentHash: 'hash-conv-never-ingested' },
+      { conversationId: 'conv-bread-2025', contentHash: 'hash-conv-bread-2025' },
+    ],
+  });
+  const expected = fixtureEvents()
+    .filter((e) => e.conversation?.id !== 'conv-qlora')
+    .map((e) => [e.conversation?.id, e.contentHash, e.nodes.length, e.edges.length]);
+  assert.deepEqual(stored.conversations.map((c) => [c.conversationId, c.contentHash, c.nodeCount, c.edgeCount]).sort(), expected.sort());
+  const tooMany = Array.from({ length: 1_001 }, (_, i) => ({ conversationId: `c${i}`, contentHash: 'h' }));
+  assert.equal(await statusOf(unary(client.getStoredConversations, client, { conversations: tooMany })), grpc.status.INVALID_ARGUMENT);
+});
+
 test('GetConversationGraph of an unknown conversation is NOT_FOUND', async () => {
   assert.equal(await statusOf(unary(client.getConversationGraph, client, { conversationId: 'nope' })), grpc.status.NOT_FOUND);
 });

@@ -5,6 +5,7 @@ import {
   CONVERSATION_GRAPH_PARAMS,
   CONVERSATION_GRAPH_QUERY,
   type ConversationGraphRow,
+  MAX_STORED_QUERY,
   NEIGHBOURHOOD_PARAMS,
   NEIGHBOURHOOD_QUERIES,
   neighbourhoodDepth,
@@ -13,13 +14,17 @@ import {
   type RefinementChainRow,
   STATS_PARAMS,
   STATS_QUERY,
+  STORED_CONVERSATIONS_PARAMS,
+  STORED_CONVERSATIONS_QUERY,
   type StatsRow,
+  type StoredConversationRow,
   TOPIC_EVOLUTION_PARAMS,
   TOPIC_EVOLUTION_QUERY,
   toConversationGraph,
   toGraphStats,
   toNeighbourhood,
   toRefinementChainView,
+  toStoredConversation,
   toTopicPoint,
 } from '../core/read.js';
 
@@ -95,6 +100,17 @@ export function graphQueryService(driver: Driver, database: SessionConfig = {}):
   return {
     getStats(_call, callback) {
       unary(callback, async () => toGraphStats((await read<StatsRow>(STATS_QUERY, STATS_PARAMS()))[0]));
+    },
+
+    getStoredConversations(call, callback) {
+      unary(callback, async () => {
+        const versions = call.request.conversations;
+        if (versions.length > MAX_STORED_QUERY)
+          return status(grpc.status.INVALID_ARGUMENT, `at most ${MAX_STORED_QUERY} conversations a call, not ${versions.length}`);
+        if (versions.length === 0) return { conversations: [] };
+        const rows = await read<StoredConversationRow>(STORED_CONVERSATIONS_QUERY, STORED_CONVERSATIONS_PARAMS(versions));
+        return { conversations: rows.map(toStoredConversation) };
+      });
     },
 
     streamConversationGraphs(call) {

@@ -7,6 +7,7 @@ import type {
   Neighbourhood,
   RefinementChain,
   RefinementChainView,
+  StoredConversation,
   TopicPoint,
 } from '@trajectory/contracts';
 import { relationOfNeo4jType } from '@trajectory/relations';
@@ -113,6 +114,40 @@ export const CONVERSATION_GRAPH_QUERY = `
   ORDER BY c.createdAt, c.id`;
 
 export const CONVERSATION_GRAPH_PARAMS = (ids: string[]) => ({ ids, types: RELATIONSHIP_TYPES });
+
+/** Most conversation versions one GetStoredConversations call may ask about. */
+export const MAX_STORED_QUERY = 1_000;
+
+/**
+ * The asked versions the graph holds. A conversation's content hash is written in the same
+ * transaction as its messages, nodes and edges, so a matching hash means the version is stored whole.
+ */
+export const STORED_CONVERSATIONS_QUERY = `
+  UNWIND $versions AS v
+  MATCH (c:Conversation {id: v.conversationId})
+  WHERE c.contentHash = v.contentHash
+  RETURN c.id AS conversationId, c.contentHash AS contentHash,
+         COUNT { MATCH (n:Node {conversationId: c.id}) } AS nodeCount,
+         COUNT { MATCH (:Node {conversationId: c.id})-[r]->(:Node) WHERE type(r) IN $types } AS edgeCount`;
+
+export const STORED_CONVERSATIONS_PARAMS = (versions: { conversationId: string; contentHash: string }[]) => ({
+  versions: versions.map(({ conversationId, contentHash }) => ({ conversationId, contentHash })),
+  types: RELATIONSHIP_TYPES,
+});
+
+export interface StoredConversationRow {
+  conversationId: string;
+  contentHash: string;
+  nodeCount: number | bigint;
+  edgeCount: number | bigint;
+}
+
+export const toStoredConversation = (row: StoredConversationRow): StoredConversation => ({
+  conversationId: row.conversationId,
+  contentHash: row.contentHash,
+  nodeCount: Number(row.nodeCount),
+  edgeCount: Number(row.edgeCount),
+});
 
 export interface NodeRow {
   id: string;
