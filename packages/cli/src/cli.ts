@@ -1,13 +1,12 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connect } from '@nats-io/transport-node';
-import { connectBus } from '@trajectory/bus';
 import { ConversationSegmented, IngestReport, IngestState, type TrainingJob, TrainingJobState } from '@trajectory/contracts';
 import { emptyReport, formatReport } from '@trajectory/ingestion';
 import { checkHealth } from '@trajectory/runtime';
 import { formatDatasetReport, validateFile } from '@trajectory/samples';
 import neo4j from 'neo4j-driver';
-import { readExportOffline } from './offline.js';
+import { inspectExportOffline } from './offline.js';
 import { buildDataset, graphStats, listTrainingJobs, type UploadProgress, uploadExport, waitForStored } from './pipeline.js';
 import { runReadOnlyQuery } from './query.js';
 import { formatSegmentation, segmentExport } from './segment.js';
@@ -45,21 +44,6 @@ Targets come from the environment: NATS_URL, NEO4J_URI, INGESTION_GRPC_TARGET, G
 SAMPLES_GRPC_TARGET, TRAINING_GRPC_TARGET (defaults: the local ports of npm start). Neo4j's
 credentials: NEO4J_USER and NEO4J_PASSWORD, else those of the local Neo4j of npm start.`;
 
-async function withBus<T>(targets: Targets, fn: (bus: Awaited<ReturnType<typeof connectBus>>) => Promise<T>): Promise<T> {
-  const bus = await connectBus({
-    url: targets.NATS_URL,
-    name: 'trajectory-cli',
-    user: targets.NATS_USER,
-    password: targets.NATS_PASSWORD,
-    token: targets.NATS_TOKEN,
-  });
-  try {
-    return await fn(bus);
-  } finally {
-    await bus.close();
-  }
-}
-
 /** Builds a dataset version and prints its report (the seed's tables and the gates). */
 async function buildAndReport(targets: Targets, values: { out?: string | undefined; facts?: string | undefined }) {
   const dataset = await buildDataset(targets, {
@@ -82,19 +66,16 @@ function progressBar(p: UploadProgress): string {
 }
 
 async function ingest(targets: Targets, file: string, wait: boolean) {
-  const since = new Date();
   const tty = process.stderr.isTTY;
   const result = await uploadExport(targets, file, tty ? (p) => process.stderr.write(`\r${progressBar(p)}\x1b[K`) : undefined);
   if (tty) process.stderr.write('\n');
-  console.log(`ingest ${result.ingestId}\n${formatReport(result.report ?? emptyReport())}`);
+  const report = result.report ?? emptyReport();
+  console.log(`ingest ${result.ingestId}\n${formatReport(report)}`);
   if (wait) {
-    await withBus(targets, (bus) =>
-      waitForStored(bus, result, {
-        since,
-        timeoutMs: 5 * 60_000,
-        onStored: (e) => console.log(`  stored ${e.conversationId}: ${e.nodeCount} nodes, ${e.edgeCount} edges`),
-      }),
-    );
+    await waitForStored(targets, result, {
+      timeoutMs: 5 * 60_000,
+      onStored: (c) => console.log(`  stored ${c.conversationId}: ${c.nodeCount} nodes, ${c.edgeCount} edges`),
+    });
   }
   return result;
 }
@@ -186,7 +167,7 @@ export async function run(argv: string[]) {
       return;
     case 'inspect': {
       need(1);
-      const { report } = await readExportOffline(args[0] as string, 'inspect');
+      const report = await inspectExportOffline(args[0] as string);
       console.log(values.json ? JSON.stringify(IngestReport.toJSON(report), null, 2) : formatReport(report));
       return;
     }

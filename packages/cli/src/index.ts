@@ -1,4 +1,13 @@
-export { buildDataset, graphStats, ingestStatus, listTrainingJobs, uploadExport, waitForStored } from './pipeline.js';
+export {
+  buildDataset,
+  graphStats,
+  ingestedConversations,
+  ingestStatus,
+  listTrainingJobs,
+  uploadExport,
+  type WaitOptions,
+  waitForStored,
+} from './pipeline.js';
 export { loadTargets, type Targets } from './targets.js';
 export {
   cancelJob,

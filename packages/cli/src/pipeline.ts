@@ -3,18 +3,19 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
-import { DeliverPolicy } from '@nats-io/jetstream';
-import { type Bus, decodeEvent, STREAMS, SUBJECTS } from '@trajectory/bus';
 import {
   BuildDatasetRequest,
   type BuildDatasetResponse,
   ConversationChange,
+  type ConversationVersion,
   GraphServiceClient,
   type GraphStats,
-  GraphStored,
+  type IngestedConversation,
+  type IngestedConversationPage,
   IngestionServiceClient,
   type IngestStatus,
   SamplesServiceClient,
+  type StoredConversation,
   type TrainingJob,
   TrainingServiceClient,
   type UploadExportResult,
@@ -75,46 +76,82 @@ export async function uploadExport(
   }
 }
 
-/**
- * Waits until the graph service has stored every conversation of an upload, by replaying
- * trajectory.graph.stored from shortly before the upload (a re-upload's originals included).
- */
-export async function waitForStored(
-  bus: Bus,
-  upload: UploadExportResult,
-  options: { since: Date; timeoutMs: number; onStored?: (event: GraphStored) => void },
-): Promise<GraphStored[]> {
-  // Unchanged conversations publish nothing, so nothing is stored for them.
-  const published = upload.conversations.filter((c) => c.change !== ConversationChange.CONVERSATION_CHANGE_UNSPECIFIED);
-  const expected = new Map(published.map((c) => [`${c.id}:${c.contentHash}`, c.id]));
-  const seen = new Map<string, GraphStored>();
-  if (expected.size === 0) return [];
-  const consumer = await bus.js.consumers.get(STREAMS.events.name, {
-    filter_subjects: SUBJECTS.graphStored,
-    deliver_policy: DeliverPolicy.StartTime,
-    opt_start_time: new Date(options.since.getTime() - 15 * 60 * 1000).toISOString(),
-  });
-  const messages = await consumer.consume();
-  const timer = setTimeout(() => void messages.close(), options.timeoutMs);
+/** Every conversation a finished upload read, in the order it read them (ListIngestedConversations). */
+export async function* ingestedConversations(targets: Targets, ingestId: string): AsyncGenerator<IngestedConversation> {
+  const client = createClient(IngestionServiceClient, targets.INGESTION_GRPC_TARGET);
   try {
-    for await (const msg of messages) {
-      const event = await decodeEvent(bus, GraphStored, msg.data, msg.headers);
-      const key = `${event.conversationId}:${event.contentHash}`;
-      if (expected.has(key) && !seen.has(key)) {
-        seen.set(key, event);
-        options.onStored?.(event);
-      }
-      if (seen.size === expected.size) break;
+    for await (const page of client.listIngestedConversations({ ingestId }) as AsyncIterable<IngestedConversationPage>) {
+      yield* page.conversations;
     }
   } finally {
-    clearTimeout(timer);
-    await messages.close().catch(() => undefined);
+    client.close();
   }
-  if (seen.size < expected.size) {
-    const missing = [...expected.keys()].filter((k) => !seen.has(k)).map((k) => expected.get(k));
-    throw new Error(`timed out after ${options.timeoutMs} ms waiting for the graph to store: ${missing.join(', ')}`);
+}
+
+/** Versions one GetStoredConversations call asks about (the service's limit). */
+const STORED_BATCH = 1_000;
+
+export interface WaitOptions {
+  /** Give up once nothing more was stored for this long. */
+  timeoutMs: number;
+  /** Pause between rounds of asking the graph; 1 s unless given. */
+  pollMs?: number;
+  onStored?: (conversation: StoredConversation) => void;
+}
+
+/**
+ * Waits until the graph holds every conversation an upload published, at the version it
+ * published, by asking the graph service in rounds; returns how many that is. Asking, not
+ * listening for trajectory.graph.stored, so an event missed (a nats-server restart, events expired
+ * or never replayed) cannot make it wait for what is already stored.
+ */
+export async function waitForStored(targets: Targets, upload: UploadExportResult, options: WaitOptions): Promise<number> {
+  // Unchanged conversations publish nothing, so nothing is stored for them.
+  const pending = new Map<string, ConversationVersion>();
+  for await (const c of ingestedConversations(targets, upload.ingestId)) {
+    if (c.change !== ConversationChange.CONVERSATION_CHANGE_UNSPECIFIED) {
+      pending.set(`${c.id}\n${c.contentHash}`, { conversationId: c.id, contentHash: c.contentHash });
+    }
   }
-  return [...seen.values()];
+  const expected = pending.size;
+  const client = createClient(GraphServiceClient, targets.GRAPH_GRPC_TARGET);
+  let lastProgress = Date.now();
+  let lastError: Error | undefined;
+  try {
+    while (pending.size > 0) {
+      const batch = [...pending.values()];
+      for (let i = 0; i < batch.length; i += STORED_BATCH) {
+        const conversations = batch.slice(i, i + STORED_BATCH);
+        try {
+          const stored = await unary(client.getStoredConversations, client, { conversations }, 30_000);
+          lastError = undefined;
+          for (const s of stored.conversations) {
+            if (pending.delete(`${s.conversationId}\n${s.contentHash}`)) {
+              lastProgress = Date.now();
+              options.onStored?.(s);
+            }
+          }
+        } catch (err) {
+          // A graph service restarting is a pause, not the end: asked again next round.
+          lastError = err as Error;
+        }
+      }
+      if (pending.size === 0) break;
+      if (Date.now() - lastProgress > options.timeoutMs) {
+        const missing = [...pending.values()].map((v) => v.conversationId);
+        const shown = missing.slice(0, 20).join(', ');
+        throw new Error(
+          `timed out: nothing more stored in ${Math.round(options.timeoutMs / 1000)} s; ${missing.length} of ${expected} conversations not in the graph: ${shown}` +
+            (missing.length > 20 ? ` and ${missing.length - 20} more` : '') +
+            (lastError ? ` (the graph service answered: ${lastError.message})` : ''),
+        );
+      }
+      await new Promise((r) => setTimeout(r, options.pollMs ?? 1_000));
+    }
+  } finally {
+    client.close();
+  }
+  return expected;
 }
 
 export const ingestStatus = (targets: Targets, ingestId: string): Promise<IngestStatus> =>

@@ -7,11 +7,13 @@ import { basename, join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import * as grpc from '@grpc/grpc-js';
 import { Kvm } from '@nats-io/kv';
+import { Objm } from '@nats-io/obj';
 import { publishEvent, SUBJECTS } from '@trajectory/bus';
 import { DEFAULT_PORTS, z } from '@trajectory/config';
 import {
   ConversationIngested,
   type GetIngestRequest,
+  type IngestedConversationPage,
   IngestionServiceService,
   IngestState,
   type IngestStatus,
@@ -19,7 +21,18 @@ import {
   type UploadExportResult,
 } from '@trajectory/contracts';
 import { main, runService } from '@trajectory/runtime';
-import { JOBS_BUCKET, kvIngestJobs, kvLedger, LEDGER_BUCKET } from './adapters/kv.js';
+import {
+  INGEST_RECORD_TTL_MS,
+  INGESTED_BUCKET,
+  IngestIdTakenError,
+  isIngestId,
+  JOBS_BUCKET,
+  kvIngestJobs,
+  kvLedger,
+  LEDGER_BUCKET,
+  objectIngestedConversations,
+  spoolLine,
+} from './adapters/kv.js';
 import { ingestExport } from './core/ingest.js';
 import { createRedactor, redactionModeFromEnv } from './core/redact.js';
 import { DEFAULT_LIMITS } from './core/types.js';
@@ -60,8 +73,15 @@ main(() =>
       };
       const kvm = new Kvm(bus.nc);
       const ledger = kvLedger(await kvm.create(LEDGER_BUCKET, { history: 1 }));
-      // Status records expire: they are for following an upload, not an archive.
-      const jobs = kvIngestJobs(await kvm.create(JOBS_BUCKET, { history: 1, ttl: 7 * 24 * 60 * 60 * 1000 }));
+      // A status must fit in one NATS message, or it is never saved and GetIngest shows an
+      // upload stuck where it was; half the server's limit leaves room for the KV's headers.
+      const maxPayload = bus.nc.info?.max_payload ?? 1024 * 1024;
+      const jobs = kvIngestJobs(await kvm.create(JOBS_BUCKET, { history: 1, ttl: INGEST_RECORD_TTL_MS }), {
+        maxBytes: Math.min(256 * 1024, Math.floor(maxPayload / 2)),
+      });
+      const ingested = objectIngestedConversations(
+        await new Objm(bus.nc).create(INGESTED_BUCKET, { ttl: INGEST_RECORD_TTL_MS * 1_000_000 }),
+      );
 
       addGrpcService(IngestionServiceService, {
         uploadExport(
@@ -83,7 +103,28 @@ main(() =>
             )
             .catch((err: Error) => callback(err));
         },
+        listIngestedConversations(call: grpc.ServerWritableStream<GetIngestRequest, IngestedConversationPage>) {
+          listConversations(call).catch((err: Error & { code?: number }) => {
+            logger.error({ err, ingestId: call.request.ingestId }, 'listing ingested conversations failed');
+            call.emit('error', { code: err.code ?? grpc.status.INTERNAL, details: err.message });
+          });
+        },
       });
+
+      async function listConversations(call: grpc.ServerWritableStream<GetIngestRequest, IngestedConversationPage>) {
+        const { ingestId } = call.request;
+        const pages = isIngestId(ingestId) ? await ingested.pages(ingestId) : undefined;
+        if (!pages) {
+          throw Object.assign(new Error(`no conversations of ingest ${ingestId}: unknown, still running, failed or expired`), {
+            code: grpc.status.NOT_FOUND,
+          });
+        }
+        for await (const conversations of pages) {
+          if (call.cancelled) return;
+          if (!call.write({ conversations })) await Promise.race([once(call, 'drain'), once(call, 'cancelled')]);
+        }
+        call.end();
+      }
 
       async function handleUpload(call: grpc.ServerReadableStream<UploadExportChunk, UploadExportResult>): Promise<UploadExportResult> {
         const dir = await mkdtemp(join(tmpdir(), 'trajectory-upload-'));
@@ -99,16 +140,31 @@ main(() =>
           result: undefined,
         };
         let lastSaved = 0;
+        // Until the id is claimed, the status under it may be another upload's: nothing is saved.
+        let claimed = false;
         const save = async (force = false) => {
-          if (!status.ingestId || (!force && Date.now() - lastSaved < 500)) return;
+          if (!claimed || (!force && Date.now() - lastSaved < 500)) return;
           lastSaved = Date.now();
           await jobs.put(status).catch((err: Error) => logger.warn({ err }, 'ingest status not saved'));
         };
+        const claim = async () => {
+          try {
+            await jobs.create(status);
+          } catch (err) {
+            throw Object.assign(err as Error, {
+              code: err instanceof IngestIdTakenError ? grpc.status.ALREADY_EXISTS : grpc.status.UNAVAILABLE,
+            });
+          }
+          claimed = true;
+          lastSaved = Date.now();
+        };
         try {
           const path = join(dir, 'upload');
-          await receive(call, path, status, save);
+          await receive(call, path, status, save, claim);
           status.state = IngestState.INGEST_STATE_PARSING;
           await save(true);
+          const spoolPath = join(dir, 'conversations.jsonl');
+          const spool = createWriteStream(spoolPath);
           const result = await ingestExport({
             path,
             fileName: status.fileName,
@@ -117,12 +173,18 @@ main(() =>
             limits,
             ledger,
             publish: (event, msgId) => publishEvent(bus, SUBJECTS.conversationIngested, ConversationIngested, event, msgId),
+            onConversation: async (conversation) => {
+              if (!spool.write(spoolLine(conversation))) await once(spool, 'drain');
+            },
             onProgress: (p) => {
               status.conversationsRead = p.conversationsRead;
               status.conversationsPublished = p.conversationsPublished;
               void save();
             },
-          });
+          }).finally(() => spool.end());
+          await finished(spool);
+          // Listed before DONE is saved: a client that sees DONE can always list.
+          await ingested.put(status.ingestId, spoolPath);
           status.state = IngestState.INGEST_STATE_DONE;
           status.result = result;
           await save(true);
@@ -133,7 +195,7 @@ main(() =>
               file: status.fileName,
               conversations: r?.conversations,
               new: r?.conversationsNew,
-              skipped: r?.skipped.length,
+              skipped: r?.skippedTotal,
             },
             'export ingested',
           );
@@ -154,15 +216,19 @@ main(() =>
         path: string,
         status: IngestStatus,
         save: (force?: boolean) => Promise<void>,
+        claim: () => Promise<void>,
       ) {
         const out = createWriteStream(path);
         try {
           for await (const chunk of call as AsyncIterable<UploadExportChunk>) {
             if (chunk.header) {
+              if (status.ingestId) {
+                throw Object.assign(new Error('only the first chunk may be a header'), { code: grpc.status.INVALID_ARGUMENT });
+              }
               status.fileName = basename(chunk.header.fileName) || 'upload';
-              status.ingestId = /^[A-Za-z0-9_-]{1,128}$/.test(chunk.header.ingestId) ? chunk.header.ingestId : randomUUID();
+              status.ingestId = isIngestId(chunk.header.ingestId) ? chunk.header.ingestId : randomUUID();
               status.bytesExpected = chunk.header.size;
-              await save(true);
+              await claim();
             } else if (chunk.data) {
               if (!status.ingestId) {
                 throw Object.assign(new Error('the first chunk must be a header with the file name'), {

@@ -48,8 +48,23 @@ export interface IngestOptions {
   ledger?: Ledger;
   /** Absent for an offline inspection. Idempotent for the same msgId. */
   publish?: (event: ConversationIngested, msgId: string) => Promise<{ duplicate: boolean }>;
+  /**
+   * Each conversation read, as it is read: the result holds counts only, so a caller that needs
+   * the list (the service, for ListIngestedConversations) keeps it where memory is not spent.
+   */
+  onConversation?: (conversation: IngestedConversation) => void | Promise<void>;
   onProgress?: (progress: IngestProgress) => void;
 }
+
+/** Entries each list of a report keeps; the *Total fields count them all. */
+export const REPORT_SAMPLE = 100;
+/** Distinct content types a report counts by name; an export controls these strings. */
+const MAX_CONTENT_TYPES = 50;
+const OTHER_CONTENT_TYPES = '(other)';
+/** Longest file name, place and message a report quotes, in characters. */
+const MAX_QUOTED = { fileName: 256, place: 256, message: 500, contentType: 64 };
+
+const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
 /** Texts read whole (Markdown transcripts, notes) are capped; exports proper stream. */
 const MAX_TEXT_FILE_BYTES = 64 * 1024 * 1024;
@@ -87,7 +102,23 @@ export function emptyReport(): IngestReport {
     warnings: [],
     files: [],
     bytes: 0,
+    skippedTotal: 0,
+    warningsTotal: 0,
+    filesTotal: 0,
   };
+}
+
+/** Adds to a report's list up to REPORT_SAMPLE entries; its total counts every one. */
+function note<K extends 'skipped' | 'warnings' | 'files'>(report: IngestReport, list: K, entry: IngestReport[K][number]): void {
+  const total = `${list}Total` as const;
+  report[total] += 1;
+  if (report[list].length < REPORT_SAMPLE) (report[list] as IngestReport[K][number][]).push(entry);
+}
+
+function countContentType(report: IngestReport, contentType: string): void {
+  const name = clip(contentType, MAX_QUOTED.contentType);
+  const known = name in report.contentTypes || Object.keys(report.contentTypes).length < MAX_CONTENT_TYPES;
+  bump(report.contentTypes, known ? name : OTHER_CONTENT_TYPES);
 }
 
 const bump = (counts: Record<string, number>, key: string, by = 1) => {
@@ -173,15 +204,14 @@ function branchPoints(conversation: Conversation): number {
  */
 export async function ingestExport(options: IngestOptions): Promise<UploadExportResult> {
   const report = emptyReport();
-  const conversations: IngestedConversation[] = [];
   const progress: IngestProgress = { conversationsRead: 0, conversationsPublished: 0 };
   // Names and places in the report can quote what a person wrote (a title, a file name): they are
   // redacted too, without counting as redactions of content.
   const quiet = (text: string) => options.redactor(text).text;
   const locate = (file: string, place: string, message: string): IngestError => ({
-    fileName: quiet(file),
-    place: quiet(place),
-    message: quiet(message),
+    fileName: clip(quiet(file), MAX_QUOTED.fileName),
+    place: clip(quiet(place), MAX_QUOTED.place),
+    message: clip(quiet(message), MAX_QUOTED.message),
   });
   // Every placeholder the redactor puts in is counted here, by kind.
   const redact: Redactor = (text) => {
@@ -192,35 +222,36 @@ export async function ingestExport(options: IngestOptions): Promise<UploadExport
 
   for await (const item of readExportEntries(options.path, options.fileName, options.limits)) {
     if (!item.ok) {
-      report.skipped.push(locate(item.problem.file, item.problem.place, item.problem.message));
+      note(report, 'skipped', locate(item.problem.file, item.problem.place, item.problem.message));
       continue;
     }
     const entry = item.entry;
-    report.files.push(quiet(entry.name));
+    note(report, 'files', clip(quiet(entry.name), MAX_QUOTED.fileName));
     const ctx: ParseContext = {
       file: entry.name,
       redact,
       limits: options.limits,
-      warn: (place, message) => report.warnings.push(locate(entry.name, place, message)),
-      skip: (place, message) => report.skipped.push(locate(entry.name, place, message)),
+      warn: (place, message) => note(report, 'warnings', locate(entry.name, place, message)),
+      skip: (place, message) => note(report, 'skipped', locate(entry.name, place, message)),
     };
     try {
       for await (const parsed of conversationsOf(entry, ctx)) {
         if (!parsed.ok) {
-          report.skipped.push(locate(entry.name, parsed.place, parsed.message));
+          note(report, 'skipped', locate(entry.name, parsed.place, parsed.message));
           continue;
         }
-        conversations.push(await record(parsed.conversation));
+        const ingested = await record(parsed.conversation);
+        await options.onConversation?.(ingested);
         progress.conversationsRead += 1;
         options.onProgress?.(progress);
       }
     } catch (err) {
       // Stream errors already name the entry; the report names it once, in its file column.
       const message = (err as Error).message.replace(`${entry.name}: `, '');
-      report.skipped.push(locate(entry.name, '(entry)', message));
+      note(report, 'skipped', locate(entry.name, '(entry)', message));
     }
   }
-  return { ingestId: options.ingestId, report, conversations };
+  return { ingestId: options.ingestId, report };
 
   async function record(parsed: Conversation): Promise<IngestedConversation> {
     const conversation = redactNames(parsed, redact, quiet);
@@ -230,7 +261,7 @@ export async function ingestExport(options: IngestOptions): Promise<UploadExport
     report.messages += conversation.messages.length;
     report.messagesWithoutTime += conversation.messages.filter((m) => !m.createdAtFromSource).length;
     report.branchPoints += branchPoints(conversation);
-    for (const m of conversation.messages) bump(report.contentTypes, m.contentType);
+    for (const m of conversation.messages) countContentType(report, m.contentType);
 
     const known = await options.ledger?.get(conversation.id);
     const seen = new Set(known?.messages ?? []);
@@ -286,15 +317,18 @@ export function formatReport(report: IngestReport): string {
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([k, v]) => `${k} ${v}`)
       .join(', ') || 'none';
+  const more = (shown: number, total: number) => (total > shown ? ` ... and ${(total - shown).toLocaleString('en')} more` : '');
   const lines = [
-    `files: ${report.files.join(', ') || 'none'}`,
+    `files: ${report.files.join(', ') || 'none'}${more(report.files.length, report.filesTotal)}`,
     `conversations: ${report.conversations} (${kv(report.conversationsBySource)}); new ${report.conversationsNew}, continued ${report.conversationsContinued}, edited ${report.conversationsEdited}, unchanged ${report.conversationsUnchanged}`,
     `messages: ${report.messages}, new ${report.messagesNew}, without a time in the export ${report.messagesWithoutTime}; branch points ${report.branchPoints}`,
     `content types: ${kv(report.contentTypes)}`,
     `redactions: ${kv(report.redactionsByKind)}`,
   ];
   for (const s of report.skipped) lines.push(`skipped  ${s.fileName} ${s.place}: ${s.message}`);
+  if (report.skippedTotal > report.skipped.length) lines.push(`skipped ${more(report.skipped.length, report.skippedTotal).trim()}`);
   for (const w of report.warnings) lines.push(`warning  ${w.fileName} ${w.place}: ${w.message}`);
+  if (report.warningsTotal > report.warnings.length) lines.push(`warning ${more(report.warnings.length, report.warningsTotal).trim()}`);
   return lines.join('\n');
 }
 
