@@ -40,9 +40,30 @@ const USAGE = `usage: trajectory <command> [options]
   query CYPHER           run a read query against Neo4j and print the rows as JSON (anything
                          else is refused: writes, schema and admin commands, LOAD CSV)
 
+Exit codes: 0 done (with skips, if at least one conversation was read); 1 an error; 2 not one
+conversation could be read from the file (inspect, ingest, run); 3 a dataset failed its gates.
+
 Targets come from the environment: NATS_URL, NEO4J_URI, INGESTION_GRPC_TARGET, GRAPH_GRPC_TARGET,
 SAMPLES_GRPC_TARGET, TRAINING_GRPC_TARGET (defaults: the local ports of npm start). Neo4j's
 credentials: NEO4J_USER and NEO4J_PASSWORD, else those of the local Neo4j of npm start.`;
+
+/** Exit code of inspect, ingest and run when not one conversation could be read from the file. */
+const EXIT_NOTHING_READ = 2;
+
+class NothingReadError extends Error {
+  readonly exitCode = EXIT_NOTHING_READ;
+}
+
+/** Throws NothingReadError, naming the file and its first problem, when the report has no conversation. */
+function requireConversations(file: string, report: IngestReport): void {
+  if (report.conversations > 0) return;
+  const first = report.skipped[0];
+  const others = report.skippedTotal - 1;
+  const why = first
+    ? `${first.fileName} ${first.place}: ${first.message}${others > 0 ? ` (and ${others.toLocaleString('en')} more skipped)` : ''}`
+    : 'it holds no conversation this reader knows';
+  throw new NothingReadError(`nothing could be read from ${file}: ${why}`);
+}
 
 /** Builds a dataset version and prints its report (the seed's tables and the gates). */
 async function buildAndReport(targets: Targets, values: { out?: string | undefined; facts?: string | undefined }) {
@@ -71,6 +92,7 @@ async function ingest(targets: Targets, file: string, wait: boolean) {
   if (tty) process.stderr.write('\n');
   const report = result.report ?? emptyReport();
   console.log(`ingest ${result.ingestId}\n${formatReport(report)}`);
+  requireConversations(file, report);
   if (wait) {
     await waitForStored(targets, result, {
       timeoutMs: 5 * 60_000,
@@ -169,6 +191,7 @@ export async function run(argv: string[]) {
       need(1);
       const report = await inspectExportOffline(args[0] as string);
       console.log(values.json ? JSON.stringify(IngestReport.toJSON(report), null, 2) : formatReport(report));
+      requireConversations(args[0] as string, report);
       return;
     }
     case 'segment': {
@@ -264,5 +287,5 @@ export async function run(argv: string[]) {
 
 run(process.argv.slice(2)).catch((err: Error) => {
   console.error(`trajectory: ${err.message}`);
-  process.exit(1);
+  process.exit(err instanceof NothingReadError ? err.exitCode : 1);
 });

@@ -101,6 +101,24 @@ test('ingest --wait lists each conversation as the graph stores it and exits 0',
   );
 });
 
+test('ingest exits 2 and says why on stderr when not one conversation could be read; --wait then waits for nothing', async () => {
+  const unreadable: [string, Buffer | string, RegExp][] = [
+    ['empty.json', '', /empty\.json byte 0: the file is empty/],
+    ['empty.zip', Buffer.alloc(0), /empty\.zip byte 0: /],
+    ['image.json', Buffer.from('89504e470d0a1a0a0000000d4948445200000001', 'hex'), /image\.json byte 0: /],
+    ['others.json', '[{"foo":1},{"bar":2}]', /others\.json \[0\]: unknown export format .* \(and 1 more skipped\)/],
+  ];
+  for (const [name, content, why] of unreadable) {
+    const file = join(workDir, name);
+    writeFileSync(file, content);
+    const run = await cli(['ingest', file, '--wait']);
+    assert.equal(run.code, 2, `${name}: exit ${run.code}, stderr ${run.stderr}`);
+    assert.ok(run.stderr.startsWith(`trajectory: nothing could be read from ${file}: `), run.stderr);
+    assert.match(run.stderr, why, name);
+    assert.match(run.stdout, /^conversations: 0 /m, `${name}: the report is still printed`);
+  }
+});
+
 test('waiting does not depend on stored events: with every one deleted, the wait still ends at once', async () => {
   const upload = await uploadExport(targets, SAMPLE);
   assert.equal(upload.report?.conversationsUnchanged, 3);
