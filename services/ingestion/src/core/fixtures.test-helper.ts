@@ -16,3 +16,6 @@ export const chatgptFixture = (name: string): string => fixture('chatgpt', name)
 
 /** The hand-built Claude export of fixtures/claude (see its SOURCES.md). */
 export const claudeFixture = (name: string): string => fixture('claude', name);
+
+/** A file of the hostile corpus, fixtures/hostile (see its README.md). */
+export const hostileFixture = (name: string): string => fixture('hostile', name);
