@@ -355,3 +355,37 @@ test("a node its parent's children list forgets is still read below its parent",
   );
   assert.deepEqual(report.warnings, []);
 });
+
+test('fields of the wrong type (a numeric title, role or content type, an object for a name) lose nothing', async () => {
+  const odd = (id: string, conv: object, message: object) => {
+    const c = conversation(id, [{ id: `${id}-m`, role: 'user', text: 'hello' }]);
+    const m = (c.mapping[`${id}-m`] as { message: object }).message;
+    Object.assign(m, message);
+    return { ...c, ...conv };
+  };
+  const { report, conversations } = await ingestFile(
+    tmpFile(
+      JSON.stringify([
+        // A title that is not a string once ended the whole file, in the redactor ("text.includes is not a function").
+        odd('title', { title: 42 }, {}),
+        odd('author', {}, { author: { role: 7, name: { first: 'x' } } }),
+        odd('type', {}, { content: { content_type: 5, parts: ['typed by a number'] } }),
+        good('after'),
+      ]),
+    ),
+  );
+  assert.deepEqual(
+    conversations.map((c) => [c.id, c.title, c.messages[0]?.role, c.messages[0]?.authorName, c.messages[0]?.contentType]),
+    [
+      ['title', '', 'user', '', 'text'],
+      ['author', 'author', 'unknown', '', 'text'],
+      ['type', 'type', 'user', '', 'unknown'],
+      ['after', 'after', 'user', '', 'text'],
+    ],
+  );
+  assert.deepEqual(report.skipped, []);
+  assert.deepEqual(
+    report.warnings.map((w) => [w.place, w.message]),
+    [['[2] conversation type message type-m', 'unknown content type 5: kept as a typed part']],
+  );
+});
