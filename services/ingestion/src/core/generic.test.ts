@@ -107,6 +107,18 @@ test('JSONL: two conversations, epoch ms/s and ISO times, bad lines reported and
   assert.equal(c2?.currentLeafId, 'line-9');
 });
 
+test('JSONL: content items that are neither text nor a typed part are reported, the rest of the line kept', async () => {
+  const { ctx, warnings } = context();
+  const line = '{"role":"user","content":["kept",42,null,[["nested"]],{"type":"text","text":"also kept"}]}';
+  const [item] = await collect(parseJsonlConversations(linesOf(line), ctx, 'odd.jsonl'));
+  assert.deepEqual(item?.ok ? item.conversation.messages.map((m) => m.parts.map((p) => p.text)) : item, [['kept', 'also kept']]);
+  assert.deepEqual(warnings, [
+    { place: 'line 1', message: 'content item [1] is a number, not text or a typed part: left out' },
+    { place: 'line 1', message: 'content item [2] is null, not text or a typed part: left out' },
+    { place: 'line 1', message: 'content item [3] is a list, not text or a typed part: left out' },
+  ]);
+});
+
 test('JSONL streams: a conversation is yielded as soon as the next one starts', async () => {
   const { ctx } = context();
   const pulled = { count: 0 };

@@ -147,12 +147,16 @@ function jsonlParts(content: unknown, ctx: ParseContext, where: string): Message
   if (typeof content === 'string') return [part('text', content)];
   if (!Array.isArray(content)) return undefined;
   const parts: MessagePart[] = [];
-  for (const item of content) {
+  for (const [index, item] of content.entries()) {
     if (typeof item === 'string') {
       parts.push(part('text', item));
       continue;
     }
-    if (!isObject(item)) continue;
+    if (!isObject(item)) {
+      const shape = item === null ? 'null' : Array.isArray(item) ? 'a list' : `a ${typeof item}`;
+      ctx.warn(where, `content item [${index}] is ${shape}, not text or a typed part: left out`);
+      continue;
+    }
     const text = typeof item.text === 'string' ? item.text : typeof item.content === 'string' ? item.content : '';
     const rawType = typeof item.type === 'string' && item.type !== '' ? item.type : 'text';
     const type = PART_ALIASES[rawType] ?? rawType;
