@@ -21,11 +21,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExportSource, Message } from '@trajectory/contracts';
-import { neo4jRelationshipType } from '@trajectory/relations';
 import neo4j from 'neo4j-driver';
 import { startNeo4j } from '../deploy/local/servers.mjs';
 import { migrate, writeConversationGraphs } from '../services/graph/dist/adapters/neo4j-store.js';
 import { args, flag, option } from './lib/cli-args.mjs';
+import { baselineSameGraph, clearGraph, countGraph, edgeRowsByType } from './lib/graph-baseline.mjs';
 import { prng } from './lib/synthetic-export.mjs';
 
 // ---------- arguments ----------
@@ -162,43 +162,8 @@ async function freshNeo4j() {
   };
 }
 
-async function countGraph(driver) {
-  const one = async (q) => (await driver.executeQuery(q)).records[0].get(0);
-  return {
-    nodes: await one('MATCH (n:Node) RETURN count(n)'),
-    edges: await one('MATCH (:Node)-[r]->(:Node) RETURN count(r)'),
-    allNodes: await one('MATCH (n) WHERE NOT n:SchemaMigration RETURN count(n)'),
-    allRels: await one('MATCH ()-[r]->() RETURN count(r)'),
-  };
-}
-
-async function clearGraph(driver) {
-  const s = driver.session();
-  try {
-    // Relationships first, in small transactions: a DETACH DELETE of well-connected nodes in
-    // large batches does not fit the launcher's 512 MB heap once the full model is written.
-    await s.run('MATCH ()-[r]->() CALL { WITH r DELETE r } IN TRANSACTIONS OF 5000 ROWS');
-    await s.run('MATCH (n) WHERE NOT n:SchemaMigration CALL { WITH n DELETE n } IN TRANSACTIONS OF 5000 ROWS');
-  } finally {
-    await s.close();
-  }
-}
-
 const now = () => performance.now();
 const seconds = (t0) => (performance.now() - t0) / 1000;
-
-/** Node-node edges grouped by relationship type: Cypher cannot take a type as a parameter. */
-function edgeRowsByType(events) {
-  const byType = new Map();
-  for (const e of events) {
-    for (const x of e.edges) {
-      const type = neo4jRelationshipType(x.relation);
-      if (!byType.has(type)) byType.set(type, []);
-      byType.get(type).push({ from: x.fromId, to: x.toId, confidence: x.confidence, tags: x.tags });
-    }
-  }
-  return byType;
-}
 
 // ---------- Phase A: plain UNWIND baseline ----------
 async function baseline(driver, events) {
@@ -236,85 +201,6 @@ async function baseline(driver, events) {
   }
   const edgeSeconds = seconds(t1);
   return { seconds: seconds(t0), nodeSeconds, edgeSeconds };
-}
-
-// ---------- Phase A2: plain UNWIND of the same graph the service writes ----------
-// Every label and relationship of the model, each in large batches, none of the service's
-// guarantees (no per-conversation transaction, no removal of stale nodes): what the service's
-// extra care costs, like for like.
-async function baselineSameGraph(driver, events) {
-  const iso = (d) => (d ? d.toISOString() : null);
-  const write = async (text, rows) => {
-    for (let i = 0; i < rows.length; i += batchSize) await driver.executeQuery(text, { rows: rows.slice(i, i + batchSize) });
-  };
-  const conversations = events.map((e) => ({
-    id: e.conversation.id,
-    title: e.conversation.title,
-    createdAt: iso(e.conversation.createdAt),
-    source: e.conversation.sourceFile,
-  }));
-  const messages = events.flatMap((e) =>
-    e.conversation.messages.map((m) => ({
-      cid: e.conversation.id,
-      uid: `${e.conversation.id}/${m.id}`,
-      parentUid: m.parentId ? `${e.conversation.id}/${m.parentId}` : null,
-      role: m.role,
-      text: m.text,
-      createdAt: iso(m.createdAt),
-    })),
-  );
-  const nodes = events.flatMap((e) =>
-    e.nodes.map((n, position) => ({
-      cid: e.conversation.id,
-      id: n.id,
-      role: n.role,
-      text: n.text,
-      tags: n.tags,
-      position,
-      createdAt: iso(n.createdAt),
-      messageUids: n.messageIds.map((m) => `${e.conversation.id}/${m}`),
-    })),
-  );
-  const chains = events.flatMap((e) => e.chains.map((c) => ({ cid: e.conversation.id, id: c.id, nodeIds: c.nodeIds, tags: c.tags })));
-  const t0 = now();
-  await write(
-    `UNWIND $rows AS r MERGE (c:Conversation {id: r.id}) SET c.title = r.title, c.createdAt = datetime(r.createdAt)
-     MERGE (s:Source {name: r.source}) MERGE (c)-[:FROM_SOURCE]->(s)`,
-    conversations,
-  );
-  await write(
-    `UNWIND $rows AS r MATCH (c:Conversation {id: r.cid}) MERGE (m:Message {uid: r.uid})
-     SET m.conversationId = r.cid, m.role = r.role, m.text = r.text, m.createdAt = datetime(r.createdAt)
-     MERGE (m)-[:IN_CONVERSATION]->(c)`,
-    messages,
-  );
-  await write(
-    'UNWIND $rows AS r WITH r WHERE r.parentUid IS NOT NULL MATCH (m:Message {uid: r.uid}), (p:Message {uid: r.parentUid}) MERGE (m)-[:REPLY_TO]->(p)',
-    messages,
-  );
-  await write(
-    `UNWIND $rows AS r MATCH (c:Conversation {id: r.cid}) MERGE (n:Node {id: r.id})
-     SET n.conversationId = r.cid, n.role = r.role, n.text = r.text, n.tags = r.tags, n.position = r.position, n.createdAt = datetime(r.createdAt)
-     MERGE (n)-[:IN_CONVERSATION]->(c)
-     WITH n, r UNWIND r.messageUids AS uid MATCH (m:Message {uid: uid}) MERGE (n)-[:FROM_MESSAGE]->(m)`,
-    nodes,
-  );
-  const nodeSeconds = seconds(t0);
-  const t1 = now();
-  const edgeRows = edgeRowsByType(events);
-  for (const [type, rows] of edgeRows) {
-    await write(
-      `UNWIND $rows AS r MATCH (a:Node {id: r.from}), (b:Node {id: r.to}) MERGE (a)-[e:${type}]->(b) SET e.confidence = r.confidence, e.tags = r.tags`,
-      rows,
-    );
-  }
-  await write(
-    `UNWIND $rows AS r MATCH (c:Conversation {id: r.cid}) MERGE (ch:RefinementChain {id: r.id})
-     SET ch.conversationId = r.cid, ch.length = size(r.nodeIds), ch.tags = r.tags MERGE (ch)-[:IN_CONVERSATION]->(c)
-     WITH ch, r UNWIND range(0, size(r.nodeIds) - 1) AS i MATCH (n:Node {id: r.nodeIds[i]}) MERGE (n)-[s:IN_CHAIN]->(ch) SET s.position = i`,
-    chains,
-  );
-  return { seconds: seconds(t0), nodeSeconds, edgeSeconds: seconds(t1) };
 }
 
 // ---------- Phase B: the service's write path ----------
@@ -393,9 +279,9 @@ const base = row('A plain UNWIND, nodes+edges', `batch ${batchSize}`, want, a.se
 await clearGraph(db.driver);
 
 // Phase A2
-await baselineSameGraph(db.driver, warm);
+await baselineSameGraph(db.driver, warm, { batchSize });
 await clearGraph(db.driver);
-const a2 = await baselineSameGraph(db.driver, events);
+const a2 = await baselineSameGraph(db.driver, events, { batchSize });
 const a2Counts = await countGraph(db.driver);
 if (a2Counts.nodes !== want.nodes || a2Counts.edges !== want.edges)
   throw new Error(`same-graph baseline wrote ${JSON.stringify(a2Counts)}, expected ${JSON.stringify(want)}`);

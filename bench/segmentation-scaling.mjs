@@ -47,6 +47,7 @@ import { conversationContentHash, createRedactor, DEFAULT_LIMITS, ingestExport }
 import { freePort } from '@trajectory/local-servers';
 import { REPO_ROOT, resetBus, startServiceProcess, startTestServers } from '@trajectory/testkit';
 import { flag, option } from './lib/cli-args.mjs';
+import { childrenCpuSeconds, machineCpuSeconds, processCpuSeconds } from './lib/proc-stats.mjs';
 
 // ---------- arguments ----------
 const N = Number(option('conversations', 200));
@@ -104,47 +105,6 @@ function workload(originals, n) {
     }
   }
   return events;
-}
-
-// ---------- CPU accounting (Linux /proc; absent elsewhere) ----------
-const TICKS = 100; // USER_HZ, 100 on every Linux this runs on
-function processCpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS; // utime + stime
-  } catch {
-    return Number.NaN;
-  }
-}
-/** CPU seconds of this process's other children (the NATS and Neo4j that testkit started here). */
-function serverCpuSeconds(excluding) {
-  let sum = 0;
-  try {
-    for (const pid of readdirSync('/proc')) {
-      if (!/^\d+$/.test(pid) || excluding.includes(Number(pid))) continue;
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        if (Number(fields[1]) === process.pid) sum += (Number(fields[11]) + Number(fields[12])) / TICKS;
-      } catch {
-        // gone meanwhile
-      }
-    }
-  } catch {
-    return Number.NaN;
-  }
-  return sum;
-}
-function machineCpuSeconds() {
-  try {
-    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const idle = cpu[3] + cpu[4]; // idle + iowait
-    const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
-    return { busy: (total - idle) / TICKS, total: total / TICKS };
-  } catch {
-    return { busy: Number.NaN, total: Number.NaN };
-  }
 }
 
 // ---------- logs ----------
@@ -264,7 +224,7 @@ async function run(natsUrl, events, workers, logRoot) {
     const sample = () => ({
       at: Date.now(),
       workers: workerPids.map(processCpuSeconds),
-      servers: serverCpuSeconds(workerPids),
+      servers: childrenCpuSeconds(workerPids),
       machine: machineCpuSeconds(),
     });
     const cpuStart = { ...sample(), self: process.cpuUsage() };
