@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { jetstreamManager } from '@nats-io/jetstream';
 import {
@@ -14,6 +17,7 @@ import {
   type WorkQueueSpec,
 } from '@trajectory/bus';
 import { DeadLetter, GraphStored } from '@trajectory/contracts';
+import { startNats } from '@trajectory/local-servers';
 import { resetBus, startTestServers, type TestServers } from '@trajectory/testkit';
 
 let servers: TestServers;
@@ -150,5 +154,135 @@ test('an event larger than max_payload travels by claim check through the object
   } finally {
     await smallBus.close();
     await small.stop();
+  }
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('a dead-lettered message is terminated: it is not redelivered, whatever the server version', async () => {
+  const q = testQueue({ ackWaitMs: 1_000 });
+  let deliveries = 0;
+  const worker = await startWorker({
+    bus,
+    queue: q,
+    codec: GraphStored,
+    async handle() {
+      deliveries++;
+    },
+  });
+  try {
+    await bus.js.publish(q.filterSubject, new TextEncoder().encode('not json'));
+    assert.equal((await deadLetters(q.durable, 1)).length, 1);
+    // Several ack windows: a termination the server did not take would have come back by now.
+    await sleep(3_000);
+    const info = await bus.jsm.consumers.info(q.stream, q.durable);
+    assert.equal(info.num_ack_pending, 0, 'the poison message is still pending');
+    assert.equal(info.num_redelivered, 0);
+    assert.equal(deliveries, 0);
+  } finally {
+    await worker.stop();
+  }
+});
+
+test('a busy worker pulls nothing it cannot start: the next message goes to an idle worker at once', async () => {
+  const q = testQueue({ ackWaitMs: 30_000 });
+  let release!: () => void;
+  const released = new Promise<void>((r) => {
+    release = r;
+  });
+  const busyStarted: string[] = [];
+  const busy = await startWorker({
+    bus,
+    queue: q,
+    codec: GraphStored,
+    batch: 2,
+    async handle(event) {
+      busyStarted.push(event.conversationId);
+      await released;
+    },
+  });
+  try {
+    for (const id of ['first', 'second']) await publishEvent(bus, q.filterSubject, GraphStored, stored(id), randomUUID());
+    while (busyStarted.length < 2) await sleep(20);
+    await publishEvent(bus, q.filterSubject, GraphStored, stored('third'), randomUUID());
+    // Time for the busy worker to take the third message, had it asked for more than it can start.
+    await sleep(500);
+    const idleGot: string[] = [];
+    const idle = await startWorker({
+      bus,
+      queue: q,
+      codec: GraphStored,
+      async handle(event) {
+        idleGot.push(event.conversationId);
+      },
+    });
+    try {
+      const deadline = Date.now() + 3_000;
+      while (idleGot.length === 0 && Date.now() < deadline) await sleep(20);
+      assert.deepEqual(idleGot, ['third'], 'the third message waited inside the busy worker');
+    } finally {
+      await idle.stop();
+    }
+  } finally {
+    release();
+    await busy.stop();
+  }
+});
+
+test('stop() hands back a message whose handler does not finish within the grace, and another worker gets it at once', async () => {
+  const q = testQueue({ ackWaitMs: 30_000 });
+  const stuck = await startWorker({
+    bus,
+    queue: q,
+    codec: GraphStored,
+    stopGraceMs: 500,
+    async handle() {
+      await new Promise(() => {});
+    },
+  });
+  await publishEvent(bus, q.filterSubject, GraphStored, stored('in flight'), randomUUID());
+  while ((await bus.jsm.consumers.info(q.stream, q.durable)).num_ack_pending === 0) await sleep(20);
+  const stopping = Date.now();
+  await stuck.stop();
+  const stopMs = Date.now() - stopping;
+  assert.ok(stopMs < 2_000, `stop() took ${stopMs} ms`);
+  const got: { id: string; deliveries: number }[] = [];
+  const next = await startWorker({
+    bus,
+    queue: q,
+    codec: GraphStored,
+    async handle(event, meta) {
+      got.push({ id: event.conversationId, deliveries: meta.deliveries });
+    },
+  });
+  try {
+    const deadline = Date.now() + 3_000;
+    while (got.length === 0 && Date.now() < deadline) await sleep(20);
+    // Well inside the 30 s ack window: it was handed back, not abandoned.
+    assert.deepEqual(got, [{ id: 'in flight', deliveries: 2 }]);
+  } finally {
+    await next.stop();
+  }
+});
+
+test('a publish made while nats-server restarts lands once it is back, once', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bus-restart-'));
+  let nats = await startNats({ dataDir: dir });
+  const restartBus = await connectBus({ url: nats.url, name: 'bus-restart' });
+  try {
+    const subject = 'trajectory.graph.itest-restart';
+    await nats.stop();
+    const publishing = publishEvent(restartBus, subject, GraphStored, stored('during restart'), 'restart-1');
+    // Longer than one publish request's 5 s timeout.
+    await sleep(6_000);
+    nats = await startNats({ dataDir: dir, port: nats.port });
+    const result = await publishing;
+    const again = await publishEvent(restartBus, subject, GraphStored, stored('during restart'), 'restart-1');
+    assert.equal(again.duplicate, true);
+    assert.equal(again.seq, result.seq);
+  } finally {
+    await restartBus.close();
+    await nats.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

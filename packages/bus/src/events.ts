@@ -7,6 +7,11 @@ import type { Bus } from './connection.js';
 
 export const CLAIM_CHECK_HEADER = 'Trajectory-Claim-Check';
 export const CLAIM_BUCKET = 'trajectory_claims';
+/**
+ * Attempts of one publish: each waits up to the client's 5 s request timeout, so a publish rides
+ * out about a minute of NATS being away before its caller sees the error.
+ */
+const PUBLISH_RETRIES = 12;
 /** Room left under max_payload for headers and protocol framing. */
 const HEADER_ROOM = 8 * 1024;
 
@@ -59,7 +64,9 @@ export async function publishEvent<T>(bus: Bus, subject: string, codec: JsonCode
     headers.set(CLAIM_CHECK_HEADER, '1');
     claimChecked = true;
   }
-  const ack = await bus.js.publish(subject, data, { msgID: msgId, headers });
+  // Through a NATS restart or leader change the library retries unanswered and unrouted
+  // publishes with its backoff; the message id makes a retry of one that did land a no-op.
+  const ack = await bus.js.publish(subject, data, { msgID: msgId, headers, retries: PUBLISH_RETRIES });
   return { seq: ack.seq, duplicate: ack.duplicate, claimChecked };
 }
 

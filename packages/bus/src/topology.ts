@@ -57,9 +57,20 @@ export interface WorkQueueSpec {
   maxDeliver: number;
   /** Delay before redelivery after the n-th failed attempt (last value repeats). */
   backoffMs: number[];
+  /**
+   * How long a delivered message may go without an ack or a heartbeat (startWorker sends one
+   * every third of it) before it is redelivered: what a worker killed mid-message costs.
+   */
   ackWaitMs: number;
   maxAckPending: number;
 }
+
+/**
+ * The ack window of the consumers startWorker serves: short, because a live worker renews it with
+ * heartbeats during long work, and it is all that a killed worker's messages wait before they
+ * are redelivered.
+ */
+const WORKER_ACK_WAIT_MS = 10_000;
 
 /**
  * Durable pull consumers. Every worker of a service binds to the same durable, so JetStream
@@ -72,7 +83,7 @@ export const WORK_QUEUES = {
     filterSubject: SUBJECTS.conversationIngested,
     maxDeliver: 5,
     backoffMs: [1_000, 5_000, 15_000, 30_000],
-    ackWaitMs: 30_000,
+    ackWaitMs: WORKER_ACK_WAIT_MS,
     maxAckPending: 256,
   },
   graph: {
@@ -81,7 +92,7 @@ export const WORK_QUEUES = {
     filterSubject: SUBJECTS.conversationSegmented,
     maxDeliver: 5,
     backoffMs: [1_000, 5_000, 15_000, 30_000],
-    ackWaitMs: 60_000,
+    ackWaitMs: WORKER_ACK_WAIT_MS,
     maxAckPending: 256,
   },
   /**
@@ -105,7 +116,7 @@ export const WORK_QUEUES = {
     filterSubject: 'trajectory.training.>',
     maxDeliver: 10,
     backoffMs: [500, 2_000, 10_000],
-    ackWaitMs: 30_000,
+    ackWaitMs: WORKER_ACK_WAIT_MS,
     maxAckPending: 256,
   },
 } satisfies Record<string, WorkQueueSpec>;

@@ -10,16 +10,30 @@ export interface WorkerOptions<T> {
   queue: WorkQueueSpec;
   codec: JsonCodec<T>;
   handle: (event: T, meta: { subject: string; deliveries: number; streamSequence: number }) => Promise<void>;
-  /** Messages pulled at once; small so that several workers share a backlog evenly. */
+  /** Messages in progress at once in this process; small so that several workers share a backlog evenly. */
   batch?: number;
+  /**
+   * How long stop() lets in-flight messages finish before it hands them back (nak: redelivered
+   * at once), so that a process asked to stop never keeps a message for a whole ack window.
+   */
+  stopGraceMs?: number;
 }
 
 export interface Worker {
-  /** Stops pulling, lets in-flight messages finish (they are acked or nak'ed), then resolves. */
+  /**
+   * Stops pulling, gives in-flight messages stopGraceMs to finish (acked or nak'ed as usual),
+   * hands back those still running, then resolves.
+   */
   stop(): Promise<void>;
   /** Resolves when the loop ends. */
   done: Promise<void>;
 }
+
+const DEFAULT_STOP_GRACE_MS = 5_000;
+/** How long one pull waits for messages before the next is sent. */
+const PULL_EXPIRES_MS = 5_000;
+/** Pause before a pull that failed (NATS restarting, the consumer being recreated) is sent again. */
+const PULL_RETRY_MS = 1_000;
 
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -27,18 +41,28 @@ const textDecoder = new TextDecoder('utf-8', { fatal: true });
  * The at-least-once worker loop shared by every consumer: ack on success, nak with backoff
  * on failure, and after max_deliver attempts (or at once for a poison message) publish a
  * DeadLetter on trajectory.dlq.<durable> and terminate the message so the queue moves on.
+ *
+ * It pulls only as many messages as it can start: a pulled message is either in progress (and
+ * kept ours by heartbeats) or handed back, never waiting in a buffer while its ack window runs
+ * out, which would redeliver it to a busy worker and spend its deliveries during a long outage.
  */
 export async function startWorker<T>(options: WorkerOptions<T>): Promise<Worker> {
   const { bus, queue, codec, handle } = options;
+  const capacity = options.batch ?? 4;
   const log = getLogger().child({ consumer: queue.durable });
   await ensureWorkQueue(bus.jsm, queue);
   const consumer = await bus.js.consumers.get(queue.stream, queue.durable);
-  const messages: ConsumerMessages = await consumer.consume({ max_messages: options.batch ?? 4 });
 
-  const processOne = async (msg: JsMsg) => {
+  let stopping = false;
+  let pulling: ConsumerMessages | undefined;
+  /** In-flight messages, each with how to hand it back should stop() run out of patience. */
+  const inFlight = new Map<Promise<void>, () => void>();
+
+  const processOne = async (msg: JsMsg, handedBack: { value: boolean }) => {
     const deliveries = msg.info.deliveryCount;
     const meta = { subject: msg.subject, deliveries, streamSequence: msg.info.streamSequence };
-    // Keep the message ours while a slow handler runs.
+    // Keep the message ours while a slow handler runs: the ack window is short, so that a killed
+    // worker's messages come back in seconds, and these heartbeats are what keep a live one's.
     const heartbeat = setInterval(() => msg.working(), Math.max(1_000, queue.ackWaitMs / 3));
     try {
       await withSpan(
@@ -53,15 +77,18 @@ export async function startWorker<T>(options: WorkerOptions<T>): Promise<Worker>
           await handle(event, meta);
         },
       );
-      msg.ack();
+      if (!handedBack.value) msg.ack();
     } catch (err) {
+      if (handedBack.value) return;
       const error = err as Error;
       const poison = error instanceof PoisonMessageError;
       if (poison || deliveries >= queue.maxDeliver) {
         log.error({ err: error, ...meta }, poison ? 'poison message: dead-lettered' : 'retries exhausted: dead-lettered');
         try {
           await deadLetter(bus, queue, msg, error);
-          msg.term(error.message.slice(0, 200));
+          // No reason after +TERM: a server before 2.10 (Debian's 2.9) takes "+TERM <reason>" for
+          // no ack at all and redelivers; the reason is in the dead letter.
+          msg.term();
         } catch (dlqErr) {
           // Without a dead letter on record the message must not be dropped: let it come back.
           log.error({ err: dlqErr }, 'dead-letter publish failed; message will be redelivered');
@@ -77,22 +104,55 @@ export async function startWorker<T>(options: WorkerOptions<T>): Promise<Worker>
     }
   };
 
-  const inFlight = new Set<Promise<void>>();
+  const begin = (msg: JsMsg) => {
+    const handedBack = { value: false };
+    const p = processOne(msg, handedBack).finally(() => inFlight.delete(p));
+    inFlight.set(p, () => {
+      handedBack.value = true;
+      msg.nak();
+    });
+  };
+
   const done = (async () => {
-    for await (const msg of messages) {
-      const p = processOne(msg).finally(() => inFlight.delete(p));
-      inFlight.add(p);
-      // Bounded concurrency: at most `batch` messages in progress per process.
-      if (inFlight.size >= (options.batch ?? 4)) await Promise.race(inFlight);
+    while (!stopping) {
+      if (inFlight.size >= capacity) {
+        await Promise.race(inFlight.keys());
+        continue;
+      }
+      try {
+        pulling = await consumer.fetch({ max_messages: capacity - inFlight.size, expires: PULL_EXPIRES_MS });
+        for await (const msg of pulling) {
+          // Delivered after stop() began: another worker (or this one, restarted) can have it now.
+          if (stopping) msg.nak();
+          else begin(msg);
+        }
+      } catch (err) {
+        if (stopping) break;
+        log.warn({ err }, 'pull failed: retrying');
+        await new Promise((r) => setTimeout(r, PULL_RETRY_MS));
+      } finally {
+        pulling = undefined;
+      }
     }
-    await Promise.allSettled(inFlight);
+    await Promise.allSettled(inFlight.keys());
   })();
 
   return {
     done,
     async stop() {
-      await messages.close().catch(() => undefined);
-      await done;
+      stopping = true;
+      void pulling?.close().catch(() => undefined);
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<'grace over'>((resolve) => {
+        timer = setTimeout(resolve, options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS, 'grace over');
+      });
+      const outcome = await Promise.race([done, grace]);
+      clearTimeout(timer);
+      if (outcome === 'grace over') {
+        log.warn({ messages: inFlight.size }, 'in-flight messages handed back unfinished at stop');
+        for (const handBack of inFlight.values()) handBack();
+        inFlight.clear();
+      }
     },
   };
 }
