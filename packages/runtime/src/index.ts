@@ -1,3 +1,4 @@
+export type { Dependency, DependencyOptions } from './dependencies.js';
 export {
   answerUnary,
   checkHealth,

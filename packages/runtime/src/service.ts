@@ -3,6 +3,7 @@ import { type Bus, connectBus } from '@trajectory/bus';
 import { commonConfigShape, listenAddress, loadConfig, type z } from '@trajectory/config';
 import { initTelemetry, type Logger } from '@trajectory/telemetry';
 import { HealthImplementation } from 'grpc-health-check';
+import { Dependencies, type Dependency, type DependencyOptions } from './dependencies.js';
 import { tracedImplementation } from './grpc.js';
 
 export interface ServiceContext<C> {
@@ -13,6 +14,12 @@ export interface ServiceContext<C> {
   addGrpcService(definition: grpc.ServiceDefinition, impl: grpc.UntypedServiceImplementation): void;
   /** Registers cleanup run on shutdown, in reverse order, before the bus drains. */
   onShutdown(fn: () => Promise<void> | void): void;
+  /**
+   * Watches something the service cannot work without (NATS is watched for every service): while
+   * `probe` fails, gRPC health says NOT_SERVING, for the server ('') and under `name`, and work
+   * can wait for it to come back (Dependency.whenAvailable) instead of failing its deliveries.
+   */
+  dependency(name: string, probe: () => Promise<unknown>, options?: DependencyOptions): Dependency;
 }
 
 export interface ServiceDefinitionOptions<S extends z.ZodRawShape> {
@@ -32,8 +39,9 @@ export interface RunningService {
 
 /**
  * The one way a Trajectory service process starts: typed config, telemetry, the bus, a gRPC
- * server with grpc.health.v1, and a graceful stop on SIGTERM/SIGINT (health goes NOT_SERVING,
- * gRPC stops taking calls, workers finish in-flight messages, the NATS connection drains).
+ * server with grpc.health.v1 (SERVING while every dependency is available), and a graceful stop
+ * on SIGTERM/SIGINT (health goes NOT_SERVING, gRPC stops taking calls, workers finish or hand
+ * back in-flight messages, the NATS connection drains).
  */
 export async function runService<S extends z.ZodRawShape>(options: ServiceDefinitionOptions<S>): Promise<RunningService> {
   const shape = { ...commonShape, GRPC_LISTEN: listenAddress(options.defaultPort), ...options.configShape };
@@ -57,6 +65,21 @@ export async function runService<S extends z.ZodRawShape>(options: ServiceDefini
   const health = new HealthImplementation({ '': 'NOT_SERVING' });
   health.addToServer(server);
   const shutdownHooks: (() => Promise<void> | void)[] = [];
+  let serving = false;
+  const dependencies = new Dependencies(logger, (dependency) => {
+    health.setStatus(dependency.name, dependency.available ? 'SERVING' : 'NOT_SERVING');
+    showHealth();
+  });
+  const showHealth = () => health.setStatus('', serving && dependencies.allAvailable ? 'SERVING' : 'NOT_SERVING');
+  // The NATS client tells when it loses the server and when it has reconnected.
+  const nats = dependencies.watch('nats');
+  health.setStatus('nats', 'SERVING');
+  void (async () => {
+    for await (const status of bus.nc.status()) {
+      if (status.type === 'disconnect') nats.lost(new Error(`disconnected from ${status.server}`));
+      else if (status.type === 'reconnect') nats.restored();
+    }
+  })();
 
   await options.start({
     config,
@@ -68,6 +91,10 @@ export async function runService<S extends z.ZodRawShape>(options: ServiceDefini
     onShutdown(fn) {
       shutdownHooks.push(fn);
     },
+    dependency(name, probe, dependencyOptions) {
+      health.setStatus(name, 'SERVING');
+      return dependencies.watch(name, probe, dependencyOptions);
+    },
   });
 
   const port = await new Promise<number>((resolve, reject) =>
@@ -75,14 +102,16 @@ export async function runService<S extends z.ZodRawShape>(options: ServiceDefini
   );
   const host = config.GRPC_LISTEN.slice(0, config.GRPC_LISTEN.lastIndexOf(':'));
   const address = `${host}:${port}`;
-  health.setStatus('', 'SERVING');
+  serving = true;
+  showHealth();
   logger.info({ grpc: address, nats: config.NATS_URL }, `${options.name} serving`);
 
   let stopping: Promise<void> | undefined;
   const stop = (reason = 'stop') => {
     stopping ??= (async () => {
       logger.info({ reason }, `${options.name} shutting down`);
-      health.setStatus('', 'NOT_SERVING');
+      serving = false;
+      showHealth();
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           server.forceShutdown();
@@ -100,6 +129,7 @@ export async function runService<S extends z.ZodRawShape>(options: ServiceDefini
           logger.error({ err }, 'shutdown hook failed');
         }
       }
+      dependencies.stop();
       await bus.close();
       logger.info(`${options.name} stopped`);
       await telemetry.shutdown();
