@@ -1,4 +1,4 @@
-import { publishEvent, SUBJECTS, startWorker, WORK_QUEUES } from '@trajectory/bus';
+import { PoisonMessageError, publishEvent, SUBJECTS, startWorker, WORK_QUEUES } from '@trajectory/bus';
 import { DEFAULT_PORTS, z } from '@trajectory/config';
 import { ConversationIngested, ConversationSegmented } from '@trajectory/contracts';
 import { ENCODER_CHOICES, type EncoderChoice, loadEmbedder, withEmbeddingCache } from '@trajectory/embeddings';
@@ -64,7 +64,8 @@ main(() =>
         batch: config.SEGMENTATION_CONCURRENCY,
         async handle(event) {
           const conversation = event.conversation;
-          if (!conversation) throw new Error('ConversationIngested without a conversation');
+          // Nothing to segment, whatever the number of tries: dead-lettered at once.
+          if (!conversation) throw new PoisonMessageError('ConversationIngested without a conversation');
           const { nodes, edges, chains } = await segmentConversation(conversation, { embedder, languages: config.SEGMENTATION_LANGUAGES });
           await publishEvent(
             bus,

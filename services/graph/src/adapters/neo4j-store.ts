@@ -1,5 +1,5 @@
 import type { ConversationSegmented } from '@trajectory/contracts';
-import type { Driver, SessionConfig } from 'neo4j-driver';
+import neo4j, { type Driver, Neo4jError, type SessionConfig } from 'neo4j-driver';
 import { conversationGraphStatements, MIGRATIONS } from '../core/cypher.js';
 
 /** Applies the schema migrations not yet recorded in the database, in order. */
@@ -36,3 +36,17 @@ export async function writeConversationGraphs(driver: Driver, events: Conversati
 
 export const writeConversationGraph = (driver: Driver, event: ConversationSegmented, session: SessionConfig = {}) =>
   writeConversationGraphs(driver, [event], session);
+
+/**
+ * Whether a failure says the database is out of reach (stopped, restarting, unroutable) rather
+ * than that something is wrong with what was written: such a write is retried once it is back.
+ */
+export function isNeo4jUnavailable(err: unknown): boolean {
+  return (
+    err instanceof Neo4jError &&
+    (err.code === neo4j.error.SERVICE_UNAVAILABLE ||
+      err.code === neo4j.error.SESSION_EXPIRED ||
+      // the server is up but its database is not (starting, stopping)
+      err.code === 'Neo.TransientError.General.DatabaseUnavailable')
+  );
+}

@@ -34,3 +34,21 @@ test('a failing batch is retried one by one, so only the bad conversation fails'
   );
   assert.deepEqual(writes, [['a', 'bad', 'c'], ['a'], ['bad'], ['c']]);
 });
+
+test('a failure that is no conversation’s fault (the database is gone) fails the whole batch at once, without one-by-one retries', async () => {
+  const writes: (string | undefined)[][] = [];
+  const gone = new Error('database unavailable');
+  const batcher = createWriteBatcher(
+    async (events) => {
+      writes.push(ids(events));
+      throw gone;
+    },
+    { maxBatch: 3, maxWaitMs: 20, failsEveryone: (err) => err === gone },
+  );
+  const results = await Promise.allSettled(['a', 'b', 'c'].map((id) => batcher.add(event(id))));
+  assert.deepEqual(
+    results.map((r) => (r.status === 'rejected' ? r.reason : r.status)),
+    [gone, gone, gone],
+  );
+  assert.deepEqual(writes, [['a', 'b', 'c']]);
+});

@@ -5,6 +5,12 @@ export interface WriteBatcherOptions {
   maxBatch: number;
   /** How long a lone conversation waits for company before it is written. */
   maxWaitMs: number;
+  /**
+   * Failures that are no conversation's fault (the database is gone): the whole batch fails with
+   * them at once, instead of being retried one conversation at a time against a database that
+   * is not there.
+   */
+  failsEveryone?: (err: unknown) => boolean;
 }
 
 /**
@@ -28,8 +34,8 @@ export function createWriteBatcher(write: (events: ConversationSegmented[]) => P
       await write(batch.map((p) => p.event));
       for (const p of batch) p.resolve();
     } catch (err) {
-      if (batch.length === 1) {
-        batch[0]?.reject(err);
+      if (batch.length === 1 || options.failsEveryone?.(err)) {
+        for (const p of batch) p.reject(err);
         return;
       }
       for (const p of batch) {
