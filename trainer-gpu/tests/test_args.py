@@ -1,23 +1,23 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
 
 import pytest
+from transformers import HfArgumentParser
 
 from trajectory_trainer.args import (
     DEFAULT_BASE_MODEL,
-    DataclassArgumentParser,
     Hyperparameters,
     TrainArguments,
     WorkerArguments,
+    parse_into_dataclasses,
 )
 from trajectory_trainer.cli import build_train_parser, build_worker_parser
 from trajectory_trainer.contracts import TrainingHyperparameters
 
 
 def parse(*argv: str):
-    return build_train_parser().parse_args_into_dataclasses(list(argv))
+    return parse_into_dataclasses(build_train_parser(), argv)
 
 
 def test_hyperparameter_defaults_are_the_issues(monkeypatch):
@@ -73,10 +73,10 @@ def test_train_flags():
 
 def test_worker_flags_accept_dashes(monkeypatch):
     monkeypatch.delenv("NATS_URL", raising=False)
-    (defaults,) = build_worker_parser().parse_args_into_dataclasses([])
+    (defaults,) = parse_into_dataclasses(build_worker_parser(), [])
     assert defaults.nats == "nats://127.0.0.1:4222"
-    (args,) = build_worker_parser().parse_args_into_dataclasses(
-        ["--nats", "nats://h:4222", "--checkpoint-dir", "/ck", "--trainer-id", "gpu-1", "--once"]
+    (args,) = parse_into_dataclasses(
+        build_worker_parser(), ["--nats", "nats://h:4222", "--checkpoint-dir", "/ck", "--trainer-id", "gpu-1", "--once"]
     )
     assert isinstance(args, WorkerArguments)
     assert (args.nats, args.checkpoint_dir, args.trainer_id, args.once) == ("nats://h:4222", "/ck", "gpu-1", True)
@@ -90,8 +90,8 @@ def test_worker_flags_accept_dashes(monkeypatch):
         (["--dataset", "d", "--lora_dropout", "1"], "--lora_dropout must be in [0, 1)"),
         (["--dataset", "d", "--warmup_ratio", "2"], "--warmup_ratio must be in [0, 1]"),
         (["--dataset", "d", "--max_steps", "-1"], "--max_steps must be >= 0"),
-        (["--dataset", "d", "--merge", "maybe"], "expected a boolean"),
-        (["--dataset", "d", "--unknown_flag", "1"], "unrecognized arguments"),
+        (["--dataset", "d", "--merge", "maybe"], "--merge: Truthy value expected"),
+        (["--dataset", "d", "--unknown_flag", "1"], "not used by the HfArgumentParser: ['--unknown_flag', '1']"),
     ],
 )
 def test_invalid_arguments_exit_2(capsys, argv, message):
@@ -107,21 +107,16 @@ def test_boolean_forms(argv, value):
     assert args.recall is value
 
 
+def test_the_parser_is_transformers_own():
+    assert isinstance(build_train_parser(), HfArgumentParser) and isinstance(build_worker_parser(), HfArgumentParser)
+
+
 def test_default_lists_are_not_shared():
     parser = build_train_parser()
-    _, first = parser.parse_args_into_dataclasses(["--dataset", "d"])
+    _, first = parse_into_dataclasses(parser, ["--dataset", "d"])
     first.target_modules.append("lm_head")
-    _, second = parser.parse_args_into_dataclasses(["--dataset", "d"])
+    _, second = parse_into_dataclasses(parser, ["--dataset", "d"])
     assert "lm_head" not in second.target_modules
-
-
-def test_parser_rejects_duplicate_fields():
-    @dataclass
-    class Other:
-        lora_r: int = field(default=1)
-
-    with pytest.raises(ValueError, match="lora_r"):
-        DataclassArgumentParser([Hyperparameters, Other])
 
 
 def test_help_lists_every_group(capsys):
@@ -129,5 +124,6 @@ def test_help_lists_every_group(capsys):
         parse("--help")
     assert info.value.code == 0
     out = capsys.readouterr().out
-    for text in ("TrainArguments", "Hyperparameters", "--lora_r", "--no_recall", "default: 64", "tiny-random"):
+    for text in ("TrainArguments", "Hyperparameters", "--lora_r", "--no_recall", "default: 64", "tiny-random",
+                 "--target_modules TARGET_MODULES [TARGET_MODULES ...]"):
         assert text in out

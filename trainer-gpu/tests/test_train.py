@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import torch
@@ -56,7 +55,9 @@ def test_adapter_loads_back_and_changes_the_output(trained):
     assert config["r"] == 8 and config["lora_alpha"] == 16 and config["base_model_name_or_path"] == "tiny-random-qwen2"
     assert sorted(config["target_modules"]) == sorted(hp.target_modules)
     tokenizer = build_tiny_tokenizer()
-    prompt = tokenizer.apply_chat_template([{"role": "user", "content": "Where do I live?"}], tokenize=False, add_generation_prompt=True)
+    prompt = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "Where do I live?"}], tokenize=False, add_generation_prompt=True
+    )
     ids = torch.tensor([tokenizer(prompt, add_special_tokens=False)["input_ids"]])
     base = build_tiny_model(tokenizer, seed=hp.seed).eval()
     with torch.no_grad():
@@ -95,7 +96,7 @@ def test_outputs(trained):
     assert not (result.output_dir / "README.md").exists()
     modelfile = (result.output_dir / "Modelfile").read_text().splitlines()
     assert "FROM tiny-random-qwen2" in modelfile and "ADAPTER ./" in modelfile
-    ckpts = sorted(p.name for p in (result.output_dir.parent / "checkpoints" / "train-test").iterdir())
+    ckpts = sorted(p.name for p in (result.output_dir.parent / "checkpoints" / "train-test").iterdir() if p.is_dir())
     assert ckpts == ["checkpoint-20", "checkpoint-40"]
 
 

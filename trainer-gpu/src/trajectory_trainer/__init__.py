@@ -7,8 +7,8 @@ The heavy modules (torch, transformers, peft) are imported by the submodules tha
 ``import trajectory_trainer`` and ``trajectory-train --help`` stay quick.
 """
 
-from .args import DataclassArgumentParser, Hyperparameters, TrainArguments, WorkerArguments
+from .args import Hyperparameters, TrainArguments, WorkerArguments
 
 __version__ = "0.2.0"
 
-__all__ = ["DataclassArgumentParser", "Hyperparameters", "TrainArguments", "WorkerArguments", "__version__"]
+__all__ = ["Hyperparameters", "TrainArguments", "WorkerArguments", "__version__"]

@@ -1,38 +1,33 @@
-"""Training arguments as dataclasses, parsed from the command line like TRL's scripts.
+"""Training arguments as dataclasses, parsed from the command line as TRL's scripts do.
 
 :class:`Hyperparameters` mirrors ``trajectory.v1.TrainingHyperparameters`` field by field (a test
 keeps them in step) with the defaults of the issue filled in: a job's zero values mean "the
 default", as on the TypeScript side. :class:`TrainArguments` and :class:`WorkerArguments` hold
 what a local run and a NATS worker need besides.
 
-:class:`DataclassArgumentParser` is a small stand-in for transformers' ``HfArgumentParser`` with
-the same calling convention: one ``--field_name`` flag per dataclass field (``--field-name`` is
-accepted too), ``parse_args_into_dataclasses()`` returning one instance per dataclass. Booleans
-take ``--flag``, ``--flag true|false`` and, when they default to true, ``--no_flag``; list fields
-take several values.
+The command line is transformers' ``HfArgumentParser`` over these dataclasses (cli.py): one
+``--field_name`` flag per field (``--field-name`` too), booleans as ``--flag``, ``--flag
+true|false`` and, when they default to true, ``--no_flag``; list fields take several values.
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
 import dataclasses
 import math
 import os
-import types
-import typing
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Sequence
+from typing import Any
 
 __all__ = [
     "DEFAULT_BASE_MODEL",
     "DEFAULT_TARGET_MODULES",
-    "DataclassArgumentParser",
     "Hyperparameters",
     "TrainArguments",
     "WorkerArguments",
     "default_base_model",
-    "string_to_bool",
+    "parse_into_dataclasses",
 ]
 
 DEFAULT_BASE_MODEL = "Qwen/Qwen2.5-7B-Instruct"
@@ -53,6 +48,8 @@ def _help(text: str) -> dict[str, Any]:
 @dataclass
 class Hyperparameters:
     """How a job trains: trajectory.v1.TrainingHyperparameters with its defaults."""
+
+    _argument_group_name = "Hyperparameters (a job's TrainingHyperparameters)"
 
     base_model: str = field(
         default_factory=default_base_model,
@@ -82,6 +79,8 @@ class Hyperparameters:
     seed: int = field(default=42, metadata=_help("Seed of the data order, dropout and the tiny model's weights."))
 
     def __post_init__(self) -> None:
+        # HfArgumentParser hands every parse the same default list.
+        self.target_modules = list(self.target_modules)
         if not self.base_model:
             raise ValueError("--base_model must not be empty")
         for name in ("lora_r", "lora_alpha", "learning_rate", "epochs", "batch_size",
@@ -101,7 +100,7 @@ class Hyperparameters:
     # proto <-> dataclass -----------------------------------------------------------------
 
     @classmethod
-    def from_proto(cls, message: Any, base_model: str = "") -> "Hyperparameters":
+    def from_proto(cls, message: Any, base_model: str = "") -> Hyperparameters:
         """A job's hyperparameters: zero values (proto3's "unset") become the defaults.
 
         ``base_model``: the job's own base model, used when the hyperparameters name none.
@@ -144,6 +143,8 @@ class Hyperparameters:
 class TrainArguments:
     """A local run: the dataset, where the adapter and checkpoints go."""
 
+    _argument_group_name = "TrainArguments (a local run)"
+
     dataset: str = field(
         metadata=_help("Dataset version folder (records.jsonl + sft.jsonl), or its records.jsonl.")
     )
@@ -151,7 +152,10 @@ class TrainArguments:
     job_id: str = field(
         default="", metadata=_help("Names the checkpoints; the same id resumes. Default: from the dataset and hyperparameters.")
     )
-    checkpoint_dir: str = field(default="", metadata=_help("Checkpoints go to <checkpoint_dir>/<job_id>/checkpoint-<step>; default: <output_dir>/checkpoints."))
+    checkpoint_dir: str = field(
+        default="",
+        metadata=_help("Checkpoints go to <checkpoint_dir>/<job_id>/checkpoint-<step>; default: <output_dir>/checkpoints."),
+    )
     dry_run: bool = field(default=False, metadata=_help("Read and check the dataset, print a JSON summary and exit."))
     progress_steps: int = field(default=0, metadata=_help("Report progress every N steps; 0: about 20 reports a run."))
     recall: bool = field(default=True, metadata=_help("Run the recall evaluation on the held-out phrasings."))
@@ -202,123 +206,14 @@ def _positive(name: str, value: float) -> None:
         raise ValueError(f"--{name} must be positive, got {value}")
 
 
-# --------------------------------------------------------------------------- parser
+def parse_into_dataclasses(parser: Any, argv: Sequence[str] | None) -> tuple[Any, ...]:
+    """``parser.parse_args_into_dataclasses(argv)`` (an ``HfArgumentParser``), with every error a usage error.
 
-
-def string_to_bool(value: str | bool) -> bool:
-    if isinstance(value, bool):
-        return value
-    lowered = value.lower()
-    if lowered in ("yes", "true", "t", "y", "1"):
-        return True
-    if lowered in ("no", "false", "f", "n", "0"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected a boolean (true/false), got {value!r}")
-
-
-def _unwrap_optional(tp: Any) -> tuple[Any, bool]:
-    origin = typing.get_origin(tp)
-    if origin is typing.Union or origin is types.UnionType:
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        if len(args) == 1 and len(typing.get_args(tp)) == 2:
-            return args[0], True
-        raise TypeError(f"unsupported union type {tp!r}")
-    return tp, False
-
-
-class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows defaults, except the meaningless ``None`` of required flags."""
-
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.required:
-            return action.help
-        return super()._get_help_string(action)
-
-
-class DataclassArgumentParser(argparse.ArgumentParser):
-    """argparse over dataclasses, in the manner of transformers' ``HfArgumentParser``."""
-
-    def __init__(self, dataclass_types: Sequence[type] | type, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", _HelpFormatter)
-        super().__init__(**kwargs)
-        if dataclasses.is_dataclass(dataclass_types):
-            dataclass_types = [dataclass_types]  # type: ignore[list-item]
-        self.dataclass_types = list(dataclass_types)  # type: ignore[arg-type]
-        seen: dict[str, str] = {}
-        for dtype in self.dataclass_types:
-            if not dataclasses.is_dataclass(dtype):
-                raise TypeError(f"{dtype!r} is not a dataclass")
-            group = self.add_argument_group(dtype.__name__, (dtype.__doc__ or "").strip() or None)
-            hints = typing.get_type_hints(dtype)
-            for f in dataclasses.fields(dtype):
-                if not f.init:
-                    continue
-                if f.name in seen:
-                    raise ValueError(f"field {f.name!r} is defined by both {seen[f.name]} and {dtype.__name__}")
-                seen[f.name] = dtype.__name__
-                self._add_field(group, f, hints[f.name])
-
-    @staticmethod
-    def _add_field(group: argparse._ArgumentGroup, f: dataclasses.Field, hint: Any) -> None:
-        flags = [f"--{f.name}"]
-        if "_" in f.name:
-            flags.append(f"--{f.name.replace('_', '-')}")
-        kwargs: dict[str, Any] = {"dest": f.name, "help": f.metadata.get("help", "")}
-
-        if f.default is not dataclasses.MISSING:
-            default = f.default
-        elif f.default_factory is not dataclasses.MISSING:
-            default = f.default_factory()
-        else:
-            default = dataclasses.MISSING
-        if default is dataclasses.MISSING:
-            kwargs["required"] = True
-        else:
-            kwargs["default"] = default
-
-        tp, _optional = _unwrap_optional(hint)
-        origin = typing.get_origin(tp)
-        if tp is bool:
-            kwargs.update(type=string_to_bool, nargs="?", const=True, metavar="BOOL")
-            group.add_argument(*flags, **kwargs)
-            if default is True:
-                no_flags = [f"--no_{f.name}", f"--no-{f.name.replace('_', '-')}"]
-                group.add_argument(
-                    *no_flags, dest=f.name, action="store_false", help=f"Same as --{f.name} false."
-                )
-            return
-        if origin is Literal:
-            choices = list(typing.get_args(tp))
-            kwargs.update(type=type(choices[0]), choices=choices)
-            group.add_argument(*flags, **kwargs)  # argparse shows {choice,...} as metavar
-            return
-        elif origin in (list, Sequence, tuple) or tp is list:
-            item_args = typing.get_args(tp)
-            kwargs.update(type=item_args[0] if item_args else str, nargs="+")
-        elif tp in (str, int, float):
-            kwargs["type"] = tp
-        else:
-            raise TypeError(f"unsupported type {hint!r} for field {f.name!r}")
-        kwargs.setdefault("metavar", f.name.upper())
-        group.add_argument(*flags, **kwargs)
-
-    def parse_args_into_dataclasses(self, args: Sequence[str] | None = None) -> tuple[Any, ...]:
-        """Parse ``args`` (default ``sys.argv[1:]``) into one instance per dataclass.
-
-        Unknown flags and values rejected by a dataclass' ``__post_init__``
-        end in ``self.error`` (usage message, exit status 2).
-        """
-        namespace = self.parse_args(args)
-        outputs = []
-        for dtype in self.dataclass_types:
-            values = {
-                # copy lists so that a default list is never shared between results
-                f.name: copy.copy(getattr(namespace, f.name))
-                for f in dataclasses.fields(dtype)
-                if f.init
-            }
-            try:
-                outputs.append(dtype(**values))
-            except ValueError as exc:
-                self.error(str(exc))
-        return tuple(outputs)
+    A value a dataclass' ``__post_init__`` rejects, or a flag no dataclass has, ends in
+    ``parser.error``: the usage line and the message on stderr, exit status 2.
+    """
+    try:
+        return parser.parse_args_into_dataclasses(list(argv) if argv is not None else None, look_for_args_file=False)
+    except ValueError as exc:
+        parser.error(str(exc))
+        raise  # parser.error exits; for type checkers

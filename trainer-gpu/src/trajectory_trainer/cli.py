@@ -14,11 +14,15 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .args import DataclassArgumentParser, Hyperparameters, TrainArguments, WorkerArguments
+from .args import Hyperparameters, TrainArguments, WorkerArguments, parse_into_dataclasses
+
+if TYPE_CHECKING:
+    from transformers import HfArgumentParser
 
 PROG = "trajectory-train"
 EXIT_OK = 0
@@ -40,17 +44,23 @@ options:
 """
 
 
-def build_train_parser() -> DataclassArgumentParser:
-    return DataclassArgumentParser(
-        (TrainArguments, Hyperparameters),
+def build_train_parser() -> HfArgumentParser:
+    from transformers import HfArgumentParser
+
+    dataclass_types: list[Any] = [TrainArguments, Hyperparameters]
+    return HfArgumentParser(
+        dataclass_types,
         prog=f"{PROG} train",
         description="Train a LoRA adapter on a dataset version folder (records.jsonl + sft.jsonl).",
     )
 
 
-def build_worker_parser() -> DataclassArgumentParser:
-    return DataclassArgumentParser(
-        WorkerArguments,
+def build_worker_parser() -> HfArgumentParser:
+    from transformers import HfArgumentParser
+
+    dataclass_types: list[Any] = [WorkerArguments]
+    return HfArgumentParser(
+        dataclass_types,
         prog=f"{PROG} worker",
         description="Take training jobs from the durable consumer 'trainer' and publish adapters.",
     )
@@ -77,7 +87,7 @@ def default_job_id(dataset_dir: Path, hp: Hyperparameters) -> str:
 def train_command(argv: Sequence[str]) -> int:
     from .data import DatasetError, dataset_dir_of, load_dataset
 
-    args, hp = build_train_parser().parse_args_into_dataclasses(list(argv))
+    args, hp = parse_into_dataclasses(build_train_parser(), argv)
     dataset_dir = dataset_dir_of(args.dataset)
     try:
         data = load_dataset(dataset_dir)
@@ -89,7 +99,7 @@ def train_command(argv: Sequence[str]) -> int:
         return EXIT_OK
 
     _setup_logging()
-    from .train import Progress, TrainingInterrupted, TrainJob, run_training, Hooks
+    from .train import Hooks, Progress, TrainingInterrupted, TrainJob, run_training
 
     job_id = args.job_id or default_job_id(dataset_dir, hp)
     output = Path(args.output_dir)
@@ -142,7 +152,7 @@ def worker_command(argv: Sequence[str]) -> int:
 
     from .worker import run_worker
 
-    (args,) = build_worker_parser().parse_args_into_dataclasses(list(argv))
+    (args,) = parse_into_dataclasses(build_worker_parser(), argv)
     _setup_logging()
     return asyncio.run(run_worker(args))
 

@@ -6,20 +6,23 @@ One run (``run_training``):
    double quantisation and bf16 compute where CUDA is, the tiny random Qwen2 on CPU for tests;
 2. tokenises each ``sft.jsonl`` conversation with the tokenizer's chat template, labels on the
    assistant tokens only (tokenization.py);
-3. trains a LoRA adapter with a plain PyTorch loop: AdamW, the scheduler of the hyperparameters
-   with warmup, gradient accumulation, gradient clipping at 1.0, and the **weighted loss** of
-   loss.py normalised over each optimizer step's samples (the weight is never dropped);
-4. reports progress through a callback, saves a checkpoint every ``save_steps`` optimizer steps
-   into ``<checkpoint_dir>/<job_id>/checkpoint-<step>`` (adapter, optimizer, scheduler, RNG
-   states, data position) and, when the same job runs again, resumes from the newest one;
+3. trains a LoRA adapter with ``transformers.Trainer`` (:class:`WeightedLossTrainer`): AdamW, the
+   scheduler of the hyperparameters with warmup, gradient accumulation, clipping at 1.0, gradient
+   checkpointing, bf16 on CUDA, and the **weighted loss** of loss.py normalised over each
+   optimizer step's samples (the weight column is kept, never dropped); multi-GPU through
+   accelerate (``accelerate launch``) comes with it;
+4. reports progress through a ``TrainerCallback`` (:class:`ProgressCallback`); the Trainer saves
+   a checkpoint every ``save_steps`` optimizer steps into ``<checkpoint_dir>/<job_id>/checkpoint-<step>``
+   (adapter, optimizer, scheduler, RNG states, ``trainer_state.json``), keeps the newest two and,
+   when the same job runs again, resumes from the newest complete one;
 5. writes the adapter (``adapter_config.json``, ``adapter_model.safetensors``, the tokenizer),
    measures the eval loss and the recall on the held-out phrasings (recall.py) and, on request,
    writes the merged model (``merged/``) and an Ollama ``Modelfile``.
 
-The data order is a permutation per epoch drawn from ``seed + epoch``; the micro-batches form one
-stream across epochs, and optimizer step ``s`` consumes micro-batches ``[s*A, (s+1)*A)`` (A = the
-gradient accumulation), so a step's data is known from its number alone and a resumed run sees
-exactly the batches the interrupted one would have.
+Resume: the Trainer restores the adapter, optimizer, scheduler and RNG states and skips the
+batches already trained in the epoch; its sampler draws each epoch's order from ``seed`` and the
+epoch number, so a resumed run trains on the batches the interrupted one would have and, on the
+CPU, ends with the same adapter bit for bit (tests/test_resume.py).
 """
 
 from __future__ import annotations
@@ -28,34 +31,37 @@ import gc
 import json
 import logging
 import math
-import os
-import random
 import shutil
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
+from transformers import Trainer, TrainerCallback, TrainerState, TrainingArguments
 
 from .args import Hyperparameters
 from .data import DatasetError, TrainingData, load_dataset
-from .loss import per_sample_nll
+from .loss import per_sample_nll, weighted_loss
 from .modeling import LoadedModel, load_base_model, ollama_name
 from .recall import RecallResult, evaluate_recall
 from .tokenization import IGNORE_INDEX, Encoded, encode_conversation
 
 __all__ = [
-    "CheckpointStore",
     "Hooks",
-    "Plan",
     "Progress",
+    "ProgressCallback",
+    "SftDataset",
     "TrainJob",
     "TrainResult",
     "TrainingCancelled",
     "TrainingInterrupted",
+    "WeightedLossTrainer",
+    "build_trainer",
+    "collate",
     "run_training",
 ]
 
@@ -68,7 +74,10 @@ TOKENIZER_FILES = (
     "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja",
     "vocab.json", "merges.txt", "added_tokens.json", "tokenizer.model",
 )
+#: Written last into a checkpoint by the Trainer: a folder without it was cut short while saving.
 STATE_FILE = "trainer_state.json"
+#: What the checkpoints of a job folder were trained on; other data or hyperparameters start over.
+RUN_FILE = "trajectory_run.json"
 
 
 class TrainingCancelled(Exception):
@@ -125,7 +134,7 @@ class Progress:
 class Hooks:
     #: Called at every progress report; may raise TrainingCancelled to stop the run.
     on_progress: Callable[[Progress], None] | None = None
-    #: Called after every optimizer step (and its checkpoint); tests raise here to "kill" a run.
+    #: Called after every optimizer step, before its checkpoint; tests raise here to "kill" a run.
     on_step: Callable[[int], None] | None = None
     #: Checked after every optimizer step: True saves a checkpoint and raises TrainingInterrupted.
     should_stop: Callable[[], bool] | None = None
@@ -144,56 +153,23 @@ class TrainResult:
     losses: list[tuple[int, float]] = field(default_factory=list)
 
 
-# ------------------------------------------------------------------------------------- plan
+# -------------------------------------------------------------------------------------- data
 
 
-@dataclass(frozen=True)
-class Plan:
-    """Which examples each optimizer step trains on."""
+class SftDataset(torch.utils.data.Dataset):
+    """Tokenised conversations with their weights: the rows the Trainer samples."""
 
-    examples: int
-    batch_size: int
-    accumulation: int
-    epochs: float
-    max_steps: int
-    seed: int
+    def __init__(self, examples: list[Encoded], weights: list[float]) -> None:
+        if len(examples) != len(weights):
+            raise ValueError("one weight per example")
+        self.examples = examples
+        self.weights = weights
 
-    @property
-    def batches_per_epoch(self) -> int:
-        return math.ceil(self.examples / self.batch_size)
+    def __len__(self) -> int:
+        return len(self.examples)
 
-    @property
-    def total_steps(self) -> int:
-        if self.max_steps > 0:
-            return self.max_steps
-        return max(1, math.ceil(self.epochs * self.batches_per_epoch / self.accumulation))
-
-    def warmup_steps(self, ratio: float) -> int:
-        return math.ceil(self.total_steps * ratio)
-
-    def epoch_at(self, step: int) -> float:
-        """Epochs done after ``step`` optimizer steps."""
-        return step * self.accumulation / self.batches_per_epoch
-
-    def order(self, epoch: int) -> list[int]:
-        generator = torch.Generator().manual_seed(self.seed + epoch)
-        return torch.randperm(self.examples, generator=generator).tolist()
-
-    def micro_batch(self, index: int, cache: dict[int, list[int]] | None = None) -> list[int]:
-        epoch, position = divmod(index, self.batches_per_epoch)
-        if cache is not None:
-            if epoch not in cache:
-                cache.clear()
-                cache[epoch] = self.order(epoch)
-            order = cache[epoch]
-        else:
-            order = self.order(epoch)
-        return order[position * self.batch_size : (position + 1) * self.batch_size]
-
-    def step_batches(self, step: int, cache: dict[int, list[int]] | None = None) -> list[list[int]]:
-        """The micro-batches of optimizer step ``step`` (0-based)."""
-        first = step * self.accumulation
-        return [self.micro_batch(first + k, cache) for k in range(self.accumulation)]
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        return {"example": self.examples[index], "weight": self.weights[index]}
 
 
 def collate(examples: list[Encoded], pad_id: int) -> dict[str, torch.Tensor]:
@@ -210,93 +186,202 @@ def collate(examples: list[Encoded], pad_id: int) -> dict[str, torch.Tensor]:
     return {"input_ids": ids, "labels": labels, "attention_mask": mask}
 
 
-# ------------------------------------------------------------------------------- checkpoints
+@dataclass
+class WeightedCollator:
+    """``collate`` plus the ``weight`` column (float32), which the loss reads."""
+
+    pad_id: int
+
+    def __call__(self, rows: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        batch = collate([r["example"] for r in rows], self.pad_id)
+        batch["weight"] = torch.tensor([r["weight"] for r in rows], dtype=torch.float32)
+        return batch
 
 
-class CheckpointStore:
-    """``<root>/checkpoint-<step>`` folders, written atomically (a temp folder renamed)."""
-
-    def __init__(self, root: Path, keep: int = 2) -> None:
-        self.root = root
-        self.keep = max(1, keep)
-
-    def all(self) -> list[tuple[int, Path]]:
-        if not self.root.is_dir():
-            return []
-        found = []
-        for path in self.root.iterdir():
-            name = path.name
-            if name.startswith("checkpoint-") and (path / STATE_FILE).is_file():
-                try:
-                    found.append((int(name.removeprefix("checkpoint-")), path))
-                except ValueError:
-                    continue
-        return sorted(found)
-
-    def latest(self) -> tuple[int, Path] | None:
-        found = self.all()
-        return found[-1] if found else None
-
-    def save(self, step: int, write: Callable[[Path], None]) -> Path:
-        self.root.mkdir(parents=True, exist_ok=True)
-        tmp = self.root / f".checkpoint-{step}.tmp-{os.getpid()}"
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        tmp.mkdir()
-        write(tmp)
-        final = self.root / f"checkpoint-{step}"
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(tmp, final)
-        for _, old in self.all()[: -self.keep]:
-            shutil.rmtree(old, ignore_errors=True)
-        return final
-
-    def clear(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
+# ----------------------------------------------------------------------------------- trainer
 
 
-def _rng_state() -> dict[str, Any]:
-    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
+class WeightedLossTrainer(Trainer):
+    """A ``Trainer`` whose loss is the per-sample weighted mean over each optimizer step.
+
+    ``get_batch_samples`` already draws all micro-batches of an optimizer step before the first
+    forward pass (to count tokens for ``num_items_in_batch``); here it sums their weights instead
+    (over every process under distributed training), and ``compute_loss`` divides each
+    micro-batch's ``sum_i w_i * nll_i`` by that sum (loss.weighted_loss), so the accumulated
+    gradient is exactly that of ``sum_i w_i * nll_i / sum_i w_i`` over the step's samples.
+    """
+
+    #: compute_loss divides by the whole step's weight: training_step must not divide by the
+    #: accumulation steps again.
+    loss_is_scaled_for_ga = True
+
+    def __init__(self, *args: Any, warmup_ratio: float = 0.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.warmup_ratio = warmup_ratio
+
+    def get_batch_samples(self, epoch_iterator: Any, num_batches: int, device: torch.device) -> tuple[list, Any]:
+        batch_samples, _tokens = super().get_batch_samples(epoch_iterator, num_batches, device)
+        total = sum((batch["weight"].double().sum() for batch in batch_samples), torch.zeros((), dtype=torch.float64))
+        if self.args.world_size > 1:
+            total = self.accelerator.gather(total.to(device)).sum()
+        return batch_samples, total.to(device)
+
+    def compute_loss(
+        self, model: Any, inputs: dict[str, Any], return_outputs: bool = False, num_items_in_batch: Any = None
+    ) -> Any:
+        weights = inputs.pop("weight")
+        labels = inputs.pop("labels")
+        outputs = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"])
+        # Outside training (num_items_in_batch is then a token count, or None) the batch is its own step.
+        normaliser = num_items_in_batch if model.training and num_items_in_batch is not None else None
+        loss = weighted_loss(outputs.logits, labels, weights, normaliser)
+        if self.args.world_size > 1 and normaliser is not None:
+            # DDP averages the processes' gradients; the normaliser already covers all of them.
+            loss = loss * self.accelerator.num_processes
+        return (loss, outputs) if return_outputs else loss
+
+    def create_scheduler(self, num_training_steps: int, optimizer: Any = None) -> Any:
+        # The job's warmup is a share of the steps, 1.0 included (TrainingArguments reads 1 as one step).
+        self.args.warmup_steps = math.ceil(num_training_steps * self.warmup_ratio)
+        return super().create_scheduler(num_training_steps, optimizer)
 
 
-def _set_rng_state(state: dict[str, Any]) -> None:
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
-    torch.set_rng_state(state["torch"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+class ProgressCallback(TrainerCallback):
+    """The job's progress reports, the stop request (SIGTERM) and the test hook, as a callback."""
+
+    def __init__(self, job: TrainJob, hooks: Hooks) -> None:
+        self.job = job
+        self.hooks = hooks
+        self.resumed_from = 0
+        self.started = 0.0
+        self.last_report = 0.0
+        self.tokens_at_start = 0
+        self.every = 1
+        self.interrupted_at: int | None = None
+
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self.resumed_from = state.global_step
+        self.started = self.last_report = time.monotonic()
+        self.tokens_at_start = int(state.num_input_tokens_seen or 0)
+        self.every = self.job.progress_steps or max(1, state.max_steps // 20)
+
+    def tokens_per_second(self, state: Any) -> float:
+        elapsed = time.monotonic() - self.started
+        return (int(state.num_input_tokens_seen or 0) - self.tokens_at_start) / elapsed if elapsed > 0 else 0.0
+
+    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        step = state.global_step
+        if self.hooks.on_step:
+            self.hooks.on_step(step)
+        if self.hooks.should_stop and self.hooks.should_stop() and step < state.max_steps:
+            self.interrupted_at = step
+            control.should_save = True
+            control.should_training_stop = True
+
+    def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, float] | None = None, **kwargs: Any) -> None:
+        # The Trainer logs every step (logging_steps=1) after on_step_end: the step's loss is known here.
+        if not self.hooks.on_progress or not logs or "loss" not in logs:
+            return
+        step, total = state.global_step, state.max_steps
+        now = time.monotonic()
+        due = step == self.resumed_from + 1 or step == total or step % self.every == 0
+        if not due and now - self.last_report < self.job.report_seconds:
+            return
+        done = step - self.resumed_from
+        elapsed = now - self.started
+        scheduler = kwargs.get("lr_scheduler")
+        self.hooks.on_progress(
+            Progress(
+                step=step,
+                total_steps=total,
+                epoch=float(state.epoch or 0.0),
+                loss=float(logs["loss"]),
+                # The rate of the next step, as the scheduler stands after this one.
+                learning_rate=float(scheduler.get_last_lr()[0]) if scheduler else float(logs.get("learning_rate", 0.0)),
+                tokens_per_second=self.tokens_per_second(state),
+                eta_seconds=(total - step) * elapsed / done if done else 0.0,
+                resumed_from_step=self.resumed_from,
+            )
+        )
+        self.last_report = now
 
 
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-    if torch.cuda.is_available():
-        torch.cuda.manual_seed_all(seed)
+def training_arguments(
+    hp: Hyperparameters, output_dir: Path, loaded: LoadedModel, save_total_limit: int = 2
+) -> TrainingArguments:
+    """The job's hyperparameters as ``TrainingArguments``."""
+    cuda = loaded.device.type == "cuda"
+    return TrainingArguments(
+        output_dir=str(output_dir),
+        per_device_train_batch_size=hp.batch_size,
+        gradient_accumulation_steps=hp.gradient_accumulation_steps,
+        learning_rate=hp.learning_rate,
+        lr_scheduler_type=hp.lr_scheduler,
+        num_train_epochs=hp.epochs,
+        max_steps=hp.max_steps if hp.max_steps > 0 else -1,
+        # No weight decay (LoRA's B starts at zero); the fused kernel on CUDA.
+        weight_decay=0.0,
+        optim="adamw_torch_fused" if cuda else "adamw_torch",
+        max_grad_norm=MAX_GRAD_NORM,
+        bf16=cuda and loaded.dtype == torch.bfloat16,
+        activation_checkpointing=not hp.disable_gradient_checkpointing,
+        activation_checkpointing_kwargs={"use_reentrant": False},
+        save_strategy="steps",
+        save_steps=hp.save_steps,
+        save_total_limit=save_total_limit,
+        logging_strategy="steps",
+        logging_steps=1,
+        include_num_input_tokens_seen="non_padding",
+        report_to="none",
+        disable_tqdm=True,
+        seed=hp.seed,
+        data_seed=hp.seed,
+        # The collator needs the weight column; the model never sees it.
+        remove_unused_columns=False,
+        dataloader_num_workers=0,
+        use_cpu=not cuda,
+    )
+
+
+def build_trainer(
+    model: Any, loaded: LoadedModel, hp: Hyperparameters, dataset: SftDataset, output_dir: Path,
+    callbacks: list[TrainerCallback] | None = None, save_total_limit: int = 2,
+) -> WeightedLossTrainer:
+    """The Trainer of one job (a LoRA model from :func:`with_lora`)."""
+    from transformers.trainer_callback import PrinterCallback
+
+    trainer = WeightedLossTrainer(
+        model=model,
+        args=training_arguments(hp, output_dir, loaded, save_total_limit),
+        train_dataset=dataset,
+        data_collator=WeightedCollator(loaded.tokenizer.pad_token_id),
+        callbacks=callbacks or [],
+        warmup_ratio=hp.warmup_ratio,
+    )
+    # Its log lines would go to stdout, where the CLI writes its JSON summary; progress has its callback.
+    trainer.remove_callback(PrinterCallback)
+    return trainer
 
 
 # ------------------------------------------------------------------------------------- model
 
 
-def _with_lora(loaded: LoadedModel, hp: Hyperparameters) -> Any:
+def seed_everything(seed: int) -> None:
+    from transformers import set_seed
+
+    set_seed(seed)
+
+
+def with_lora(loaded: LoadedModel, hp: Hyperparameters) -> Any:
+    """The base model with a fresh LoRA adapter (its initial weights drawn from ``hp.seed``)."""
     from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
 
     model = loaded.model
     checkpointing = not hp.disable_gradient_checkpointing
-    ckpt_kwargs = {"use_reentrant": False}
     if loaded.quantized:
         model = prepare_model_for_kbit_training(
-            model, use_gradient_checkpointing=checkpointing, gradient_checkpointing_kwargs=ckpt_kwargs
+            model, use_gradient_checkpointing=checkpointing, gradient_checkpointing_kwargs={"use_reentrant": False}
         )
-    elif checkpointing:
-        if hasattr(model, "activation_checkpointing_enable"):  # transformers >= 5 (the old name is deprecated)
-            model.activation_checkpointing_enable(activation_checkpointing_kwargs=ckpt_kwargs)
-        else:
-            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=ckpt_kwargs)
     if checkpointing:
         model.config.use_cache = False
     config = LoraConfig(
@@ -307,13 +392,8 @@ def _with_lora(loaded: LoadedModel, hp: Hyperparameters) -> Any:
         bias="none",
         task_type="CAUSAL_LM",
     )
+    seed_everything(hp.seed)
     return get_peft_model(model, config)
-
-
-def _autocast(loaded: LoadedModel):
-    if loaded.device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return torch.autocast("cpu", enabled=False)
 
 
 def _encode_all(data: TrainingData, tokenizer: Any, max_length: int) -> tuple[list[Encoded], list[float], Counter]:
@@ -331,6 +411,7 @@ def _encode_all(data: TrainingData, tokenizer: Any, max_length: int) -> tuple[li
 
 
 def _eval_loss(model: Any, loaded: LoadedModel, data: TrainingData, max_length: int, batch_size: int) -> float | None:
+    """The weighted mean NLL over the whole eval split (one normaliser, not a mean of batch means)."""
     rows = []
     for example in data.eval:
         enc = encode_conversation(loaded.tokenizer, example.messages, max_length)
@@ -341,22 +422,71 @@ def _eval_loss(model: Any, loaded: LoadedModel, data: TrainingData, max_length: 
         return None
     model.eval()
     acc = 0.0
-    with torch.no_grad():
+    autocast = (
+        torch.autocast("cuda", dtype=torch.bfloat16) if loaded.device.type == "cuda" else torch.autocast("cpu", enabled=False)
+    )
+    with torch.no_grad(), autocast:
         for start in range(0, len(rows), batch_size):
             chunk = rows[start : start + batch_size]
             batch = {k: v.to(loaded.device) for k, v in collate([e for e, _ in chunk], loaded.tokenizer.pad_token_id).items()}
-            with _autocast(loaded):
-                logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+            logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
             nll, _ = per_sample_nll(logits, batch["labels"])
             acc += float((nll * torch.tensor([w for _, w in chunk], device=nll.device)).sum())
     return acc / total_w
 
 
+# ------------------------------------------------------------------------------- checkpoints
+
+
+def _checkpoints(root: Path) -> list[tuple[int, Path]]:
+    found = []
+    if root.is_dir():
+        for path in root.iterdir():
+            step = path.name.removeprefix("checkpoint-")
+            if path.is_dir() and path.name.startswith("checkpoint-") and step.isdigit():
+                found.append((int(step), path))
+    return sorted(found)
+
+
+def resume_checkpoint(root: Path, identity: dict[str, Any]) -> Path | None:
+    """The newest complete checkpoint of this run in ``root``, or None (start over).
+
+    Checkpoints of another run (other data or hyperparameters, per :data:`RUN_FILE`) are removed,
+    and so are folders that a kill cut short while saving (the Trainer writes ``trainer_state.json``
+    last, and rotates old checkpoints out only after it).
+    """
+    run_file = root / RUN_FILE
+    if root.is_dir():
+        try:
+            previous = json.loads(run_file.read_text())
+        except (OSError, ValueError):
+            previous = None
+        if previous != identity:
+            if _checkpoints(root):
+                stale = sorted(k for k in identity if previous is None or previous.get(k) != identity[k])
+                log.warning("checkpoints in %s are of another run (%s differ): starting over", root, ", ".join(stale))
+            shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True, exist_ok=True)
+    run_file.write_text(json.dumps(identity, indent=1, sort_keys=True))
+    latest = None
+    for _step, path in _checkpoints(root):
+        if (path / STATE_FILE).is_file():
+            latest = path
+        else:
+            log.warning("removing %s: cut short while saving", path)
+            shutil.rmtree(path, ignore_errors=True)
+    return latest
+
+
+def _finished_state(checkpoint: Path | None) -> TrainerState | None:
+    """The checkpoint's TrainerState when it is the last step of its run, else None."""
+    if checkpoint is None:
+        return None
+    state = TrainerState.load_from_json(str(checkpoint / STATE_FILE))
+    return state if state.max_steps > 0 and state.global_step >= state.max_steps else None
+
+
 # --------------------------------------------------------------------------------------- run
-
-
-def _state_matches(state: dict[str, Any], expected: dict[str, Any]) -> list[str]:
-    return [k for k, v in expected.items() if state.get(k) != v]
 
 
 def run_training(job: TrainJob, hooks: Hooks | None = None) -> TrainResult:
@@ -375,131 +505,43 @@ def run_training(job: TrainJob, hooks: Hooks | None = None) -> TrainResult:
         raise DatasetError(data.dir / "sft.jsonl", None, "no example has an assistant token left to train on")
     if stats["skipped"] or stats["truncated"]:
         log.warning("examples skipped (no target left): %d, truncated at the start: %d", stats["skipped"], stats["truncated"])
-    model = _with_lora(loaded, hp)
-    params = [p for p in model.parameters() if p.requires_grad]
-    # No weight decay (LoRA's B starts at zero); the fused kernel on CUDA.
-    optimizer = torch.optim.AdamW(params, lr=hp.learning_rate, weight_decay=0.0, fused=loaded.device.type == "cuda")
-    plan = Plan(len(examples), hp.batch_size, hp.gradient_accumulation_steps, hp.epochs, hp.max_steps, hp.seed)
-    total = plan.total_steps
-    from transformers import get_scheduler
-
-    scheduler = get_scheduler(
-        hp.lr_scheduler, optimizer, num_warmup_steps=plan.warmup_steps(hp.warmup_ratio), num_training_steps=total
-    )
+    peft_model = with_lora(loaded, hp)
 
     identity = {
         "job_id": job.job_id,
-        "total_steps": total,
         "train_examples": len(examples),
         "fingerprint": data.fingerprint,
         "hyperparameters": hp.as_dict(),
     }
-    store = CheckpointStore(job.checkpoint_dir / job.job_id, keep=job.save_total_limit)
-    step = 0
-    resumed_from = 0
-    losses: list[tuple[int, float]] = []
-    tokens_before = 0
-    latest = store.latest()
-    if latest is not None:
-        ckpt_step, ckpt = latest
-        state = json.loads((ckpt / STATE_FILE).read_text())
-        stale = _state_matches(state, identity)
-        if stale:
-            log.warning("checkpoints in %s are of another run (%s differ): starting over", store.root, ", ".join(stale))
-            store.clear()
-        else:
-            from peft import set_peft_model_state_dict
-            from safetensors.torch import load_file
-
-            set_peft_model_state_dict(model, load_file(str(ckpt / "adapter_model.safetensors"), device=str(loaded.device)))
-            optimizer.load_state_dict(torch.load(ckpt / "optimizer.pt", map_location=loaded.device, weights_only=True))
-            scheduler.load_state_dict(torch.load(ckpt / "scheduler.pt", weights_only=True))
-            _set_rng_state(torch.load(ckpt / "rng_state.pth", weights_only=False))
-            step = resumed_from = ckpt_step
-            losses = [(int(s), float(v)) for s, v in state.get("losses", [])]
-            tokens_before = int(state.get("tokens", 0))
-            log.info("resuming job %s from %s (step %d of %d)", job.job_id, ckpt, step, total)
-
-    def save_checkpoint(at: int) -> None:
-        def write(folder: Path) -> None:
-            model.save_pretrained(folder, save_embedding_layers=False)
-            (folder / "README.md").unlink(missing_ok=True)
-            torch.save(optimizer.state_dict(), folder / "optimizer.pt")
-            torch.save(scheduler.state_dict(), folder / "scheduler.pt")
-            torch.save(_rng_state(), folder / "rng_state.pth")
-            state = {
-                **identity,
-                "global_step": at,
-                "epoch": plan.epoch_at(at),
-                # The data position: the next micro-batch of the stream (see Plan).
-                "micro_batch": at * plan.accumulation,
-                "losses": losses,
-                "tokens": tokens_before + tokens,
-            }
-            (folder / STATE_FILE).write_text(json.dumps(state, indent=1))
-
-        store.save(at, write)
+    run_dir = job.checkpoint_dir / job.job_id
+    resume_from = resume_checkpoint(run_dir, identity)
+    progress = ProgressCallback(job, hooks)
+    trainer = build_trainer(peft_model, loaded, hp, SftDataset(examples, weights), run_dir, [progress], job.save_total_limit)
+    if resume_from is not None:
+        log.info("resuming job %s from %s", job.job_id, resume_from)
 
     phase("training")
-    every = job.progress_steps or max(1, total // 20)
-    pad_id = tokenizer.pad_token_id
-    cache: dict[int, list[int]] = {}
-    tokens = 0
     loop_start = time.monotonic()
-    last_report = loop_start
-    model.train()
-    while step < total:
-        batches = [b for b in plan.step_batches(step, cache) if b]
-        normaliser = math.fsum(weights[i] for b in batches for i in b)
-        step_loss = 0.0
-        for indices in batches:
-            batch = {k: v.to(loaded.device) for k, v in collate([examples[i] for i in indices], pad_id).items()}
-            tokens += int(batch["attention_mask"].sum())
-            if normaliser <= 0:
-                continue  # every weight of this step is 0: nothing to learn from it
-            w = torch.tensor([weights[i] for i in indices], device=loaded.device, dtype=torch.float32)
-            with _autocast(loaded):
-                logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-            nll, _ = per_sample_nll(logits, batch["labels"])
-            part = (w * nll).sum() / normaliser
-            part.backward()
-            step_loss += float(part.detach())
-        if normaliser > 0:
-            torch.nn.utils.clip_grad_norm_(params, MAX_GRAD_NORM)
-            optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        step += 1
-        losses.append((step, step_loss))
+    finished = _finished_state(resume_from)
+    if finished is not None and resume_from is not None:
+        # The run had ended (a trainer that died before publishing): the Trainer would train one
+        # step past the end from here, so the adapter is taken from the checkpoint as it is.
+        from peft import set_peft_model_state_dict
+        from safetensors.torch import load_file
 
-        if step % hp.save_steps == 0 or step == total:
-            save_checkpoint(step)
-        now = time.monotonic()
-        if hooks.on_progress and (
-            step == resumed_from + 1 or step == total or step % every == 0 or now - last_report >= job.report_seconds
-        ):
-            elapsed = now - loop_start
-            done = step - resumed_from
-            hooks.on_progress(
-                Progress(
-                    step=step,
-                    total_steps=total,
-                    epoch=plan.epoch_at(step),
-                    loss=step_loss,
-                    learning_rate=float(scheduler.get_last_lr()[0]),
-                    tokens_per_second=tokens / elapsed if elapsed > 0 else 0.0,
-                    eta_seconds=(total - step) * elapsed / done if done else 0.0,
-                    resumed_from_step=resumed_from,
-                )
-            )
-            last_report = now
-        if hooks.on_step:
-            hooks.on_step(step)
-        if hooks.should_stop and hooks.should_stop() and step < total:
-            if step % hp.save_steps != 0:
-                save_checkpoint(step)
-            raise TrainingInterrupted(step)
+        set_peft_model_state_dict(peft_model, load_file(str(resume_from / "adapter_model.safetensors")))
+        state = finished
+        progress.resumed_from = state.global_step
+    else:
+        trainer.train(resume_from_checkpoint=str(resume_from) if resume_from is not None else None)
+        state = trainer.state
     train_seconds = time.monotonic() - loop_start
+    total = state.max_steps
+    if progress.interrupted_at is not None:
+        raise TrainingInterrupted(progress.interrupted_at)
+    losses = [(int(h["step"]), float(h["loss"])) for h in state.log_history if "loss" in h]
+    tokens = int(state.num_input_tokens_seen or 0) - progress.tokens_at_start if finished is None else 0
+    model: Any = trainer.model
 
     phase("saving")
     out = job.output_dir
@@ -513,7 +555,7 @@ def run_training(job: TrainJob, hooks: Hooks | None = None) -> TrainResult:
     phase("evaluating")
     base = model.get_base_model()
     if not hp.disable_gradient_checkpointing:
-        if hasattr(base, "activation_checkpointing_disable"):
+        if hasattr(base, "activation_checkpointing_disable"):  # transformers >= 5 (the old name is deprecated)
             base.activation_checkpointing_disable()
         else:
             base.gradient_checkpointing_disable()
@@ -526,7 +568,7 @@ def run_training(job: TrainJob, hooks: Hooks | None = None) -> TrainResult:
 
     phase("exporting")
     peak_gpu = torch.cuda.max_memory_allocated() / 2**30 if loaded.device.type == "cuda" else 0.0
-    del model, optimizer, scheduler, params
+    del model, trainer, base
     loaded.model = None
     gc.collect()
     if torch.cuda.is_available():
@@ -549,11 +591,11 @@ def run_training(job: TrainJob, hooks: Hooks | None = None) -> TrainResult:
         "total_seconds": time.monotonic() - started,
         "tokens_per_second": tokens / train_seconds if train_seconds > 0 else 0.0,
         "total_steps": float(total),
-        "epochs": plan.epoch_at(total),
+        "epochs": float(state.epoch or 0.0),
         "train_examples": float(len(examples)),
         "skipped_examples": float(stats["skipped"]),
         "truncated_examples": float(stats["truncated"]),
-        "resumed_from_step": float(resumed_from),
+        "resumed_from_step": float(progress.resumed_from),
     }
     if eval_loss is not None:
         metrics["eval_loss"] = eval_loss
@@ -566,7 +608,7 @@ def run_training(job: TrainJob, hooks: Hooks | None = None) -> TrainResult:
             recall_negative_accuracy=recall.negative_accuracy,
             recall_unknown_accuracy=recall.unknown_accuracy,
         )
-    return TrainResult(out, files, metrics, recall, total, resumed_from, losses)
+    return TrainResult(out, files, metrics, recall, total, progress.resumed_from, losses)
 
 
 # ----------------------------------------------------------------------------------- exports
