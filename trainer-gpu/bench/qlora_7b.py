@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NoReturn
 
 HERE = Path(__file__).resolve().parent
 FIXTURE = HERE.parent / "tests" / "fixtures" / "dataset"
@@ -53,7 +54,7 @@ QWEN25_7B = dict(
 )
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     print(f"qlora_7b: {message}", file=sys.stderr)
     sys.exit(2)
 

@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.check:
             protoc = shutil.which("protoc")
-            fresh = bool(protoc) and is_fresh(args.proto_dir, protoc)
+            fresh = protoc is not None and is_fresh(args.proto_dir, protoc)
             print("contracts up to date" if fresh else "contracts are stale: run scripts/generate_contracts.py")
             return 0 if fresh else 1
         wrote = generate(args.proto_dir, force=args.force)

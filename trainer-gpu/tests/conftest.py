@@ -30,6 +30,14 @@ import generate_contracts  # noqa: E402
 generate_contracts.generate()
 
 
+def missing(what: str) -> None:
+    """Skips a test whose tool or built package is missing here; fails it under CI (``CI`` set),
+    where npm test installs and builds everything first, so that nothing is skipped silently."""
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set but {what}")
+    pytest.skip(what)
+
+
 @pytest.fixture
 def fixture_dataset(tmp_path: Path) -> Path:
     """A copy of the dataset version built by scripts/make_fixture_dataset.mjs."""
@@ -49,9 +57,7 @@ def nats_server(tmp_path: Path):
     """A fresh nats-server with JetStream (Debian's nats-server 2.9), stopped after the test."""
     binary = shutil.which("nats-server") or ("/usr/sbin/nats-server" if Path("/usr/sbin/nats-server").exists() else None)
     if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI is set but nats-server is not installed (devstack installs it)")
-        pytest.skip("nats-server not installed")
+        missing("nats-server is not installed (devstack installs it)")
     port = free_port()
     store = tmp_path / "nats"
     proc = subprocess.Popen(
@@ -66,7 +72,7 @@ def nats_server(tmp_path: Path):
                 break
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError(f"nats-server exited: {proc.stderr.read().decode()}")
+                raise RuntimeError(f"nats-server exited: {proc.stderr.read().decode()}") from None
             time.sleep(0.05)
     else:
         proc.kill()

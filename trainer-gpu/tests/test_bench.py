@@ -7,6 +7,7 @@ import sys
 
 import pytest
 import torch
+
 from conftest import PACKAGE
 
 sys.path.insert(0, str(PACKAGE / "bench"))

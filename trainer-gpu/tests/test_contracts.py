@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 from conftest import PACKAGE
-
 from trajectory_trainer.contracts import (
     QUEUED,
     RUNNING,
@@ -31,7 +30,8 @@ def test_generated_modules_import_inside_the_package():
     from trajectory_trainer.contracts.trajectory.v1 import events_pb2
 
     assert events_pb2.DESCRIPTOR.package == "trajectory.v1"
-    assert "from trajectory.v1 import" not in (PACKAGE / "src/trajectory_trainer/contracts/trajectory/v1/events_pb2.py").read_text()
+    generated = PACKAGE / "src/trajectory_trainer/contracts/trajectory/v1/events_pb2.py"
+    assert "from trajectory.v1 import" not in generated.read_text()
 
 
 def test_reads_ts_proto_json():

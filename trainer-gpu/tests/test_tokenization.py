@@ -22,7 +22,7 @@ CONVERSATION = [
 
 
 def labelled_text(tokenizer, enc):
-    return tokenizer.decode([t for t, label in zip(enc.input_ids, enc.labels) if label != IGNORE_INDEX])
+    return tokenizer.decode([t for t, label in zip(enc.input_ids, enc.labels, strict=True) if label != IGNORE_INDEX])
 
 
 def test_labels_only_on_assistant_tokens(tokenizer):
@@ -30,9 +30,9 @@ def test_labels_only_on_assistant_tokens(tokenizer):
     assert len(enc.input_ids) == len(enc.labels)
     assert labelled_text(tokenizer, enc) == "In Utrecht.<|im_end|>12 March.<|im_end|>"
     # Labels are the token ids themselves where set (the model shifts them), -100 elsewhere.
-    assert all(label in (IGNORE_INDEX, tok) for tok, label in zip(enc.input_ids, enc.labels))
+    assert all(label in (IGNORE_INDEX, tok) for tok, label in zip(enc.input_ids, enc.labels, strict=True))
     # System and user text, role headers and the newline after <|im_end|> carry no label.
-    unlabelled = tokenizer.decode([t for t, label in zip(enc.input_ids, enc.labels) if label == IGNORE_INDEX])
+    unlabelled = tokenizer.decode([t for t, label in zip(enc.input_ids, enc.labels, strict=True) if label == IGNORE_INDEX])
     assert "Where do I live?" in unlabelled and "You know my facts." in unlabelled and "assistant\n" in unlabelled
 
 

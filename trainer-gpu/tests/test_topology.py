@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import REPO
 
+from conftest import REPO, missing
 from trajectory_trainer.topology import (
     BUCKETS,
     EVENTS_STREAM,
@@ -21,7 +21,7 @@ TOPOLOGY = REPO / "packages" / "bus" / "src" / "topology.ts"
 @pytest.fixture(scope="module")
 def source() -> str:
     if not TOPOLOGY.exists():
-        pytest.skip("packages/bus/src/topology.ts not in this checkout")
+        missing("packages/bus/src/topology.ts is not in this checkout")
     return TOPOLOGY.read_text()
 
 

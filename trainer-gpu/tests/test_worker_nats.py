@@ -60,7 +60,7 @@ class Bus:
     def __init__(self, url: str) -> None:
         self.url = url
 
-    async def __aenter__(self) -> "Bus":
+    async def __aenter__(self) -> Bus:
         import nats
 
         self.nc = await nats.connect(self.url)
@@ -284,11 +284,11 @@ def test_a_killed_trainer_is_resumed_by_the_next(nats_server, tmp_path, fixture_
 
 def test_object_store_interoperates_with_nats_js(nats_server, tmp_path):
     """Objects written by @nats-io/obj (the samples service) read here, and the other way round."""
-    from conftest import REPO
+    from conftest import REPO, missing
 
     node = shutil.which("node")
     if node is None or not (REPO / "node_modules" / "@nats-io" / "obj").is_dir():
-        pytest.skip("node or @nats-io/obj not installed")
+        missing("node or @nats-io/obj is not installed")
     script = """
 import { connect } from '@nats-io/transport-node';
 import { Objm } from '@nats-io/obj';

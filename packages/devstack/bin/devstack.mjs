@@ -280,6 +280,10 @@ async function test() {
   if ((await runAsync('npx', ['turbo', 'run', 'lint', 'typecheck', 'test', '--output-logs=new-only'])) !== 0) {
     failures.push('lint, typecheck or unit tests');
   }
+  step('trainer-gpu lint and types (ruff, mypy: trainer-gpu/pyproject.toml)');
+  if ((await runAsync(python, ['-m', 'ruff', 'check', join(ROOT, 'trainer-gpu')])) !== 0) failures.push('ruff');
+  const mypyConfig = join(ROOT, 'trainer-gpu', 'pyproject.toml');
+  if ((await runAsync(python, ['-m', 'mypy', '--config-file', mypyConfig])) !== 0) failures.push('mypy');
   step('trainer-gpu tests (pytest)');
   if ((await runAsync(python, ['-m', 'pytest', '-q', join(ROOT, 'trainer-gpu')])) !== 0) failures.push('pytest');
 

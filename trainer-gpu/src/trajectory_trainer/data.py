@@ -16,9 +16,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 __all__ = [
     "DatasetError",
@@ -248,7 +249,9 @@ def load_dataset(path: str | Path) -> TrainingData:
     held_ids = {q.id for q in heldout}
     leaked = [e for e in train if e.id in held_ids]
     if leaked:
-        raise DatasetError(sft_path, leaked[0].line, f"record {leaked[0].id} is held out for the recall eval but is in the training export")
+        raise DatasetError(
+            sft_path, leaked[0].line, f"record {leaked[0].id} is held out for the recall eval but is in the training export"
+        )
     if not train:
         raise DatasetError(sft_path, None, "no training example")
     return TrainingData(

@@ -1,5 +1,8 @@
 """Loading the base model: the tiny CPU model built in code, or a real one from a path or the Hub.
 
+A path to a ``.gguf`` file loads through transformers' GGUF support (the ``gguf`` package;
+quantised tensors are dequantised), for models that a package ships as GGUF.
+
 On a machine with CUDA the base is quantised to 4-bit NF4 with double quantisation and bf16
 compute (bitsandbytes, the ``gpu`` extra) unless ``disable_4bit``; without CUDA it loads in
 float32 (bf16 where asked) and trains LoRA on top without quantisation.
@@ -10,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -47,6 +51,14 @@ def cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
+def pretrained_source(base_model: str) -> tuple[str, dict[str, Any]]:
+    """``from_pretrained``'s first argument and keywords: a ``.gguf`` file is its folder + ``gguf_file``."""
+    path = Path(base_model)
+    if path.suffix.lower() == ".gguf" and path.is_file():
+        return str(path.parent), {"gguf_file": path.name}
+    return base_model, {}
+
+
 def load_tokenizer(hp: Hyperparameters) -> Any:
     if hp.is_tiny:
         from .tiny import build_tiny_tokenizer
@@ -54,7 +66,8 @@ def load_tokenizer(hp: Hyperparameters) -> Any:
         return build_tiny_tokenizer()
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(hp.base_model)
+    source, extra = pretrained_source(hp.base_model)
+    tokenizer = AutoTokenizer.from_pretrained(source, **extra)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     if not tokenizer.chat_template:
@@ -77,8 +90,8 @@ def load_base_model(hp: Hyperparameters, *, for_training: bool = True, quantize:
             # Its matrices are too small to gain from threads, and on a busy machine OpenMP's
             # spinning threads make it 10-30x slower.
             torch.set_num_threads(1)
-        model = build_tiny_model(tokenizer, seed=hp.seed).to(device)
-        return LoadedModel(model, tokenizer, device, quantized=False, dtype=torch.float32)
+        tiny = build_tiny_model(tokenizer, seed=hp.seed).to(device)
+        return LoadedModel(tiny, tokenizer, device, quantized=False, dtype=torch.float32)
 
     from transformers import AutoModelForCausalLM
 
@@ -89,8 +102,8 @@ def load_base_model(hp: Hyperparameters, *, for_training: bool = True, quantize:
     kwargs: dict[str, Any] = {}
     if quantized:
         try:
-            from transformers import BitsAndBytesConfig
             import bitsandbytes  # noqa: F401
+            from transformers import BitsAndBytesConfig
         except ImportError as exc:
             raise RuntimeError(
                 "4-bit training needs bitsandbytes: pip install 'trajectory-trainer[gpu]' "
@@ -107,7 +120,8 @@ def load_base_model(hp: Hyperparameters, *, for_training: bool = True, quantize:
         dtype = torch.bfloat16 if use_cuda and torch.cuda.is_bf16_supported() else torch.float32
     if use_cuda:
         kwargs["device_map"] = {"": device.index or 0}
-    model = AutoModelForCausalLM.from_pretrained(hp.base_model, dtype=dtype, **kwargs)
+    source, extra = pretrained_source(hp.base_model)
+    model: Any = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, **extra, **kwargs)
     if not use_cuda:
         model = model.to(device)
     if for_training:

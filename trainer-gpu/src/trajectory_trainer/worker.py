@@ -41,7 +41,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +86,7 @@ def adapter_id_for(job_id: str, weights_sha256: str) -> str:
 
 
 def _now_timestamp(message: Any) -> None:
-    message.FromDatetime(datetime.now(timezone.utc).replace(tzinfo=None))
+    message.FromDatetime(datetime.now(UTC).replace(tzinfo=None))
 
 
 @dataclass
@@ -105,8 +105,8 @@ class Worker:
     def __init__(self, args: WorkerArguments) -> None:
         self.args = args
         self.trainer_id = args.trainer_id or f"{socket.gethostname()}-{os.getpid()}"
-        self.nc = None
-        self.js = None
+        self.nc: Any = None
+        self.js: Any = None
         self._stopping = threading.Event()
         self.jobs_handled = 0
         self.heartbeat_seconds = HEARTBEAT_SECONDS
