@@ -132,6 +132,35 @@ test('StreamConversationGraphs streams every conversation, oldest first, with ch
   );
 });
 
+test('StreamConversationGraphs sends the same graphs in the same order whatever the page size', async () => {
+  const whole = await collect((r) => client.streamConversationGraphs(r), { conversationIds: [] });
+  // Pages of one or two conversations (the fixture's conversations have 3-4 nodes each).
+  for (const page of [
+    { conversations: 1, nodes: 1_000 },
+    { conversations: 10, nodes: 5 },
+  ]) {
+    const paged = new grpc.Server();
+    paged.addService(GraphServiceService, graphQueryService(driver, {}, { page }));
+    const port = await new Promise<number>((resolve, reject) =>
+      paged.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
+    const pagedClient = createClient(GraphServiceClient, `127.0.0.1:${port}`);
+    try {
+      assert.deepEqual(await collect((r) => pagedClient.streamConversationGraphs(r), { conversationIds: [] }), whole);
+      assert.deepEqual(
+        (await collect((r) => pagedClient.streamConversationGraphs(r), { conversationIds: ['conv-bread-2025', 'conv-bread-2023'] })).map(
+          (g) => g.conversationId,
+        ),
+        ['conv-bread-2023', 'conv-bread-2025'],
+      );
+    } finally {
+      pagedClient.close();
+      await new Promise<void>((resolve) => paged.tryShutdown(() => resolve()));
+    }
+  }
+  assert.equal(whole.length, 3);
+});
+
 test('GetStoredConversations answers which versions the graph holds, with their node and edge counts', async () => {
   const stored = await unary(client.getStoredConversations, client, {
     conversations: [

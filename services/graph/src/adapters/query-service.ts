@@ -1,14 +1,21 @@
+import { once } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import type { GraphServiceServer } from '@trajectory/contracts';
 import neo4j, { type Driver, Neo4jError, type SessionConfig } from 'neo4j-driver';
 import {
   CONVERSATION_GRAPH_PARAMS,
   CONVERSATION_GRAPH_QUERY,
+  CONVERSATION_IDS_PARAMS,
+  CONVERSATION_IDS_QUERY,
+  CONVERSATION_PAGE,
   type ConversationGraphRow,
+  type ConversationIdRow,
+  conversationPages,
   MAX_STORED_QUERY,
   NEIGHBOURHOOD_PARAMS,
   NEIGHBOURHOOD_QUERIES,
   neighbourhoodDepth,
+  type PageLimits,
   REFINEMENT_CHAINS_PARAMS,
   REFINEMENT_CHAINS_QUERY,
   type RefinementChainRow,
@@ -43,11 +50,16 @@ function toStatus(err: unknown): Status {
   return status(grpc.status.INTERNAL, message);
 }
 
+export interface QueryServiceOptions {
+  /** How StreamConversationGraphs cuts the history into page queries (default CONVERSATION_PAGE). */
+  page?: PageLimits;
+}
+
 /**
  * The GraphService implementation over a Neo4j driver: fixed, parameterised, read-only Cypher,
  * run in read sessions. Streaming calls write one message per record as records arrive.
  */
-export function graphQueryService(driver: Driver, database: SessionConfig = {}): GraphServiceServer {
+export function graphQueryService(driver: Driver, database: SessionConfig = {}, options: QueryServiceOptions = {}): GraphServiceServer {
   const config = database.database ? { database: database.database } : {};
 
   const read = async <T>(cypher: string, params: Record<string, unknown>): Promise<T[]> => {
@@ -114,7 +126,23 @@ export function graphQueryService(driver: Driver, database: SessionConfig = {}):
     },
 
     streamConversationGraphs(call) {
-      stream(call, CONVERSATION_GRAPH_QUERY, CONVERSATION_GRAPH_PARAMS(call.request.conversationIds), toConversationGraph);
+      // One transaction per page instead of one for the whole history: Neo4j and this process
+      // hold a page at a time, and the next page is read only once the client has taken the last
+      // one (the write buffer drained).
+      const cancelled = new AbortController();
+      call.on('cancelled', () => cancelled.abort());
+      (async () => {
+        const ids = await read<ConversationIdRow>(CONVERSATION_IDS_QUERY, CONVERSATION_IDS_PARAMS(call.request.conversationIds));
+        for (const page of conversationPages(ids, options.page ?? CONVERSATION_PAGE)) {
+          for (const row of await read<ConversationGraphRow>(CONVERSATION_GRAPH_QUERY, CONVERSATION_GRAPH_PARAMS(page))) {
+            cancelled.signal.throwIfAborted();
+            if (!call.write(toConversationGraph(row))) await once(call, 'drain', { signal: cancelled.signal });
+          }
+        }
+        call.end();
+      })().catch((err: unknown) => {
+        if (!cancelled.signal.aborted) call.emit('error', toStatus(err));
+      });
     },
 
     getConversationGraph(call, callback) {

@@ -115,6 +115,57 @@ export const CONVERSATION_GRAPH_QUERY = `
 
 export const CONVERSATION_GRAPH_PARAMS = (ids: string[]) => ({ ids, types: RELATIONSHIP_TYPES });
 
+/**
+ * The conversations StreamConversationGraphs sends, in its order, with their node counts: cheap
+ * (index lookups, no node content), so the graphs themselves can be read a page at a time. Reading
+ * every graph in one query holds the whole history in one transaction, past the transaction memory
+ * limit of a small Neo4j (346.5 MiB for 1,122 conversations and 253,689 nodes, issue 14).
+ */
+export const CONVERSATION_IDS_QUERY = `
+  MATCH (c:Conversation)
+  WHERE size($ids) = 0 OR c.id IN $ids
+  RETURN c.id AS id, COUNT { MATCH (n:Node {conversationId: c.id}) } AS nodes
+  ORDER BY c.createdAt, c.id`;
+
+export const CONVERSATION_IDS_PARAMS = (ids: string[]) => ({ ids });
+
+export interface ConversationIdRow {
+  id: string;
+  nodes: number | bigint;
+}
+
+export interface PageLimits {
+  /** Most conversations one page query reads. */
+  conversations: number;
+  /** A page closes once it holds this many nodes (a conversation larger than that is a page of its own). */
+  nodes: number;
+}
+
+/** 100 conversations or 20,000 nodes: a few MiB a page, whatever the size of the history. */
+export const CONVERSATION_PAGE: PageLimits = { conversations: 100, nodes: 20_000 };
+
+/**
+ * The ordered ids cut into pages for CONVERSATION_GRAPH_QUERY. A page's query orders its rows by
+ * the same key as CONVERSATION_IDS_QUERY, so the pages one after the other keep the whole order.
+ */
+export function conversationPages(rows: readonly ConversationIdRow[], limits: PageLimits = CONVERSATION_PAGE): string[][] {
+  const pages: string[][] = [];
+  let page: string[] = [];
+  let nodes = 0;
+  for (const row of rows) {
+    const size = Number(row.nodes);
+    if (page.length > 0 && (page.length >= limits.conversations || nodes + size > limits.nodes)) {
+      pages.push(page);
+      page = [];
+      nodes = 0;
+    }
+    page.push(row.id);
+    nodes += size;
+  }
+  if (page.length > 0) pages.push(page);
+  return pages;
+}
+
 /** Most conversation versions one GetStoredConversations call may ask about. */
 export const MAX_STORED_QUERY = 1_000;
 
