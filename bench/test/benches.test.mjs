@@ -4,6 +4,9 @@
 // runs its whole path on the code of this commit is.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -41,4 +44,19 @@ test('segmentation-scaling: one worker on its own servers segments every convers
   const out = runBench('segmentation-scaling.mjs', ['--conversations', '6', '--workers', '1', '--stall', '60', '--quiet-wait', '10']);
   // workers, conversations, ..., duplicates 0, handled 6
   assert.match(out, /^\s+1\s+6\s+[\d.]+\s+[\d.]+\s+1\.00x\s+.*\s0\s+6\s/m);
+});
+
+test('generate-export --measure: a seeded history zip, read back and segmented offline', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-generate-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const out = runBench('generate-export.mjs', ['--out', join(dir, 'h.zip'), '--conversations', '3', '--mean-exchanges', '4', '--measure']);
+  assert.match(out, /3 conversations in 1 shards/);
+  assert.match(out, /\| this export\s+\|\s+3 \|/);
+});
+
+test('end-to-end: a tiny history through every service, per stage, with the targets', () => {
+  const out = runBench('end-to-end.mjs', ['--conversations', '4', '--mean-exchanges', '4', '--workers', '1']);
+  for (const stage of ['ingest', 'segment', 'graph write', 'samples', 'total']) assert.match(out, new RegExp(`^\\| ${stage}\\s+\\|`, 'm'));
+  assert.match(out, /events: ingested 4, segmented 4, stored 4, datasets 1; gates passed/);
+  assert.match(out, /targets \(issue 14\):/);
 });
