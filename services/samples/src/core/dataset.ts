@@ -18,7 +18,7 @@ import { DEFAULT_MAX_TOKENS, type ExportManifest, exportDataset, type TokenCount
 import { type GatesOutcome, runGates } from './gates.js';
 import { capMemory, type MemoryCap, MIN_REAL_SHARE, realShare, WARN_REAL_SHARE } from './mix.js';
 import type { DatasetRecord, MemoryRecord } from './records.js';
-import { relationDistribution, type SampleSpan, sampleShapeRow, trajectorySpan } from './report.js';
+import { relationRows, SampleShapeTally, trajectorySpan } from './report.js';
 import { assignEvalSplit, EVAL_MAX_RECORDS, type SplitSummary } from './split.js';
 import { normaliseWeights, type WeightDistribution, type WeightNormalisation, weightDistribution } from './trajectories.js';
 
@@ -99,22 +99,25 @@ export interface BuiltDataset {
   };
 }
 
-/** What the report needs from the graphs beyond the records. */
+/**
+ * What the report needs from the graphs beyond the records, as counters: a list per edge or per
+ * sample would grow with the history (a quarter of a million edges at the seed's size).
+ */
 class CorpusTally {
   conversations = 0;
-  readonly relations: { relation: string }[] = [];
+  readonly relations = new Map<string, number>();
   chains = 0;
   chainNodes = 0;
-  readonly turnPairSpans: SampleSpan[] = [];
-  readonly trajectorySpans: SampleSpan[] = [];
+  readonly turnPairs = new SampleShapeTally();
+  readonly trajectories = new SampleShapeTally();
 
   add(graph: ConversationGraph, records: readonly DatasetRecord[], { links, turns }: ConversationTurns): void {
     this.conversations += 1;
-    for (const e of graph.edges) this.relations.push({ relation: e.relation });
+    for (const e of graph.edges) this.relations.set(e.relation, (this.relations.get(e.relation) ?? 0) + 1);
     this.chains += graph.chains.length;
     this.chainNodes += graph.chains.reduce((sum, c) => sum + c.nodeIds.length, 0);
-    this.turnPairSpans.push(...turnPairSpans(turns));
-    for (const r of records) if (r.type === 'trajectory') this.trajectorySpans.push(trajectorySpan(r, links.nodes));
+    for (const span of turnPairSpans(turns)) this.turnPairs.add(span);
+    for (const r of records) if (r.type === 'trajectory') this.trajectories.add(trajectorySpan(r, links.nodes));
   }
 }
 
@@ -194,11 +197,8 @@ export function datasetReport(
       countBy(records, (r) => r.split),
       records.length,
     ),
-    shapes: [
-      sampleShapeRow('turn pairs (user -> assistant)', tally.turnPairSpans),
-      sampleShapeRow('cognitive trajectories', tally.trajectorySpans),
-    ],
-    relations: relationDistribution(tally.relations).map((r) => ({ name: r.relation, count: r.count, percent: r.percent })),
+    shapes: [tally.turnPairs.row('turn pairs (user -> assistant)'), tally.trajectories.row('cognitive trajectories')],
+    relations: relationRows(tally.relations).map((r) => ({ name: r.relation, count: r.count, percent: r.percent })),
     weightAboveOnePercent: weighted.length > 0 ? (100 * weighted.filter((r) => r.weight > 1).length) / weighted.length : 0,
     refinementChains: tally.chains,
     averageChainLength: tally.chains > 0 ? tally.chainNodes / tally.chains : 0,

@@ -22,21 +22,37 @@ export interface SampleSpan {
   targetMessageIds: readonly string[];
 }
 
-export function sampleShapeRow(method: string, spans: readonly SampleSpan[]): SampleShapeRow {
-  let singleTurn = 0;
-  let turns = 0;
-  for (const span of spans) {
+/**
+ * A sample-shape row counted one sample at a time, so a whole history's samples need not be held
+ * together: three counters instead of one span per sample.
+ */
+export class SampleShapeTally {
+  private samples = 0;
+  private singleTurn = 0;
+  private turns = 0;
+
+  add(span: SampleSpan): void {
     const context = new Set(span.contextMessageIds);
-    if (context.size <= 1) singleTurn++;
-    turns += new Set([...context, ...span.targetMessageIds]).size;
+    this.samples += 1;
+    if (context.size <= 1) this.singleTurn += 1;
+    this.turns += new Set([...context, ...span.targetMessageIds]).size;
   }
-  return {
-    method,
-    samples: spans.length,
-    singleTurn,
-    multiTurn: spans.length - singleTurn,
-    averageTurns: spans.length > 0 ? turns / spans.length : 0,
-  };
+
+  row(method: string): SampleShapeRow {
+    return {
+      method,
+      samples: this.samples,
+      singleTurn: this.singleTurn,
+      multiTurn: this.samples - this.singleTurn,
+      averageTurns: this.samples > 0 ? this.turns / this.samples : 0,
+    };
+  }
+}
+
+export function sampleShapeRow(method: string, spans: readonly SampleSpan[]): SampleShapeRow {
+  const tally = new SampleShapeTally();
+  for (const span of spans) tally.add(span);
+  return tally.row(method);
 }
 
 /** The messages a trajectory sample covers, through its nodes. */
@@ -59,8 +75,14 @@ export interface RelationRow {
 export function relationDistribution(edges: readonly Pick<Edge, 'relation'>[]): RelationRow[] {
   const counts = new Map<string, number>();
   for (const e of edges) counts.set(e.relation, (counts.get(e.relation) ?? 0) + 1);
+  return relationRows(counts);
+}
+
+/** The distribution from edge counts per relation (what a tally over many graphs keeps). */
+export function relationRows(counts: ReadonlyMap<string, number>): RelationRow[] {
+  const total = [...counts.values()].reduce((sum, n) => sum + n, 0);
   return [...counts]
-    .map(([relation, count]) => ({ relation, count, percent: edges.length > 0 ? (100 * count) / edges.length : 0 }))
+    .map(([relation, count]) => ({ relation, count, percent: total > 0 ? (100 * count) / total : 0 }))
     .sort((a, b) => b.count - a.count || a.relation.localeCompare(b.relation));
 }
 
