@@ -146,3 +146,18 @@ test('the distribution: by relation (trajectories) or type, by year, a histogram
   const above = records.filter((r) => r.weight > 1).length;
   assert.ok(Math.abs(d.aboveMeanPercent - (100 * above) / records.length) < 1e-9);
 });
+
+test('the weight distribution of a whole history: a group of 200,000 records', () => {
+  const one = trajectoryRecords(graph, {
+    referenceDate: new Date('2024-01-01T00:00:00Z'),
+    contextSize: 2,
+    targetRoles: ['user', 'assistant'],
+  })[0];
+  assert.ok(one);
+  const records = Array.from({ length: 200_000 }, (_, i) => ({ ...one, id: `r${i}`, weight: 1 + (i % 10) / 10 }));
+  const d = weightDistribution(records, () => '2024');
+  assert.deepEqual(
+    d.byYear.map((row) => [row.name, row.records, row.min, row.max]),
+    [['2024', 200_000, 1, 1.9]],
+  );
+});
