@@ -48,6 +48,8 @@ function testQueue(overrides: Partial<WorkQueueSpec> = {}): WorkQueueSpec {
   };
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 const stored = (conversationId: string): GraphStored => ({
   ingestId: 'i',
   conversationId,
@@ -103,7 +105,13 @@ test('a failing handler is retried with backoff and the message is acked once it
   await finished;
   await worker.stop();
   assert.deepEqual(attempts, [1, 2, 3]);
-  const info = await bus.jsm.consumers.info(q.stream, q.durable);
+  // An ack is a fire-and-forget publish: the server takes it a moment after the worker sent it.
+  const deadline = Date.now() + 2_000;
+  let info = await bus.jsm.consumers.info(q.stream, q.durable);
+  while (info.num_ack_pending > 0 && Date.now() < deadline) {
+    await sleep(20);
+    info = await bus.jsm.consumers.info(q.stream, q.durable);
+  }
   assert.equal(info.num_ack_pending, 0);
   assert.equal(info.num_pending, 0);
 });
@@ -156,8 +164,6 @@ test('an event larger than max_payload travels by claim check through the object
     await small.stop();
   }
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('a dead-lettered message is terminated: it is not redelivered, whatever the server version', async () => {
   const q = testQueue({ ackWaitMs: 1_000 });
@@ -229,37 +235,43 @@ test('a busy worker pulls nothing it cannot start: the next message goes to an i
   }
 });
 
-test('stop() hands back a message whose handler does not finish within the grace, and another worker gets it at once', async () => {
+// A stop() that waits for the handler never returns: the timeout turns that into a failure.
+test('stop() hands back a message whose handler does not finish within the grace, and another worker gets it at once', {
+  timeout: 10_000,
+}, async () => {
   const q = testQueue({ ackWaitMs: 30_000 });
+  let started = false;
   const stuck = await startWorker({
     bus,
     queue: q,
     codec: GraphStored,
     stopGraceMs: 500,
     async handle() {
+      started = true;
       await new Promise(() => {});
     },
   });
   await publishEvent(bus, q.filterSubject, GraphStored, stored('in flight'), randomUUID());
-  while ((await bus.jsm.consumers.info(q.stream, q.durable)).num_ack_pending === 0) await sleep(20);
+  while (!started) await sleep(20);
   const stopping = Date.now();
   await stuck.stop();
   const stopMs = Date.now() - stopping;
   assert.ok(stopMs < 2_000, `stop() took ${stopMs} ms`);
-  const got: { id: string; deliveries: number }[] = [];
+  const got: string[] = [];
   const next = await startWorker({
     bus,
     queue: q,
     codec: GraphStored,
-    async handle(event, meta) {
-      got.push({ id: event.conversationId, deliveries: meta.deliveries });
+    async handle(event) {
+      got.push(event.conversationId);
     },
   });
   try {
     const deadline = Date.now() + 3_000;
     while (got.length === 0 && Date.now() < deadline) await sleep(20);
-    // Well inside the 30 s ack window: it was handed back, not abandoned.
-    assert.deepEqual(got, [{ id: 'in flight', deliveries: 2 }]);
+    // Well inside the 30 s ack window: it was handed back, not abandoned. (Its delivery count
+    // says little: nats-server 2.9 rewinds a nak'd last delivery and counts it as a first one.)
+    assert.deepEqual(got, ['in flight']);
   } finally {
     await next.stop();
   }

@@ -58,12 +58,15 @@ export async function startWorker<T>(options: WorkerOptions<T>): Promise<Worker>
   /** In-flight messages, each with how to hand it back should stop() run out of patience. */
   const inFlight = new Map<Promise<void>, () => void>();
 
-  const processOne = async (msg: JsMsg, handedBack: { value: boolean }) => {
+  /** One message in progress: the heartbeats that keep it ours, until it is handed back. */
+  interface Lease {
+    heartbeat: NodeJS.Timeout;
+    handedBack: boolean;
+  }
+
+  const processOne = async (msg: JsMsg, lease: Lease) => {
     const deliveries = msg.info.deliveryCount;
     const meta = { subject: msg.subject, deliveries, streamSequence: msg.info.streamSequence };
-    // Keep the message ours while a slow handler runs: the ack window is short, so that a killed
-    // worker's messages come back in seconds, and these heartbeats are what keep a live one's.
-    const heartbeat = setInterval(() => msg.working(), Math.max(1_000, queue.ackWaitMs / 3));
     try {
       await withSpan(
         `${queue.durable} process`,
@@ -77,9 +80,9 @@ export async function startWorker<T>(options: WorkerOptions<T>): Promise<Worker>
           await handle(event, meta);
         },
       );
-      if (!handedBack.value) msg.ack();
+      if (!lease.handedBack) msg.ack();
     } catch (err) {
-      if (handedBack.value) return;
+      if (lease.handedBack) return;
       const error = err as Error;
       const poison = error instanceof PoisonMessageError;
       if (poison || deliveries >= queue.maxDeliver) {
@@ -100,15 +103,19 @@ export async function startWorker<T>(options: WorkerOptions<T>): Promise<Worker>
         msg.nak(delay);
       }
     } finally {
-      clearInterval(heartbeat);
+      clearInterval(lease.heartbeat);
     }
   };
 
   const begin = (msg: JsMsg) => {
-    const handedBack = { value: false };
-    const p = processOne(msg, handedBack).finally(() => inFlight.delete(p));
+    // Keep the message ours while a slow handler runs: the ack window is short, so that a killed
+    // worker's messages come back in seconds, and these heartbeats are what keep a live one's.
+    const lease: Lease = { heartbeat: setInterval(() => msg.working(), Math.max(1_000, queue.ackWaitMs / 3)), handedBack: false };
+    const p = processOne(msg, lease).finally(() => inFlight.delete(p));
     inFlight.set(p, () => {
-      handedBack.value = true;
+      // Nothing more is said about a message handed back: it may already be another worker's.
+      lease.handedBack = true;
+      clearInterval(lease.heartbeat);
       msg.nak();
     });
   };
