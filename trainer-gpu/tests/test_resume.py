@@ -14,7 +14,7 @@ import torch
 from safetensors.torch import load_file
 
 from trajectory_trainer.args import Hyperparameters
-from trajectory_trainer.train import Hooks, TrainingInterrupted, TrainJob, run_training
+from trajectory_trainer.train import Hooks, TrainingInterrupted, TrainJob, TrainResult, run_training
 
 pytestmark = pytest.mark.slow
 
@@ -27,6 +27,12 @@ def job(tmp_path, job_id, dataset):
     hp = Hyperparameters(base_model="tiny-random-qwen2", lora_r=4, lora_alpha=8, learning_rate=1e-2,
                          gradient_accumulation_steps=2, max_steps=12, save_steps=4)
     return TrainJob(job_id, dataset, tmp_path / job_id / "adapter", tmp_path / "checkpoints", hp, recall=False)
+
+
+def same_adapter(a: TrainResult, b: TrainResult) -> bool:
+    x = load_file(str(a.output_dir / "adapter_model.safetensors"))
+    y = load_file(str(b.output_dir / "adapter_model.safetensors"))
+    return x.keys() == y.keys() and all(torch.equal(x[k], y[k]) for k in x)
 
 
 def test_kill_and_resume(tmp_path, fixture_dataset):
@@ -46,6 +52,10 @@ def test_kill_and_resume(tmp_path, fixture_dataset):
     state = json.loads((ckpt / "trainer_state.json").read_text())
     assert (state["global_step"], state["max_steps"]) == (8, 12)
     assert [h["step"] for h in state["log_history"] if "loss" in h] == list(range(1, 9))
+    # A save cut short (a SIGTERM's checkpoint at step 10, killed while writing): no trainer_state.json.
+    partial = ckpt_root / "checkpoint-10"
+    partial.mkdir()
+    (partial / "adapter_model.safetensors").write_bytes(b"truncated")
 
     reports = []
     resumed = run_training(job(tmp_path, "killed", fixture_dataset), Hooks(on_progress=reports.append))
@@ -53,10 +63,14 @@ def test_kill_and_resume(tmp_path, fixture_dataset):
     assert reports[0].step == 9 and all(r.resumed_from_step == 8 for r in reports)
     assert [s for s, _ in resumed.losses] == list(range(1, 13))  # the history carries over
     # Same data order, optimizer, schedule and RNG: the same adapter, bit for bit.
-    a = load_file(str(uninterrupted.output_dir / "adapter_model.safetensors"))
-    b = load_file(str(resumed.output_dir / "adapter_model.safetensors"))
-    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert same_adapter(resumed, uninterrupted)
     assert resumed.losses == uninterrupted.losses
+
+    # Run once more (a worker that died after the last checkpoint, before publishing): the job is
+    # done, the Trainer must not take a step past its end.
+    again = run_training(job(tmp_path, "killed", fixture_dataset))
+    assert (again.resumed_from_step, again.total_steps) == (12, 12)
+    assert again.losses == uninterrupted.losses and same_adapter(again, uninterrupted)
 
 
 def test_stop_request_checkpoints_and_interrupts(tmp_path, fixture_dataset):
@@ -64,32 +78,6 @@ def test_stop_request_checkpoints_and_interrupts(tmp_path, fixture_dataset):
         run_training(job(tmp_path, "stopped", fixture_dataset), Hooks(should_stop=lambda: True))
     assert info.value.step == 1
     assert (tmp_path / "checkpoints" / "stopped" / "checkpoint-1").is_dir()
-
-
-def test_a_finished_run_run_again_trains_no_further(tmp_path, fixture_dataset):
-    """A worker that dies after the last checkpoint but before publishing: the job comes back."""
-    first = run_training(job(tmp_path, "done", fixture_dataset))
-    again = run_training(job(tmp_path, "done", fixture_dataset))
-    assert (again.resumed_from_step, again.total_steps) == (12, 12)
-    assert again.losses == first.losses
-    a = load_file(str(first.output_dir / "adapter_model.safetensors"))
-    b = load_file(str(again.output_dir / "adapter_model.safetensors"))
-    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
-
-
-def test_a_checkpoint_cut_short_while_saving_is_not_resumed(tmp_path, fixture_dataset):
-    def kill_after_10(step: int) -> None:
-        if step == 10:
-            raise Killed
-
-    with pytest.raises(Killed):
-        run_training(job(tmp_path, "cut", fixture_dataset), Hooks(on_step=kill_after_10))
-    # A kill during the save of checkpoint-12 left a folder without the Trainer's state file.
-    partial = tmp_path / "checkpoints" / "cut" / "checkpoint-12"
-    partial.mkdir()
-    (partial / "adapter_model.safetensors").write_bytes(b"truncated")
-    resumed = run_training(job(tmp_path, "cut", fixture_dataset))
-    assert resumed.resumed_from_step == 8 and resumed.total_steps == 12
 
 
 def test_checkpoints_of_another_run_are_not_resumed(tmp_path, fixture_dataset):
