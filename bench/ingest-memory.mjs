@@ -18,6 +18,7 @@
 //   node bench/ingest-memory.mjs            # the full scale above (about 1.5 GB of temporary disk)
 //   node bench/ingest-memory.mjs --smoke    # 2,000 vs 4,000 conversations, a 1 MB vs a 4 MB value (limit 2 MiB), in seconds
 //   options: --seed 1, --family conversations|value (one family only),
+//            --counts 20000,200000 and --values-mb 10,400 (the sizes; a third shows where RSS levels off),
 //            --max-conversation-mb N (maxConversationBytes; default 64 MiB, 2 MiB with --smoke)
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -69,7 +70,10 @@ const smoke = flag('smoke');
 const seed = Number(option('seed', 1));
 const family = option('family', undefined);
 const limitMb = Number(option('max-conversation-mb', smoke ? 2 : 0));
-const SCALE = smoke ? { counts: [2000, 4000], values: [1, 4] } : { counts: [20_000, 200_000], values: [10, 400] };
+const DEFAULT_SCALE = smoke ? { counts: [2000, 4000], values: [1, 4] } : { counts: [20_000, 200_000], values: [10, 400] };
+const numbers = (name, fallback) => option(name, fallback.join(',')).split(',').map(Number);
+// More than two sizes show where peak RSS levels off (each is compared with the one before it).
+const SCALE = { counts: numbers('counts', DEFAULT_SCALE.counts), values: numbers('values-mb', DEFAULT_SCALE.values) };
 const LIMITS = limitMb > 0 ? { maxConversationBytes: limitMb * MB } : {};
 const HEAPS = [
   { label: 'default heap', args: [] },
@@ -252,15 +256,17 @@ console.log('');
 for (const name of ['conversations', 'value']) {
   const labels = figures.get(`${name}|labels`);
   if (!labels) continue;
-  const [small, large] = labels;
-  for (const container of ['JSON', 'zip']) {
-    for (const heap of HEAPS) {
-      const a = figures.get(`${small}|${container}|${heap.label}`);
-      const b = figures.get(`${large}|${container}|${heap.label}`);
-      const ratio = a && b ? b / a : undefined;
-      const verdict = ratio !== undefined && ratio <= FLAT ? 'met' : 'not met';
-      const shown = ratio === undefined ? 'n/a (a case failed)' : `${ratio.toFixed(2)}`;
-      console.log(`${large} / ${small}, ${container}, ${heap.label}: peak RSS ratio ${shown}; flat (<= ${FLAT}): ${verdict}`);
+  for (let i = 1; i < labels.length; i++) {
+    const [small, large] = [labels[i - 1], labels[i]];
+    for (const container of ['JSON', 'zip']) {
+      for (const heap of HEAPS) {
+        const a = figures.get(`${small}|${container}|${heap.label}`);
+        const b = figures.get(`${large}|${container}|${heap.label}`);
+        const ratio = a && b ? b / a : undefined;
+        const verdict = ratio !== undefined && ratio <= FLAT ? 'met' : 'not met';
+        const shown = ratio === undefined ? 'n/a (a case failed)' : `${ratio.toFixed(2)}`;
+        console.log(`${large} / ${small}, ${container}, ${heap.label}: peak RSS ratio ${shown}; flat (<= ${FLAT}): ${verdict}`);
+      }
     }
   }
 }
