@@ -14,6 +14,7 @@ import {
 import { freePort } from '@trajectory/local-servers';
 import { createClient, unary } from '@trajectory/runtime';
 import { REPO_ROOT, resetBus, type ServiceProcess, startServiceProcess, startTestServers, type TestServers } from '@trajectory/testkit';
+import { oneMessageConversation } from './core/ingest.test-helper.js';
 
 // The ingestion service as it runs, against a real NATS: what a client of its gRPC API sees.
 
@@ -61,27 +62,7 @@ async function listed(ingestId: string): Promise<{ pages: number; conversations:
   return { pages, conversations };
 }
 
-const tiny = (i: number) =>
-  JSON.stringify({
-    id: `conv-${i}`,
-    title: `t${i}`,
-    create_time: 1700000000,
-    current_node: 'm',
-    mapping: {
-      r: { id: 'r', message: null, parent: null, children: ['m'] },
-      m: {
-        id: 'm',
-        parent: 'r',
-        children: [],
-        message: {
-          id: `c${i}-m`,
-          author: { role: 'user' },
-          create_time: 1700000001,
-          content: { content_type: 'text', parts: [`hi ${i}`] },
-        },
-      },
-    },
-  });
+const tiny = (i: number) => JSON.stringify(oneMessageConversation(`conv-${i}`, `hi ${i}`));
 
 test('an upload whose problems would fill more than NATS allows in a message still ends DONE, with every total', async () => {
   const bad = 20_000;

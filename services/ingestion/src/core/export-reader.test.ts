@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { type JsonElement, readJsonElements } from './export-reader.js';
-import { ingestFile, tmpFile } from './ingest.test-helper.js';
+import { ingestFile, oneMessageConversation, tmpFile } from './ingest.test-helper.js';
 
 /** A byte stream of `bytes`, in chunks of `size` bytes. */
 function chunked(bytes: Buffer, size = bytes.length || 1): Readable {
@@ -31,21 +31,7 @@ async function readAll(input: Readable, maxElementBytes = 1024 * 1024): Promise<
 /** Values of the elements read, and `error <place>: <message>` for the others. */
 const summary = ({ elements }: Read) => elements.map((e) => (e.ok ? e.value : `error ${e.place}: ${e.message}`));
 
-const chatgpt = (id: string, text: string) => ({
-  id,
-  title: id,
-  create_time: 1700000000,
-  current_node: 'm',
-  mapping: {
-    r: { id: 'r', message: null, parent: null, children: ['m'] },
-    m: {
-      id: 'm',
-      parent: 'r',
-      children: [],
-      message: { id: `${id}-m`, author: { role: 'user' }, create_time: 1700000001, content: { content_type: 'text', parts: [text] } },
-    },
-  },
-});
+const chatgpt = (id: string, text: string) => oneMessageConversation(id, text);
 
 function utf16be(text: string): Buffer {
   return Buffer.from(text, 'utf16le').swap16();

@@ -4,32 +4,12 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { IngestedConversation } from '@trajectory/contracts';
 import { formatReport, ingestExport, REPORT_SAMPLE } from './ingest.js';
-import { ingestFile, tmpFile } from './ingest.test-helper.js';
+import { ingestFile, oneMessageConversation, tmpFile } from './ingest.test-helper.js';
 import { createRedactor } from './redact.js';
 import { DEFAULT_LIMITS } from './types.js';
 
 /** A one-message ChatGPT conversation; `contentType` lets a test vary what the report counts by. */
-const tiny = (i: number, contentType = 'text') =>
-  JSON.stringify({
-    id: `c${i}`,
-    title: `t${i}`,
-    create_time: 1700000000,
-    current_node: 'm',
-    mapping: {
-      r: { id: 'r', message: null, parent: null, children: ['m'] },
-      m: {
-        id: 'm',
-        parent: 'r',
-        children: [],
-        message: {
-          id: `c${i}-m`,
-          author: { role: 'user' },
-          create_time: 1700000001,
-          content: { content_type: contentType, parts: ['hi'] },
-        },
-      },
-    },
-  });
+const tiny = (i: number, contentType = 'text') => JSON.stringify(oneMessageConversation(`c${i}`, 'hi', contentType));
 
 const exportOf = (elements: string[]) => tmpFile(`[${elements.join(',')}]`);
 

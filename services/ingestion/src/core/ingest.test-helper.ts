@@ -45,3 +45,20 @@ export function tmpFile(content: string | Buffer, name = 'conversations.json'): 
   writeFileSync(path, content);
   return path;
 }
+
+/** The smallest ChatGPT conversation: one user message `text`, with message id `<id>-m`. */
+export const oneMessageConversation = (id: string, text: string, contentType = 'text') => ({
+  id,
+  title: id,
+  create_time: 1700000000,
+  current_node: 'm',
+  mapping: {
+    r: { id: 'r', message: null, parent: null, children: ['m'] },
+    m: {
+      id: 'm',
+      parent: 'r',
+      children: [],
+      message: { id: `${id}-m`, author: { role: 'user' }, create_time: 1700000001, content: { content_type: contentType, parts: [text] } },
+    },
+  },
+});

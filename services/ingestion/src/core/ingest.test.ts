@@ -4,7 +4,7 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import yazl from 'yazl';
 import { chatgptFixture } from './fixtures.test-helper.js';
-import { ingestFile, tmpFile } from './ingest.test-helper.js';
+import { ingestFile, oneMessageConversation, tmpFile } from './ingest.test-helper.js';
 
 async function zipOf(files: Record<string, string | Buffer>): Promise<string> {
   const path = tmpFile('', 'export.zip');
@@ -17,21 +17,7 @@ async function zipOf(files: Record<string, string | Buffer>): Promise<string> {
   return path;
 }
 
-const chatgpt = (id: string, text: string) => ({
-  id,
-  title: id,
-  create_time: 1700000000,
-  current_node: 'm',
-  mapping: {
-    r: { id: 'r', message: null, parent: null, children: ['m'] },
-    m: {
-      id: 'm',
-      parent: 'r',
-      children: [],
-      message: { id: `${id}-m`, author: { role: 'user' }, create_time: 1700000001, content: { content_type: 'text', parts: [text] } },
-    },
-  },
-});
+const chatgpt = (id: string, text: string) => oneMessageConversation(id, text);
 
 const claude = {
   uuid: 'c1aude00-0000-4000-8000-000000000001',
