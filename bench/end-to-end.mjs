@@ -43,9 +43,9 @@ import { freePort, startNats, startNeo4j } from '@trajectory/local-servers';
 import { formatTable } from '@trajectory/samples';
 import { REPO_ROOT, SERVICE_NAMES, startPipeline, startServiceProcess } from '@trajectory/testkit';
 import neo4j from 'neo4j-driver';
-import { migrate, writeConversationGraphs } from '../services/graph/dist/adapters/neo4j-store.js';
+import { writeConversationGraphs } from '../services/graph/dist/adapters/neo4j-store.js';
 import { flag, option } from './lib/cli-args.mjs';
-import { baselineSameGraph, countGraph } from './lib/graph-baseline.mjs';
+import { baselineSameGraph, countGraph, freshNeo4j } from './lib/graph-baseline.mjs';
 import { machineCpuSeconds, peakRssBytes, processCpuSeconds } from './lib/proc-stats.mjs';
 import { historyConversations, SEED_HISTORY, writeExportZip } from './lib/synthetic-export.mjs';
 
@@ -295,26 +295,10 @@ async function runHistory(zip, workers, root) {
 }
 
 // ---------- the graph of a run, written again: plain UNWIND, and the service's write path alone ----------
-async function freshNeo4j(root, name) {
-  const server = await startNeo4j({ dataDir: join(root, name) });
-  const driver = neo4j.driver(server.uri, neo4j.auth.basic(server.auth.user, server.auth.password), {
-    maxConnectionPoolSize: 8,
-    disableLosslessIntegers: true,
-  });
-  await driver.verifyConnectivity();
-  await migrate(driver);
-  return {
-    driver,
-    async close() {
-      await driver.close();
-      await server.stop();
-    },
-  };
-}
 
 /** Replays the run's segmented events in slices; `write` is timed, reading them back is not. */
 async function replay(run, root, name, write) {
-  const db = await freshNeo4j(root, name);
+  const db = await freshNeo4j(join(root, name));
   try {
     let seconds = 0;
     let slice = [];

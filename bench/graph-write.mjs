@@ -17,15 +17,13 @@
 //   node bench/graph-write.mjs 0.1              # 10% quick run
 //   options: --grid-scale 0.03  --groups 1,8,32  --parallel 1,2,4  --batch 10000  --no-grid
 //            --best G,P (skip the grid, use this setting)
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExportSource, Message } from '@trajectory/contracts';
-import neo4j from 'neo4j-driver';
-import { startNeo4j } from '../deploy/local/servers.mjs';
-import { migrate, writeConversationGraphs } from '../services/graph/dist/adapters/neo4j-store.js';
+import { writeConversationGraphs } from '../services/graph/dist/adapters/neo4j-store.js';
 import { args, flag, option } from './lib/cli-args.mjs';
-import { baselineSameGraph, clearGraph, countGraph, edgeRowsByType } from './lib/graph-baseline.mjs';
+import { baselineSameGraph, clearGraph, countGraph, edgeRowsByType, freshNeo4j } from './lib/graph-baseline.mjs';
 import { prng } from './lib/synthetic-export.mjs';
 
 // ---------- arguments ----------
@@ -145,22 +143,6 @@ const totals = (events) => ({
 });
 
 // ---------- Neo4j helpers ----------
-async function freshNeo4j() {
-  const dataDir = mkdtempSync(join(tmpdir(), 'graph-write-bench-'));
-  const server = await startNeo4j({ dataDir });
-  const auth = neo4j.auth.basic(server.auth.user, server.auth.password);
-  const driver = neo4j.driver(server.uri, auth, { maxConnectionPoolSize: 32, disableLosslessIntegers: true });
-  await driver.verifyConnectivity();
-  await migrate(driver);
-  return {
-    driver,
-    async close() {
-      await driver.close();
-      await server.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
 
 const now = () => performance.now();
 const seconds = (t0) => (performance.now() - t0) / 1000;
@@ -259,7 +241,7 @@ console.log(
 // phase); each phase starts from an empty graph (batched deletes in between), after a warm-up of
 // both write paths so neither pays the JVM's and the planner's first-run costs.
 const t0 = now();
-const db = await freshNeo4j();
+const db = await freshNeo4j(mkdtempSync(join(tmpdir(), 'graph-write-bench-')), { poolSize: 32 });
 console.log(`Neo4j started and migrated in ${fmt(seconds(t0), 1)} s`);
 const warm = eventsAt(0.01, 200_000);
 await baseline(db.driver, warm);

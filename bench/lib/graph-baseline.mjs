@@ -1,7 +1,11 @@
 // The plain UNWIND baseline of the graph benches: what Neo4j does with the service's graph when
 // nothing but large batches is asked of it. bench/graph-write.mjs writes it beside the service's
 // write path on a generated graph, bench/end-to-end.mjs on the graph a whole history made.
+import { rmSync } from 'node:fs';
+import { startNeo4j } from '@trajectory/local-servers';
 import { neo4jRelationshipType } from '@trajectory/relations';
+import neo4j from 'neo4j-driver';
+import { migrate } from '../../services/graph/dist/adapters/neo4j-store.js';
 
 const seconds = (t0) => (performance.now() - t0) / 1000;
 const iso = (d) => (d ? d.toISOString() : null);
@@ -121,4 +125,26 @@ export async function clearGraph(driver) {
   } finally {
     await s.close();
   }
+}
+
+/**
+ * A fresh local Neo4j in `dataDir` with the graph service's migrations applied, and a driver to
+ * it; `close` stops it and removes its data.
+ */
+export async function freshNeo4j(dataDir, { poolSize = 8 } = {}) {
+  const server = await startNeo4j({ dataDir });
+  const driver = neo4j.driver(server.uri, neo4j.auth.basic(server.auth.user, server.auth.password), {
+    maxConnectionPoolSize: poolSize,
+    disableLosslessIntegers: true,
+  });
+  await driver.verifyConnectivity();
+  await migrate(driver);
+  return {
+    driver,
+    async close() {
+      await driver.close();
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
