@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,13 +19,13 @@ import {
   testDriver,
 } from '@trajectory/testkit';
 import type { Driver } from 'neo4j-driver';
+import { runCli } from './cli.test-helper.js';
 import { uploadExport, waitForStored } from './pipeline.js';
 import { loadTargets, type Targets } from './targets.js';
 
 // `trajectory ingest` against ingestion, segmentation and graph, over a NATS of this test's own
 // that it stops and starts again (Neo4j may be shared: the graph is cleared first).
 
-const CLI = join(REPO_ROOT, 'packages', 'cli', 'bin', 'trajectory.mjs');
 const SAMPLE = join(REPO_ROOT, 'e2e', 'fixtures', 'chatgpt', 'conversations.json');
 const REAL_EXPORT = join(REPO_ROOT, 'fixtures', 'chatgpt-export', 'pkuppens_2023-06_export.conversations.json');
 
@@ -67,25 +66,7 @@ after(async () => {
 });
 
 /** Runs the CLI against the pipeline; `onLine` sees stdout as it comes. */
-function cli(args: string[], onLine?: (line: string) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...pipeline.env } });
-    let stdout = '';
-    let stderr = '';
-    let partial = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d;
-      partial += d;
-      const lines = partial.split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) onLine?.(line);
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d;
-    });
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], onLine?: (line: string) => void) => runCli(args, { ...process.env, ...pipeline.env }, onLine);
 
 const storedLines = (stdout: string) => stdout.split('\n').filter((l) => /^ {2}stored /.test(l));
 

@@ -3,15 +3,14 @@
 // CSV; the CLI runs a statement only when EXPLAIN says it reads, in a READ transaction that the
 // server refuses to write in.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { clearGraph, query, REPO_ROOT, startTestServers, type TestServers, testDriver } from '@trajectory/testkit';
+import { clearGraph, query, startTestServers, type TestServers, testDriver } from '@trajectory/testkit';
 import neo4j, { type Driver } from 'neo4j-driver';
+import { type CliRun, runCli } from './cli.test-helper.js';
 
-const CLI = join(REPO_ROOT, 'packages', 'cli', 'bin', 'trajectory.mjs');
 const PASSWD = "LOAD CSV FROM 'file:///etc/passwd' AS row RETURN row LIMIT 1";
 
 let servers: TestServers;
@@ -41,24 +40,13 @@ after(async () => {
 function cliQuery(
   cypher: string,
   env: Record<string, string | undefined> = { NEO4J_USER: auth.user, NEO4J_PASSWORD: auth.password },
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const childEnv: NodeJS.ProcessEnv = { ...process.env, NEO4J_URI: servers.neo4jUri, NEO4J_USER: undefined, NEO4J_PASSWORD: undefined };
-    // No local servers' state unless a test gives one (TRAJECTORY_DATA_DIR).
-    childEnv.TRAJECTORY_DATA_DIR = join(workDir, 'no-local-servers');
-    Object.assign(childEnv, env);
-    for (const [key, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[key];
-    const child = spawn(process.execPath, [CLI, 'query', cypher], { env: childEnv });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d;
-    });
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+): Promise<CliRun> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, NEO4J_URI: servers.neo4jUri, NEO4J_USER: undefined, NEO4J_PASSWORD: undefined };
+  // No local servers' state unless a test gives one (TRAJECTORY_DATA_DIR).
+  childEnv.TRAJECTORY_DATA_DIR = join(workDir, 'no-local-servers');
+  Object.assign(childEnv, env);
+  for (const [key, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[key];
+  return runCli(['query', cypher], childEnv);
 }
 
 /** Everything a write could change: nodes with labels and properties, relationships, labels, indexes, users. */

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,9 +8,9 @@ import { Objm } from '@nats-io/obj';
 import { BUCKETS, type Bus, connectBus, openDatasetRegistry, publishEvent, STREAMS, SUBJECTS, WORK_QUEUES } from '@trajectory/bus';
 import { Adapter, DatasetManifest, type TrainingJob, TrainingJobChanged, TrainingJobState } from '@trajectory/contracts';
 import { freePort } from '@trajectory/local-servers';
-import { REPO_ROOT, resetBus, type ServiceProcess, startServiceProcess, startTestServers, type TestServers } from '@trajectory/testkit';
+import { resetBus, type ServiceProcess, startServiceProcess, startTestServers, type TestServers } from '@trajectory/testkit';
+import { runCli } from './cli.test-helper.js';
 
-const CLI = join(REPO_ROOT, 'packages', 'cli', 'bin', 'trajectory.mjs');
 const S = TrainingJobState;
 
 let servers: TestServers;
@@ -60,25 +59,7 @@ after(async () => {
 });
 
 /** Runs the CLI; `onLine` sees stdout as it comes. */
-function cli(args: string[], onLine?: (line: string) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    let partial = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d;
-      partial += d;
-      const lines = partial.split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) onLine?.(line);
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d;
-    });
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], onLine?: (line: string) => void) => runCli(args, { ...process.env, ...env }, onLine);
 
 async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
