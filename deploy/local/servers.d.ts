@@ -21,8 +21,19 @@ export declare function startNats(options: {
 }): Promise<RunningServer & { url: string }>;
 /** The local Neo4j's one user (Neo4j Community has no roles). */
 export declare const NEO4J_USER: 'neo4j';
-/** The password in `file` (first line), or a new random one written there first (mode 0600). */
+/**
+ * The secret in `file` (first line), or a new random one written there first (mode 0600);
+ * `what` names it in errors, one shorter than minLength (default 16) is refused.
+ */
+export declare function ensureSecretFile(file: string, what: string, minLength?: number): string;
+/** The secret in `file` (first line), refused when shorter than minLength (default 16). */
+export declare function readSecretFile(file: string, what: string, minLength?: number): string;
+/** The Neo4j password in `file`, generated there when missing (ensureSecretFile). */
 export declare function ensureNeo4jPassword(file: string): string;
+/** The file name of the local services' gRPC token under the servers' data directory. */
+export declare const GRPC_TOKEN_FILE: 'grpc-token';
+/** The local services' gRPC token (GRPC_TOKEN) in DATA_DIR/grpc-token, generated there when missing. */
+export declare function ensureGrpcToken(options: { dataDir: string }): string;
 /**
  * Neo4j with Bolt and HTTP (Neo4j Browser) on loopback, auth on (user neo4j, the password of
  * passwordFile, default DATA_DIR/neo4j-password, generated when missing); free ports where none

@@ -118,29 +118,62 @@ export function buildNeo4jLauncher() {
 
 /** The local Neo4j's one user (Neo4j Community has no roles). */
 export const NEO4J_USER = 'neo4j';
+const NEO4J_MIN_PASSWORD = 8;
 
 /**
- * The password in `file` (its first line), or a new random one written there first, readable by
- * its owner only.
+ * The secret in `file` (its first line), or a new random one written there first, readable by
+ * its owner only: the one way the local servers and services get generated credentials (the
+ * Neo4j password, the gRPC token). `what` names it in errors.
  * @param {string} file
+ * @param {string} what
+ * @param {number} [minLength]
  */
-export function ensureNeo4jPassword(file) {
+export function ensureSecretFile(file, what, minLength = 16) {
   if (!existsSync(file)) {
     mkdirSync(dirname(file), { recursive: true });
     try {
-      writeFileSync(file, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+      writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
     } catch (err) {
       if (err.code !== 'EEXIST') throw err; // another start wrote it first: use that one
     }
   }
   chmodSync(file, 0o600);
-  return readNeo4jPassword(file);
+  return readSecretFile(file, what, minLength);
 }
 
-function readNeo4jPassword(file) {
-  const password = readFileSync(file, 'utf8').split('\n')[0].trim();
-  if (password.length < 8) throw new Error(`the Neo4j password in ${file} is shorter than 8 characters: delete the file for a new one`);
-  return password;
+/**
+ * The secret in `file` (its first line), refused when shorter than minLength.
+ * @param {string} file
+ * @param {string} what
+ * @param {number} [minLength]
+ */
+export function readSecretFile(file, what, minLength = 16) {
+  const secret = readFileSync(file, 'utf8').split('\n')[0].trim();
+  if (secret.length < minLength) {
+    throw new Error(`the ${what} in ${file} is shorter than ${minLength} characters: delete the file for a new one`);
+  }
+  return secret;
+}
+
+/**
+ * The Neo4j password in `file`, generated there when missing (ensureSecretFile); Neo4j 5 wants
+ * at least 8 characters, as the launcher checks.
+ * @param {string} file
+ */
+export function ensureNeo4jPassword(file) {
+  return ensureSecretFile(file, 'Neo4j password', NEO4J_MIN_PASSWORD);
+}
+
+/** Where the local services' gRPC bearer token is kept, under the servers' data directory. */
+export const GRPC_TOKEN_FILE = 'grpc-token';
+
+/**
+ * The bearer token every gRPC call to the local services carries (GRPC_TOKEN), from
+ * DATA_DIR/grpc-token, generated there on first use (mode 0600).
+ * @param {{ dataDir: string }} options
+ */
+export function ensureGrpcToken({ dataDir }) {
+  return ensureSecretFile(join(resolve(dataDir), GRPC_TOKEN_FILE), 'gRPC token');
 }
 
 /**
@@ -299,7 +332,11 @@ function readState(dir) {
 export function localNeo4jAuth({ dataDir }) {
   const state = readState(resolve(dataDir));
   if (!state?.neo4j.passwordFile || !existsSync(state.neo4j.passwordFile)) return undefined;
-  return { uri: state.neo4j.uri, user: state.neo4j.user ?? NEO4J_USER, password: readNeo4jPassword(state.neo4j.passwordFile) };
+  return {
+    uri: state.neo4j.uri,
+    user: state.neo4j.user ?? NEO4J_USER,
+    password: readSecretFile(state.neo4j.passwordFile, 'Neo4j password', NEO4J_MIN_PASSWORD),
+  };
 }
 
 /** @param {{ dataDir: string }} options */
