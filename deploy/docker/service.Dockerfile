@@ -95,6 +95,8 @@ USER node
 # which runService turns into a graceful drain).
 WORKDIR /app/services/${SERVICE}
 # grpc.health.v1 check against this process's own gRPC port (GRPC_LISTEN, else the default port).
+# Health needs no GRPC_TOKEN (the services leave it open to probes); with TLS on it trusts
+# GRPC_TLS_CA, so the certificate must name 127.0.0.1.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "Promise.all([import('@trajectory/runtime'),import('@trajectory/config')]).then(([r,c])=>r.checkHealth('127.0.0.1:'+((process.env.GRPC_LISTEN||'').split(':').pop()||c.DEFAULT_PORTS[process.env.SERVICE]))).then((s)=>process.exit(s==='SERVING'?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "Promise.all([import('@trajectory/runtime'),import('@trajectory/config')]).then(([r,c])=>r.checkHealth('127.0.0.1:'+((process.env.GRPC_LISTEN||'').split(':').pop()||c.DEFAULT_PORTS[process.env.SERVICE]),2000,{GRPC_TLS_CA:process.env.GRPC_TLS_CA||undefined})).then((s)=>process.exit(s==='SERVING'?0:1),()=>process.exit(1))"]
 CMD ["node", "dist/main.js"]

@@ -126,6 +126,15 @@ test('graph takes its Neo4j connection from variables, and waits for a healthy N
   assert.equal(dependsOn?.neo4j?.condition, 'service_healthy');
 });
 
+test('every service requires GRPC_TOKEN, without a default; the trainer, which speaks no gRPC, gets none', () => {
+  for (const name of SERVICES) {
+    const token = VARIABLE.exec(env(service(name)).GRPC_TOKEN ?? '');
+    assert.equal(token?.[1], 'GRPC_TOKEN', `${name}: GRPC_TOKEN from the variable`);
+    assert.equal(token?.[2], ':?', `${name}: GRPC_TOKEN is required (\${GRPC_TOKEN:?message})`);
+  }
+  assert.equal(env(service('trainer')).GRPC_TOKEN, undefined);
+});
+
 test('neo4j refuses file URLs in LOAD CSV, as the local launcher does', () => {
   assert.equal(String(env(service('neo4j')).NEO4J_dbms_security_allow__csv__import__from__file__urls), 'false');
 });
@@ -180,7 +189,7 @@ test('docker compose config accepts the file', (t) => {
   const result = spawnSync('docker', ['compose', '-f', COMPOSE_FILE, 'config', '-q'], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
-    env: { ...process.env, NEO4J_PASSWORD: 'compose-test-password' },
+    env: { ...process.env, NEO4J_PASSWORD: 'compose-test-password', GRPC_TOKEN: 'compose-test-grpc-token' },
   });
   assert.equal(result.status, 0, `docker compose config failed:\n${result.stderr}`);
 });

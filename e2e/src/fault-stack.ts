@@ -9,6 +9,7 @@ import { freePort, startNats, startNeo4j } from '@trajectory/local-servers';
 import { checkHealth } from '@trajectory/runtime';
 import {
   clearGraph,
+  harnessGrpcToken,
   query,
   REPO_ROOT,
   resetBus,
@@ -77,6 +78,7 @@ export class FaultStack {
     conversations: number,
   ) {
     this.env = {
+      GRPC_TOKEN: harnessGrpcToken(),
       NATS_URL: nats.url,
       NEO4J_URI: neo4j.uri,
       NEO4J_USER: neo4j.auth.user,

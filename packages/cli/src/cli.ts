@@ -45,7 +45,9 @@ conversation could be read from the file (inspect, ingest, run); 3 a dataset fai
 
 Targets come from the environment: NATS_URL, NEO4J_URI, INGESTION_GRPC_TARGET, GRAPH_GRPC_TARGET,
 SAMPLES_GRPC_TARGET, TRAINING_GRPC_TARGET (defaults: the local ports of npm start). Neo4j's
-credentials: NEO4J_USER and NEO4J_PASSWORD, else those of the local Neo4j of npm start.`;
+credentials: NEO4J_USER and NEO4J_PASSWORD, else those of the local Neo4j of npm start. The
+services' bearer token: GRPC_TOKEN, else that of npm start's services; GRPC_TLS_CA (a CA file)
+when they use TLS.`;
 
 /** Exit code of inspect, ingest and run when not one conversation could be read from the file. */
 const EXIT_NOTHING_READ = 2;
@@ -111,7 +113,7 @@ async function status(targets: Targets) {
     training: targets.TRAINING_GRPC_TARGET,
   };
   for (const [name, target] of Object.entries(services)) {
-    const health = await checkHealth(target).catch((err: Error) => `DOWN (${err.message.split('\n')[0]})`);
+    const health = await checkHealth(target, 2_000, targets).catch((err: Error) => `DOWN (${err.message.split('\n')[0]})`);
     console.log(`${name.padEnd(13)} ${target.padEnd(20)} ${health}`);
   }
   const stats = await graphStats(targets).catch(() => undefined);

@@ -41,7 +41,7 @@ export async function uploadExport(
   file: string,
   onProgress?: (progress: UploadProgress) => void,
 ): Promise<UploadExportResult> {
-  const client = createClient(IngestionServiceClient, targets.INGESTION_GRPC_TARGET);
+  const client = createClient(IngestionServiceClient, targets.INGESTION_GRPC_TARGET, targets);
   const ingestId = randomUUID();
   const progress: UploadProgress = { bytesSent: 0, bytesTotal: (await stat(file)).size };
   const poll = onProgress
@@ -78,7 +78,7 @@ export async function uploadExport(
 
 /** Every conversation a finished upload read, in the order it read them (ListIngestedConversations). */
 export async function* ingestedConversations(targets: Targets, ingestId: string): AsyncGenerator<IngestedConversation> {
-  const client = createClient(IngestionServiceClient, targets.INGESTION_GRPC_TARGET);
+  const client = createClient(IngestionServiceClient, targets.INGESTION_GRPC_TARGET, targets);
   try {
     for await (const page of client.listIngestedConversations({ ingestId }) as AsyncIterable<IngestedConversationPage>) {
       yield* page.conversations;
@@ -114,7 +114,7 @@ export async function waitForStored(targets: Targets, upload: UploadExportResult
     }
   }
   const expected = pending.size;
-  const client = createClient(GraphServiceClient, targets.GRAPH_GRPC_TARGET);
+  const client = createClient(GraphServiceClient, targets.GRAPH_GRPC_TARGET, targets);
   let lastProgress = Date.now();
   let lastError: Error | undefined;
   try {
@@ -155,15 +155,15 @@ export async function waitForStored(targets: Targets, upload: UploadExportResult
 }
 
 export const ingestStatus = (targets: Targets, ingestId: string): Promise<IngestStatus> =>
-  withClient(IngestionServiceClient, targets.INGESTION_GRPC_TARGET, (client) => unary(client.getIngest, client, { ingestId }));
+  withClient(IngestionServiceClient, targets.INGESTION_GRPC_TARGET, targets, (client) => unary(client.getIngest, client, { ingestId }));
 
 export const graphStats = (targets: Targets): Promise<GraphStats> =>
-  withClient(GraphServiceClient, targets.GRAPH_GRPC_TARGET, (client) => unary(client.getStats, client, {}));
+  withClient(GraphServiceClient, targets.GRAPH_GRPC_TARGET, targets, (client) => unary(client.getStats, client, {}));
 
 export const buildDataset = (targets: Targets, request: Partial<BuildDatasetRequest> = {}): Promise<BuildDatasetResponse> =>
-  withClient(SamplesServiceClient, targets.SAMPLES_GRPC_TARGET, (client) =>
+  withClient(SamplesServiceClient, targets.SAMPLES_GRPC_TARGET, targets, (client) =>
     unary(client.buildDataset, client, BuildDatasetRequest.fromPartial(request), 10 * 60_000),
   );
 
 export const listTrainingJobs = async (targets: Targets): Promise<TrainingJob[]> =>
-  (await withClient(TrainingServiceClient, targets.TRAINING_GRPC_TARGET, (client) => unary(client.listJobs, client, {}))).jobs;
+  (await withClient(TrainingServiceClient, targets.TRAINING_GRPC_TARGET, targets, (client) => unary(client.listJobs, client, {}))).jobs;

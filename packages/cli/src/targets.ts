@@ -1,15 +1,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { commonConfigShape, DEFAULT_PORTS, grpcTarget, loadConfig, neo4jConfigShape } from '@trajectory/config';
+import { commonConfigShape, DEFAULT_PORTS, grpcClientConfigShape, grpcTarget, loadConfig, neo4jConfigShape } from '@trajectory/config';
 
-/** Where the CLI finds the services and servers: same variables as the services, same defaults. */
+/**
+ * Where the CLI finds the services and servers: same variables as the services, same defaults.
+ * The gRPC token is GRPC_TOKEN, else that of the services `npm start` / `npm run up` run.
+ */
 export function loadTargets(env: NodeJS.ProcessEnv = process.env) {
-  return loadConfig(
+  const targets = loadConfig(
     'trajectory CLI',
     {
       ...commonConfigShape,
       ...neo4jConfigShape,
+      ...grpcClientConfigShape,
       INGESTION_GRPC_TARGET: grpcTarget(DEFAULT_PORTS.ingestion),
       SEGMENTATION_GRPC_TARGET: grpcTarget(DEFAULT_PORTS.segmentation),
       GRAPH_GRPC_TARGET: grpcTarget(DEFAULT_PORTS.graph),
@@ -18,11 +22,29 @@ export function loadTargets(env: NodeJS.ProcessEnv = process.env) {
     },
     env,
   );
+  return { ...targets, GRPC_TOKEN: targets.GRPC_TOKEN ?? localGrpcToken(env) };
 }
 
 export type Targets = ReturnType<typeof loadTargets>;
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+/** Where `npm start` keeps the local servers' state and generated credentials (deploy/local/servers.mjs). */
+const localServersDir = (env: NodeJS.ProcessEnv) => join(resolve(REPO_ROOT, env.TRAJECTORY_DATA_DIR || '.trajectory'), 'servers');
+
+/**
+ * The token of the local services (TRAJECTORY_DATA_DIR/servers/grpc-token, default .trajectory/
+ * in the repository, which npm start and npm run up generate: ensureGrpcToken in
+ * deploy/local/servers.mjs), or undefined when there is none.
+ */
+function localGrpcToken(env: NodeJS.ProcessEnv): string | undefined {
+  try {
+    const [token] = readFileSync(join(localServersDir(env), 'grpc-token'), 'utf8').split('\n');
+    return token?.trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** Host and port of a Bolt or Neo4j URI, loopback names as one. */
@@ -43,7 +65,7 @@ function endpoint(uri: string): string | undefined {
  */
 export function neo4jAuth(targets: Targets, env: NodeJS.ProcessEnv = process.env): { user: string; password: string } | undefined {
   if (targets.NEO4J_USER && targets.NEO4J_PASSWORD) return { user: targets.NEO4J_USER, password: targets.NEO4J_PASSWORD };
-  const stateFile = join(resolve(REPO_ROOT, env.TRAJECTORY_DATA_DIR || '.trajectory'), 'servers', 'servers.json');
+  const stateFile = join(localServersDir(env), 'servers.json');
   if (!existsSync(stateFile)) return undefined;
   try {
     const { neo4j } = JSON.parse(readFileSync(stateFile, 'utf8')) as {

@@ -43,6 +43,7 @@ before(async () => {
   const down = `127.0.0.1:${await freePort()}`;
   env = {
     NATS_URL: servers.natsUrl,
+    GRPC_TOKEN: training.auth.GRPC_TOKEN,
     TRAINING_GRPC_TARGET: training.target,
     INGESTION_GRPC_TARGET: down,
     SEGMENTATION_GRPC_TARGET: down,

@@ -83,7 +83,7 @@ export const submitJob = (
   datasetId: string,
   options: SubmitOptions & { datasetPath?: string } = {},
 ): Promise<TrainingJob> =>
-  withClient(TrainingServiceClient, targets.TRAINING_GRPC_TARGET, (client) =>
+  withClient(TrainingServiceClient, targets.TRAINING_GRPC_TARGET, targets, (client) =>
     unary(client.submitJob, client, {
       datasetId,
       datasetPath: options.datasetPath ?? '',
@@ -93,18 +93,21 @@ export const submitJob = (
   );
 
 export const getJob = (targets: Targets, jobId: string): Promise<TrainingJob> =>
-  withClient(TrainingServiceClient, targets.TRAINING_GRPC_TARGET, (client) => unary(client.getJob, client, { jobId }));
+  withClient(TrainingServiceClient, targets.TRAINING_GRPC_TARGET, targets, (client) => unary(client.getJob, client, { jobId }));
 
 export const cancelJob = (targets: Targets, jobId: string): Promise<TrainingJob> =>
-  withClient(TrainingServiceClient, targets.TRAINING_GRPC_TARGET, (client) => unary(client.cancelJob, client, { jobId }));
+  withClient(TrainingServiceClient, targets.TRAINING_GRPC_TARGET, targets, (client) => unary(client.cancelJob, client, { jobId }));
 
 export const listAdapters = async (targets: Targets, datasetId = ''): Promise<Adapter[]> =>
-  (await withClient(TrainingServiceClient, targets.TRAINING_GRPC_TARGET, (client) => unary(client.listAdapters, client, { datasetId })))
-    .adapters;
+  (
+    await withClient(TrainingServiceClient, targets.TRAINING_GRPC_TARGET, targets, (client) =>
+      unary(client.listAdapters, client, { datasetId }),
+    )
+  ).adapters;
 
 /** WatchJob: calls `onJob` with the job now and at every change; resolves with the job as it ended. */
 export async function watchJob(targets: Targets, jobId: string, onJob: (job: TrainingJob) => void): Promise<TrainingJob> {
-  const client = createClient(TrainingServiceClient, targets.TRAINING_GRPC_TARGET);
+  const client = createClient(TrainingServiceClient, targets.TRAINING_GRPC_TARGET, targets);
   try {
     let last: TrainingJob | undefined;
     for await (const job of client.watchJob({ jobId }) as AsyncIterable<TrainingJob>) {
@@ -134,7 +137,7 @@ function inside(root: string, name: string): string {
 export async function fetchAdapter(targets: Targets, adapterId: string, outDir: string): Promise<{ adapter: Adapter; files: string[] }> {
   const root = resolve(outDir);
   await mkdir(root, { recursive: true });
-  const client = createClient(TrainingServiceClient, targets.TRAINING_GRPC_TARGET);
+  const client = createClient(TrainingServiceClient, targets.TRAINING_GRPC_TARGET, targets);
   let adapter: Adapter | undefined;
   const written: string[] = [];
   let current: { name: string; handle: Awaited<ReturnType<typeof open>>; hash: ReturnType<typeof createHash>; size: number } | undefined;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, commonConfigShape, listenAddress, loadConfig, z } from './index.js';
+import { ConfigError, commonConfigShape, grpcClientConfigShape, grpcServerConfigShape, listenAddress, loadConfig, z } from './index.js';
 
 test('defaults apply when the environment is empty', () => {
   const config = loadConfig('svc', { ...commonConfigShape, GRPC_LISTEN: listenAddress(50051) }, {});
@@ -35,4 +35,20 @@ test('every invalid variable is named in one error, secrets are masked', () => {
 test('empty variables count as unset', () => {
   const config = loadConfig('svc', commonConfigShape, { NATS_URL: '' });
   assert.equal(config.NATS_URL, 'nats://127.0.0.1:4222');
+});
+
+test('a service needs GRPC_TOKEN, and the error says how to set one', () => {
+  assert.throws(
+    () => loadConfig('graph', grpcServerConfigShape, {}),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.match(err.message, /GRPC_TOKEN: not set: .*openssl rand -base64 32/);
+      return true;
+    },
+  );
+  assert.throws(() => loadConfig('graph', grpcServerConfigShape, { GRPC_TOKEN: 'short' }), /GRPC_TOKEN="\*\*\*": too short/);
+  const token = 'a-token-of-enough-length';
+  assert.equal(loadConfig('graph', grpcServerConfigShape, { GRPC_TOKEN: token }).GRPC_TOKEN, token);
+  // A client may have none (offline commands); the services then answer UNAUTHENTICATED.
+  assert.equal(loadConfig('cli', grpcClientConfigShape, {}).GRPC_TOKEN, undefined);
 });

@@ -31,6 +31,36 @@ export const neo4jConfigShape = {
   NEO4J_DATABASE: z.string().optional(),
 };
 
+const GRPC_TOKEN_HINT =
+  'set GRPC_TOKEN to a shared secret of at least 16 characters, e.g. `openssl rand -base64 32` (npm start and npm run up generate one into .trajectory/servers/grpc-token)';
+const grpcTokenValue = z.string().min(16, `too short: ${GRPC_TOKEN_HINT}`);
+
+/**
+ * gRPC credentials as a client sees them (the CLI, a service calling another): the bearer token
+ * every call carries, and the CA file to trust, which turns TLS on.
+ */
+export const grpcClientConfigShape = {
+  GRPC_TOKEN: grpcTokenValue.optional(),
+  GRPC_TLS_CA: z.string().optional(),
+};
+
+/**
+ * gRPC credentials of a service: the token every call must carry (no default, so a service
+ * started without one refuses to start), the certificate and key files it serves TLS with when
+ * set, and the client side for the services it calls.
+ */
+export const grpcServerConfigShape = {
+  ...grpcClientConfigShape,
+  GRPC_TOKEN: z
+    .string({
+      error: (issue) =>
+        issue.input === undefined ? `not set: every gRPC call must carry it as a bearer token; ${GRPC_TOKEN_HINT}` : undefined,
+    })
+    .pipe(grpcTokenValue),
+  GRPC_TLS_CERT: z.string().optional(),
+  GRPC_TLS_KEY: z.string().optional(),
+};
+
 /** A TCP port or host:port a gRPC server listens on. */
 export const listenAddress = (defaultPort: number) =>
   z

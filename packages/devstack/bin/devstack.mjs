@@ -140,14 +140,27 @@ async function localServers() {
 }
 
 /**
+ * The bearer token of the services npm start and npm run up run: GRPC_TOKEN, else the one in
+ * DATA_DIR/servers/grpc-token (generated on first use, mode 0600), where the CLI finds it too.
+ */
+async function grpcToken() {
+  if (process.env.GRPC_TOKEN) return { token: process.env.GRPC_TOKEN };
+  const { ensureGrpcToken, GRPC_TOKEN_FILE } = await localServers();
+  const dataDir = join(DATA_DIR, 'servers');
+  return { token: ensureGrpcToken({ dataDir }), file: join(dataDir, GRPC_TOKEN_FILE) };
+}
+
+/**
  * Servers from NATS_URL/NEO4J_URI (and NEO4J_USER/NEO4J_PASSWORD) when both are set, else the
- * local ones (left running), whose Neo4j password is in DATA_DIR/servers/neo4j-password.
+ * local ones (left running), whose Neo4j password is in DATA_DIR/servers/neo4j-password; and the
+ * services' gRPC token (grpcToken).
  */
 async function ensureServers() {
+  const grpc = await grpcToken();
   if (process.env.NATS_URL && process.env.NEO4J_URI) {
     const { NEO4J_USER: user, NEO4J_PASSWORD: password } = process.env;
     const neo4jAuth = user && password ? { user, password } : undefined;
-    return { natsUrl: process.env.NATS_URL, neo4jUri: process.env.NEO4J_URI, neo4jAuth, local: false };
+    return { natsUrl: process.env.NATS_URL, neo4jUri: process.env.NEO4J_URI, neo4jAuth, grpc, local: false };
   }
   step('starting NATS (JetStream) and Neo4j locally');
   const { startLocalServers, localNeo4jAuth } = await localServers();
@@ -164,6 +177,7 @@ async function ensureServers() {
     neo4jAuth: user && password ? { user, password } : undefined,
     browserUrl: state.neo4j.browserUrl,
     passwordFile: state.neo4j.passwordFile,
+    grpc,
     local: true,
   };
 }
@@ -194,6 +208,7 @@ async function startServices(servers) {
     natsUrl: servers.natsUrl,
     neo4jUri: servers.neo4jUri,
     neo4jAuth: servers.neo4jAuth,
+    grpcToken: servers.grpc.token,
     logDir: join(DATA_DIR, 'logs'),
     datasetDir: join(DATA_DIR, 'datasets'),
   });
@@ -215,6 +230,7 @@ async function up() {
     natsUrl: servers.natsUrl,
     neo4jUri: servers.neo4jUri,
     neo4jAuth: servers.neo4jAuth,
+    grpcToken: servers.grpc.token,
     logDir,
     datasetDir: join(DATA_DIR, 'datasets'),
   });
@@ -223,7 +239,7 @@ async function up() {
   // In SERVICE_NAMES's order, each once the one before serves: graph before samples, which calls it.
   const specs = SERVICE_NAMES.map((name) => {
     const launch = serviceLaunch(name, { env, logDir });
-    return { name, ...launch, ready: () => waitUntilServing(launch.target, 60_000) };
+    return { name, ...launch, ready: () => waitUntilServing(launch.target, 60_000, launch.auth) };
   });
   await supervisor.addInOrder(specs, ({ name, target, logFile }) => console.log(`${name.padEnd(13)} ${target}  log: ${shown(logFile)}`));
   console.log('\nServices are up: try `npx trajectory status` or `npx trajectory ingest FILE --wait`. Ctrl-C stops them.');
@@ -326,6 +342,7 @@ const commands = {
     const s = await ensureServers();
     console.log(`NATS_URL=${s.natsUrl}\nNEO4J_URI=${s.neo4jUri}`);
     if (s.passwordFile) console.log(`NEO4J_USER=neo4j\nNEO4J_PASSWORD=$(cat ${shown(s.passwordFile)})`);
+    if (s.grpc.file) console.log(`GRPC_TOKEN=$(cat ${shown(s.grpc.file)})`);
   },
   'servers-stop': async () => {
     const { stopLocalServers } = await localServers();

@@ -1,3 +1,5 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
@@ -22,25 +24,150 @@ export const traceClientInterceptor: grpc.Interceptor = (options, nextCall) =>
     },
   });
 
+/**
+ * What a gRPC client needs to be let in, as configuration gives it (grpcClientConfigShape of
+ * @trajectory/config, so a service's or the CLI's config object fits): the bearer token every
+ * call carries, and the CA file to trust, which turns TLS on.
+ */
+export interface GrpcClientAuth {
+  GRPC_TOKEN?: string | undefined;
+  GRPC_TLS_CA?: string | undefined;
+}
+
+/**
+ * Client interceptor: every outgoing call carries `authorization: Bearer <token>`. Metadata and
+ * not CallCredentials, which grpc-js attaches only to TLS channels.
+ */
+export function bearerTokenInterceptor(token: string): grpc.Interceptor {
+  return (options, nextCall) =>
+    new grpc.InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        metadata.set('authorization', `Bearer ${token}`);
+        next(metadata, listener);
+      },
+    });
+}
+
+/** TLS trusting GRPC_TLS_CA when it is set, else plaintext (loopback or a private network). */
+function channelCredentials(auth: GrpcClientAuth): grpc.ChannelCredentials {
+  return auth.GRPC_TLS_CA
+    ? grpc.credentials.createSsl(readConfiguredFile('GRPC_TLS_CA', auth.GRPC_TLS_CA))
+    : grpc.credentials.createInsecure();
+}
+
+function readConfiguredFile(variable: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new Error(`${variable}=${path}: ${(err as Error).message}`);
+  }
+}
+
 type ClientCtor<C> = new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ClientOptions) => C;
 
-/** A ts-proto generated client with trace propagation, over plaintext (loopback or a private network). */
-export function createClient<C>(Ctor: ClientCtor<C>, target: string, options: grpc.ClientOptions = {}): C {
-  return new Ctor(target, grpc.credentials.createInsecure(), {
-    interceptors: [traceClientInterceptor],
+/**
+ * A ts-proto generated client with trace propagation and the credentials of `auth`: its bearer
+ * token on every call, TLS when it names a CA.
+ */
+export function createClient<C>(Ctor: ClientCtor<C>, target: string, auth: GrpcClientAuth, options: grpc.ClientOptions = {}): C {
+  const token = auth.GRPC_TOKEN ? [bearerTokenInterceptor(auth.GRPC_TOKEN)] : [];
+  return new Ctor(target, channelCredentials(auth), {
+    interceptors: [traceClientInterceptor, ...token],
     'grpc.max_receive_message_length': 64 * 1024 * 1024,
     ...options,
   });
 }
 
-/** Runs `fn` with a fresh client and closes it afterwards, whatever `fn` does. */
-export async function withClient<C extends grpc.Client, T>(Ctor: ClientCtor<C>, target: string, fn: (client: C) => Promise<T>): Promise<T> {
-  const client = createClient(Ctor, target);
+/** Runs `fn` with a fresh client (createClient) and closes it afterwards, whatever `fn` does. */
+export async function withClient<C extends grpc.Client, T>(
+  Ctor: ClientCtor<C>,
+  target: string,
+  auth: GrpcClientAuth,
+  fn: (client: C) => Promise<T>,
+): Promise<T> {
+  const client = createClient(Ctor, target, auth);
   try {
     return await fn(client);
   } finally {
     client.close();
   }
+}
+
+/** What a service's gRPC server is configured with (grpcServerConfigShape of @trajectory/config). */
+export interface GrpcServerAuth {
+  GRPC_TOKEN: string;
+  GRPC_TLS_CERT?: string | undefined;
+  GRPC_TLS_KEY?: string | undefined;
+}
+
+/**
+ * The one service callers reach without the token: container health checks and load balancers
+ * probe it without credentials, and it tells nothing but SERVING or NOT_SERVING.
+ */
+const OPEN_SERVICE_PREFIX = '/grpc.health.v1.Health/';
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/**
+ * Server interceptor: a call whose metadata lacks `authorization: Bearer <token>` is answered
+ * UNAUTHENTICATED before it reaches a handler; grpc.health.v1.Health is exempt. The tokens are
+ * compared as SHA-256 digests with timingSafeEqual, so neither their content nor their length
+ * shows in the timing.
+ */
+export function bearerTokenServerInterceptor(token: string): grpc.ServerInterceptor {
+  const expected = digest(token);
+  return (method, call) => {
+    if (method.path.startsWith(OPEN_SERVICE_PREFIX)) return new grpc.ServerInterceptingCall(call);
+    return new grpc.ServerInterceptingCall(call, {
+      start(next) {
+        next({
+          onReceiveMetadata(metadata, nextMetadata) {
+            const header = metadata.get('authorization')[0];
+            const given = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] : undefined;
+            if (given !== undefined && timingSafeEqual(digest(given), expected)) {
+              nextMetadata(metadata);
+              return;
+            }
+            call.sendStatus({
+              code: grpc.status.UNAUTHENTICATED,
+              details:
+                given === undefined
+                  ? 'no bearer token: this service requires metadata `authorization: Bearer <GRPC_TOKEN>` (set GRPC_TOKEN)'
+                  : "wrong bearer token (GRPC_TOKEN differs from the service's)",
+            });
+          },
+        });
+      },
+    });
+  };
+}
+
+/**
+ * A service's gRPC server: the bearer-token check on every call but health's, and TLS with
+ * GRPC_TLS_CERT/GRPC_TLS_KEY when they are set (both or neither), else plaintext.
+ */
+export function createGrpcServer(auth: GrpcServerAuth): { server: grpc.Server; credentials: grpc.ServerCredentials; tls: boolean } {
+  if (Boolean(auth.GRPC_TLS_CERT) !== Boolean(auth.GRPC_TLS_KEY)) {
+    throw new Error('GRPC_TLS_CERT and GRPC_TLS_KEY go together: set both (certificate and private key files, PEM) for TLS, or neither');
+  }
+  const credentials =
+    auth.GRPC_TLS_CERT && auth.GRPC_TLS_KEY
+      ? grpc.ServerCredentials.createSsl(
+          null,
+          [
+            {
+              cert_chain: readConfiguredFile('GRPC_TLS_CERT', auth.GRPC_TLS_CERT),
+              private_key: readConfiguredFile('GRPC_TLS_KEY', auth.GRPC_TLS_KEY),
+            },
+          ],
+          false,
+        )
+      : grpc.ServerCredentials.createInsecure();
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    interceptors: [bearerTokenServerInterceptor(auth.GRPC_TOKEN)],
+  });
+  return { server, credentials, tls: Boolean(auth.GRPC_TLS_CERT) };
 }
 
 /** Awaits a unary call on a ts-proto grpc-js client. */
@@ -118,8 +245,11 @@ export function tracedImplementation<T extends grpc.UntypedServiceImplementation
 
 let healthClientCtor: grpc.ServiceClientConstructor | undefined;
 
-/** Asks a server's grpc.health.v1 service for its status ('' = the whole server). */
-export function checkHealth(target: string, deadlineMs = 2_000): Promise<string> {
+/**
+ * Asks a server's grpc.health.v1 service for its status ('' = the whole server). Health needs no
+ * token; `auth` gives the CA when the server uses TLS.
+ */
+export function checkHealth(target: string, deadlineMs = 2_000, auth: GrpcClientAuth = {}): Promise<string> {
   if (!healthClientCtor) {
     const definition = protoLoader.loadSync(healthProtoPath, { keepCase: true, enums: String });
     const pkg = grpc.loadPackageDefinition(definition) as unknown as {
@@ -127,7 +257,7 @@ export function checkHealth(target: string, deadlineMs = 2_000): Promise<string>
     };
     healthClientCtor = pkg.grpc.health.v1.Health;
   }
-  const client = new healthClientCtor(target, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+  const client = new healthClientCtor(target, channelCredentials(auth)) as unknown as grpc.Client & {
     check(req: { service: string }, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: { status: string }) => void): void;
   };
   return new Promise((resolve, reject) => {
@@ -140,12 +270,12 @@ export function checkHealth(target: string, deadlineMs = 2_000): Promise<string>
 }
 
 /** Polls the health service until SERVING. */
-export async function waitUntilServing(target: string, timeoutMs = 30_000): Promise<void> {
+export async function waitUntilServing(target: string, timeoutMs = 30_000, auth: GrpcClientAuth = {}): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
     try {
-      if ((await checkHealth(target)) === 'SERVING') return;
+      if ((await checkHealth(target, 2_000, auth)) === 'SERVING') return;
     } catch (err) {
       last = err;
     }

@@ -1,8 +1,13 @@
 export type { Dependency, DependencyOptions } from './dependencies.js';
 export {
   answerUnary,
+  bearerTokenInterceptor,
+  bearerTokenServerInterceptor,
   checkHealth,
   createClient,
+  createGrpcServer,
+  type GrpcClientAuth,
+  type GrpcServerAuth,
   traceClientInterceptor,
   tracedImplementation,
   unary,

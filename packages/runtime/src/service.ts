@@ -1,10 +1,10 @@
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { type Bus, connectBus } from '@trajectory/bus';
-import { commonConfigShape, listenAddress, loadConfig, type z } from '@trajectory/config';
+import { commonConfigShape, grpcServerConfigShape, listenAddress, loadConfig, type z } from '@trajectory/config';
 import { initTelemetry, type Logger } from '@trajectory/telemetry';
 import { HealthImplementation } from 'grpc-health-check';
 import { Dependencies, type Dependency, type DependencyOptions } from './dependencies.js';
-import { tracedImplementation } from './grpc.js';
+import { createGrpcServer, tracedImplementation } from './grpc.js';
 
 export interface ServiceContext<C> {
   config: C;
@@ -29,7 +29,7 @@ export interface ServiceDefinitionOptions<S extends z.ZodRawShape> {
   start(ctx: ServiceContext<CommonConfig & z.infer<z.ZodObject<S>>>): Promise<void>;
 }
 
-const commonShape = { ...commonConfigShape, GRPC_LISTEN: listenAddress(0) };
+const commonShape = { ...commonConfigShape, ...grpcServerConfigShape, GRPC_LISTEN: listenAddress(0) };
 type CommonConfig = z.infer<z.ZodObject<typeof commonShape>>;
 
 export interface RunningService {
@@ -39,7 +39,8 @@ export interface RunningService {
 
 /**
  * The one way a Trajectory service process starts: typed config, telemetry, the bus, a gRPC
- * server with grpc.health.v1 (SERVING while every dependency is available), and a graceful stop
+ * server that requires GRPC_TOKEN on every call (TLS when GRPC_TLS_CERT/KEY are set) with
+ * grpc.health.v1 open to probes (SERVING while every dependency is available), and a graceful stop
  * on SIGTERM/SIGINT (health goes NOT_SERVING, gRPC stops taking calls, workers finish or hand
  * back in-flight messages, the NATS connection drains).
  */
@@ -47,6 +48,8 @@ export async function runService<S extends z.ZodRawShape>(options: ServiceDefini
   const shape = { ...commonShape, GRPC_LISTEN: listenAddress(options.defaultPort), ...options.configShape };
   // One parse of everything, so all problems are reported together.
   const config = loadConfig(options.name, shape) as unknown as CommonConfig & z.infer<z.ZodObject<S>>;
+  // Before anything connects: a bad TLS setting stops the start like a bad variable does.
+  const grpcServer = createGrpcServer(config);
   const telemetry = initTelemetry({
     serviceName: config.OTEL_SERVICE_NAME ?? `trajectory-${options.name}`,
     otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
@@ -61,7 +64,7 @@ export async function runService<S extends z.ZodRawShape>(options: ServiceDefini
     token: config.NATS_TOKEN,
   });
 
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+  const { server } = grpcServer;
   const health = new HealthImplementation({ '': 'NOT_SERVING' });
   health.addToServer(server);
   const shutdownHooks: (() => Promise<void> | void)[] = [];
@@ -98,13 +101,13 @@ export async function runService<S extends z.ZodRawShape>(options: ServiceDefini
   });
 
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(config.GRPC_LISTEN, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(config.GRPC_LISTEN, grpcServer.credentials, (err, p) => (err ? reject(err) : resolve(p))),
   );
   const host = config.GRPC_LISTEN.slice(0, config.GRPC_LISTEN.lastIndexOf(':'));
   const address = `${host}:${port}`;
   serving = true;
   showHealth();
-  logger.info({ grpc: address, nats: config.NATS_URL }, `${options.name} serving`);
+  logger.info({ grpc: address, tls: grpcServer.tls, nats: config.NATS_URL }, `${options.name} serving`);
 
   let stopping: Promise<void> | undefined;
   const stop = (reason = 'stop') => {

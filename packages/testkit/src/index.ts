@@ -3,10 +3,12 @@ export { clearGraph, query, testDriver } from './neo4j.js';
 export { type CollectedSpan, OtlpCollector } from './otlp.js';
 export { containerRuntimeAvailable, startTestServers, type TestServerOptions, type TestServers } from './servers.js';
 export {
+  harnessGrpcToken,
   type PipelineOptions,
   pipelineEnv,
   REPO_ROOT,
   SERVICE_NAMES,
+  type ServiceAuth,
   type ServiceName,
   type ServiceProcess,
   serviceLaunch,

@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_PORTS } from '@trajectory/config';
-import { waitUntilServing } from '@trajectory/runtime';
+import { type GrpcClientAuth, waitUntilServing } from '@trajectory/runtime';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const SERVICE_NAMES = ['ingestion', 'segmentation', 'graph', 'samples', 'training'] as const;
@@ -14,29 +15,49 @@ export interface ServiceProcess {
   target: string;
   child: ChildProcess;
   logFile: string;
+  /** The gRPC credentials the service was started with, for the clients a test creates (createClient). */
+  auth: ServiceAuth;
   /** SIGTERM and wait for a clean exit; resolves with the exit code. */
   stop(): Promise<number | null>;
   /** SIGKILL: the crash a supervisor must survive. */
   kill(): Promise<void>;
 }
 
+let generatedToken: string | undefined;
+
+/**
+ * The gRPC bearer token of the services the harness starts: GRPC_TOKEN when the environment has
+ * one, else one generated for this process, as a deployment's would be.
+ */
+export function harnessGrpcToken(): string {
+  generatedToken ??= process.env.GRPC_TOKEN || randomBytes(32).toString('base64url');
+  return generatedToken;
+}
+
+/** What a client of a service the harness started authenticates with (its token is always set). */
+export type ServiceAuth = GrpcClientAuth & { GRPC_TOKEN: string };
+
 /** The environment variable a service's gRPC target is given to the others under. */
 export const targetVariable = (name: ServiceName) => `${name.toUpperCase()}_GRPC_TARGET`;
 
 /**
  * How a built service runs as its own process: its script (services/NAME/dist/main.js), its
- * environment, the gRPC target it listens on and its log file. For startServiceProcess, and for
+ * environment (GRPC_TOKEN from `env`, else harnessGrpcToken()), the gRPC target it listens on,
+ * what its clients authenticate with, and its log file. For startServiceProcess, and for
  * `npm run up`, whose supervisor starts (and restarts) the same processes itself.
  */
 export function serviceLaunch(
   name: ServiceName,
   options: { env: Record<string, string>; logDir: string; port?: number },
-): { script: string; env: NodeJS.ProcessEnv; target: string; logFile: string } {
+): { script: string; env: NodeJS.ProcessEnv; target: string; auth: ServiceAuth; logFile: string } {
   const target = `127.0.0.1:${options.port ?? DEFAULT_PORTS[name]}`;
+  const token = options.env.GRPC_TOKEN ?? harnessGrpcToken();
+  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, GRPC_TOKEN: token, GRPC_LISTEN: target };
   return {
     script: join(REPO_ROOT, 'services', name, 'dist', 'main.js'),
-    env: { ...process.env, ...options.env, GRPC_LISTEN: target },
+    env,
     target,
+    auth: { GRPC_TOKEN: token, GRPC_TLS_CA: env.GRPC_TLS_CA },
     logFile: join(options.logDir, `${name}.log`),
   };
 }
@@ -49,7 +70,7 @@ export async function startServiceProcess(
   name: ServiceName,
   options: { env: Record<string, string>; logDir: string; port?: number },
 ): Promise<ServiceProcess> {
-  const { script, env, target, logFile } = serviceLaunch(name, options);
+  const { script, env, target, auth, logFile } = serviceLaunch(name, options);
   mkdirSync(options.logDir, { recursive: true });
   const log = createWriteStream(logFile, { flags: 'a' });
   const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -58,7 +79,7 @@ export async function startServiceProcess(
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
   try {
     await Promise.race([
-      waitUntilServing(target, 60_000),
+      waitUntilServing(target, 60_000, auth),
       exited.then((code) => {
         throw new Error(`${name} exited with code ${code} during start-up; see ${logFile}`);
       }),
@@ -72,6 +93,7 @@ export async function startServiceProcess(
     target,
     child,
     logFile,
+    auth,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
@@ -95,13 +117,19 @@ export interface PipelineOptions {
   logDir: string;
   datasetDir: string;
   otlpEndpoint?: string;
+  /** The services' bearer token (GRPC_TOKEN); default harnessGrpcToken(). */
+  grpcToken?: string;
   ports?: Partial<Record<ServiceName, number>>;
   only?: ServiceName[];
 }
 
-/** The environment every service of a pipeline gets: the servers, and every service's gRPC target. */
+/**
+ * The environment every service of a pipeline gets: the servers, the gRPC token, and every
+ * service's gRPC target. The CLI run with it reaches the services too.
+ */
 export function pipelineEnv(options: PipelineOptions): Record<string, string> {
   const env: Record<string, string> = {
+    GRPC_TOKEN: options.grpcToken ?? harnessGrpcToken(),
     NATS_URL: options.natsUrl,
     NEO4J_URI: options.neo4jUri,
     SAMPLES_DATASET_DIR: options.datasetDir,

@@ -32,7 +32,7 @@ before(async () => {
     logDir: join(dir, 'logs'),
     port: await freePort(),
   });
-  client = createClient(IngestionServiceClient, ingestion.target);
+  client = createClient(IngestionServiceClient, ingestion.target, ingestion.auth);
 });
 
 after(async () => {

@@ -98,7 +98,7 @@ main(() =>
       SAMPLES_SYSTEM_PROMPT: z.string().default(DEFAULT_SYSTEM_PROMPT),
     },
     async start({ config, bus, logger, addGrpcService, onShutdown }) {
-      const graph = createClient(GraphServiceClient, config.GRAPH_GRPC_TARGET);
+      const graph = createClient(GraphServiceClient, config.GRAPH_GRPC_TARGET, config);
       onShutdown(() => graph.close());
       const registry = await openDatasetRegistry(bus);
       const tokenCounter = loadTokenCounter(config.SAMPLES_TOKENIZER);

@@ -95,7 +95,7 @@ before(async () => {
   );
   adapterObjects = await new Objm(bus.nc).create(BUCKETS.adapterObjects);
   service = await startTraining();
-  client = createClient(TrainingServiceClient, service.target);
+  client = createClient(TrainingServiceClient, service.target, service.auth);
 });
 
 after(async () => {
@@ -507,7 +507,7 @@ test('a second replica takes its share of the events, and a killed replica loses
     await trainer.succeeded(adapter);
     trainer.msg?.ack();
     service = await startTraining();
-    client = createClient(TrainingServiceClient, service.target);
+    client = createClient(TrainingServiceClient, service.target, service.auth);
     const done = await until('succeeded after the restart', async () => {
       const j = await getJob(job.jobId);
       return j.state === S.TRAINING_JOB_STATE_SUCCEEDED ? j : undefined;

@@ -35,7 +35,8 @@ before(async () => {
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
-  client = createClient(GraphServiceClient, `127.0.0.1:${port}`);
+  // The query adapter on a bare server, without runService's token check: no credentials.
+  client = createClient(GraphServiceClient, `127.0.0.1:${port}`, {});
 });
 
 after(async () => {
@@ -144,7 +145,7 @@ test('StreamConversationGraphs sends the same graphs in the same order whatever 
     const port = await new Promise<number>((resolve, reject) =>
       paged.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
     );
-    const pagedClient = createClient(GraphServiceClient, `127.0.0.1:${port}`);
+    const pagedClient = createClient(GraphServiceClient, `127.0.0.1:${port}`, {});
     try {
       assert.deepEqual(await collect((r) => pagedClient.streamConversationGraphs(r), { conversationIds: [] }), whole);
       assert.deepEqual(
