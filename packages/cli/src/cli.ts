@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connect } from '@nats-io/transport-node';
@@ -71,7 +72,8 @@ function requireConversations(file: string, report: IngestReport): void {
 async function buildAndReport(targets: Targets, values: { out?: string | undefined; facts?: string | undefined }) {
   const dataset = await buildDataset(targets, {
     ...(values.out ? { outputDir: values.out } : {}),
-    ...(values.facts ? { factsPath: resolve(values.facts) } : {}),
+    // The text travels with the request: the samples service may run where this path is not.
+    ...(values.facts ? { factsPath: resolve(values.facts), factsText: await readFile(values.facts, 'utf8') } : {}),
   });
   if (dataset.manifest) console.log(formatDatasetReport(dataset.manifest));
   console.log(`\nrecords: ${dataset.path}\nexports: ${dataset.manifest?.exports.join(', ') ?? ''}`);

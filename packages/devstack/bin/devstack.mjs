@@ -130,6 +130,9 @@ function setup({ python = false } = {}) {
   ensureEmbeddingModel();
   step('building: contracts from proto/, the TypeScript workspaces, the Neo4j launcher (Maven)');
   run('npx', ['turbo', 'run', 'build', '--output-logs=errors-only']);
+  // Not a turbo task: a service image's build runs turbo over the workspaces a service depends on,
+  // which include this tooling (through the test harness), and has no Java.
+  run('bash', [join(ROOT, 'deploy', 'local', 'neo4j-launcher', 'build.sh')]);
   // Before `test` runs turbo's unit tests: the samples export test loads its files with the
   // venv's Hugging Face `datasets` (trainer-gpu[test]) and fails under CI without it.
   return python ? ensurePythonTrainer() : undefined;

@@ -109,9 +109,9 @@ main(() =>
         for await (const item of stream as AsyncIterable<ConversationGraph>) yield item;
       }
 
-      async function memoryRecords(factsPath: string | undefined, systemPrompt: string): Promise<MemoryRecord[]> {
-        if (!factsPath) return [];
-        const facts = parseFacts(await readFile(factsPath, 'utf8'), factsPath);
+      async function memoryRecords(factsPath: string | undefined, factsText: string, systemPrompt: string): Promise<MemoryRecord[]> {
+        if (!factsText && !factsPath) return [];
+        const facts = parseFacts(factsText || (await readFile(factsPath as string, 'utf8')), factsPath || 'facts');
         return factRecords(facts, { systemPrompt });
       }
 
@@ -131,7 +131,7 @@ main(() =>
           warnRealShare: request.warnRealShare ?? config.SAMPLES_WARN_REAL_SHARE,
           systemPrompt: config.SAMPLES_SYSTEM_PROMPT,
         };
-        const memory = await memoryRecords(request.factsPath || config.SAMPLES_FACTS_FILE, settings.systemPrompt);
+        const memory = await memoryRecords(request.factsPath || config.SAMPLES_FACTS_FILE, request.factsText, settings.systemPrompt);
         const dataset = await buildDataset(
           conversationGraphs(),
           resolve(request.outputDir || config.SAMPLES_DATASET_DIR),
