@@ -319,6 +319,12 @@ async function test() {
     // This Neo4j's own generated password (in dir, mode 0600), for the tests' drivers and services.
     Object.assign(env, { NATS_URL: nats.url, NEO4J_URI: neo4j.uri, NEO4J_USER: neo4j.auth.user, NEO4J_PASSWORD: neo4j.auth.password });
   }
+  // The compose test (e2e/src/compose.e2e.ts) builds and runs the deployment: it needs a Docker
+  // engine and Compose v2, set up here where this process may (root on Debian, as in CI).
+  step('Docker engine and Compose v2 for the compose test');
+  const { ensureDockerEngine } = await import(join(ROOT, 'deploy', 'docker', 'engine.mjs'));
+  const noEngine = await ensureDockerEngine();
+  if (noEngine) console.log(`the compose test will be skipped: ${noEngine}`);
   try {
     const files = [...findTests('.itest.js'), ...findTests('.e2e.js')];
     step(`integration and e2e tests (${files.length} files, one at a time: they share the servers)`);
