@@ -70,4 +70,8 @@ def test_buckets(source):
         "adapterObjects": BUCKETS.adapter_objects,
         "datasetManifests": BUCKETS.dataset_manifests,
         "datasetObjects": BUCKETS.dataset_objects,
+        "ingestLedger": BUCKETS.ingest_ledger,
+        "ingestJobs": BUCKETS.ingest_jobs,
+        "ingestedConversations": BUCKETS.ingested_conversations,
+        "claims": BUCKETS.claims,
     }

@@ -121,13 +121,21 @@ export const WORK_QUEUES = {
   },
 } satisfies Record<string, WorkQueueSpec>;
 
-/** JetStream KV buckets and object stores shared between services (and the Python trainer). */
+/**
+ * JetStream KV buckets and object stores: those shared between services (and the Python trainer),
+ * ingestion's own, and the claim checks of events larger than max_payload. The NATS users'
+ * permissions (permissions.ts) name them.
+ */
 export const BUCKETS = {
   trainingJobs: 'trajectory_training_jobs',
   adapterRegistry: 'trajectory_adapter_registry',
   adapterObjects: 'trajectory_adapters',
   datasetManifests: 'trajectory_dataset_manifests',
   datasetObjects: 'trajectory_datasets',
+  ingestLedger: 'trajectory_ingest_ledger',
+  ingestJobs: 'trajectory_ingest_jobs',
+  ingestedConversations: 'trajectory_ingested_conversations',
+  claims: 'trajectory_claims',
 } as const;
 
 function consumerConfig(spec: WorkQueueSpec): Partial<ConsumerConfig> {

@@ -69,13 +69,17 @@ class Buckets:
     adapter_objects: str = "trajectory_adapters"
     dataset_manifests: str = "trajectory_dataset_manifests"
     dataset_objects: str = "trajectory_datasets"
+    ingest_ledger: str = "trajectory_ingest_ledger"
+    ingest_jobs: str = "trajectory_ingest_jobs"
+    ingested_conversations: str = "trajectory_ingested_conversations"
+    claims: str = "trajectory_claims"
 
 
 BUCKETS = Buckets()
 
 #: Events too large for max_payload travel as a ClaimCheck (packages/bus/src/events.ts).
 CLAIM_CHECK_HEADER = "Trajectory-Claim-Check"
-CLAIM_BUCKET = "trajectory_claims"
+CLAIM_BUCKET = BUCKETS.claims
 
 
 async def ensure_topology(js, *, ack_wait_ms: int | None = None) -> None:

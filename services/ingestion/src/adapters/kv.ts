@@ -5,13 +5,14 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { KV } from '@nats-io/kv';
 import type { ObjectStore } from '@nats-io/obj';
+import { BUCKETS } from '@trajectory/bus';
 import { IngestedConversation, IngestStatus } from '@trajectory/contracts';
 import type { Ledger, LedgerEntry } from '../core/ingest.js';
 
-export const LEDGER_BUCKET = 'trajectory_ingest_ledger';
-export const JOBS_BUCKET = 'trajectory_ingest_jobs';
+export const LEDGER_BUCKET = BUCKETS.ingestLedger;
+export const JOBS_BUCKET = BUCKETS.ingestJobs;
 /** One object per finished upload, named by its ingest id: its conversations, one JSON line each. */
-export const INGESTED_BUCKET = 'trajectory_ingested_conversations';
+export const INGESTED_BUCKET = BUCKETS.ingestedConversations;
 /** Status records and conversation lists expire: they are for following an upload, not an archive. */
 export const INGEST_RECORD_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
