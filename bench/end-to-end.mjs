@@ -39,9 +39,9 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectBus, decodeEvent, STREAMS, SUBJECTS } from '@trajectory/bus';
 import { ConversationSegmented, DatasetBuilt } from '@trajectory/contracts';
-import { freePort, startNats, startNeo4j } from '@trajectory/local-servers';
+import { freePort, startNeo4j } from '@trajectory/local-servers';
 import { formatTable } from '@trajectory/samples';
-import { REPO_ROOT, SERVICE_NAMES, startPipeline, startServiceProcess } from '@trajectory/testkit';
+import { REPO_ROOT, SERVICE_NAMES, startPipeline, startServiceProcess, startTestNats } from '@trajectory/testkit';
 import neo4j from 'neo4j-driver';
 import { writeConversationGraphs } from '../services/graph/dist/adapters/neo4j-store.js';
 import { flag, option } from './lib/cli-args.mjs';
@@ -116,7 +116,7 @@ async function subjectCount(bus, subject) {
 async function runHistory(zip, workers, root) {
   const dir = join(root, `w${workers}`);
   say(`\n== ${workers} segmentation worker(s): starting fresh NATS and Neo4j`);
-  const [nats, db] = await Promise.all([startNats({ dataDir: join(dir, 'nats') }), startNeo4j({ dataDir: join(dir, 'neo4j') })]);
+  const [nats, db] = await Promise.all([startTestNats({ dataDir: join(dir, 'nats') }), startNeo4j({ dataDir: join(dir, 'neo4j') })]);
   const stops = [() => db.stop(), () => nats.stop()];
   try {
     const ports = {};
@@ -125,6 +125,7 @@ async function runHistory(zip, workers, root) {
     const t0Start = performance.now();
     const pipeline = await startPipeline({
       natsUrl: nats.url,
+      natsCredentialsFile: nats.nats.credentialsFile,
       neo4jUri: db.uri,
       neo4jAuth: db.auth,
       logDir,
@@ -172,7 +173,7 @@ async function runHistory(zip, workers, root) {
       }
     };
     const sampler = setInterval(sample, 1000);
-    const bus = await connectBus({ url: nats.url, name: 'bench-end-to-end' });
+    const bus = await connectBus(nats.nats.busOptions('admin', 'bench-end-to-end'));
     stops.unshift(() => bus.close());
     const progress = setInterval(async () => {
       const [i, s, g] = await Promise.all(

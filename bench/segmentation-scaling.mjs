@@ -152,10 +152,10 @@ async function waitForQuiet(workers) {
 }
 
 // ---------- one run ----------
-async function run(natsUrl, events, workers, logRoot) {
+async function run(nats, events, workers, logRoot) {
   const quiet = await waitForQuiet(workers);
-  await resetBus(natsUrl);
-  const bus = await connectBus({ url: natsUrl, name: 'bench-segmentation-scaling' }); // recreates the streams
+  await resetBus(nats);
+  const bus = await connectBus(nats.busOptions('admin', 'bench-segmentation-scaling')); // recreates the streams
   try {
     await ensureWorkQueue(bus.jsm, WORK_QUEUES.segmentation);
     const queue = WORK_QUEUES.segmentation;
@@ -207,7 +207,7 @@ async function run(natsUrl, events, workers, logRoot) {
     await bus.nc.flush();
 
     const logDirs = Array.from({ length: workers }, (_, i) => join(logRoot, `w${workers}`, `worker${i + 1}`));
-    const env = { NATS_URL: natsUrl, SEGMENTATION_CONCURRENCY: '1', LOG_LEVEL: 'info' };
+    const env = { ...nats.serviceEnv(), SEGMENTATION_CONCURRENCY: '1', LOG_LEVEL: 'info' };
     if (process.env.TRAJECTORY_EMBEDDING_MODEL_DIR) env.TRAJECTORY_EMBEDDING_MODEL_DIR = process.env.TRAJECTORY_EMBEDDING_MODEL_DIR;
     const ports = await Promise.all(logDirs.map(() => freePort()));
     const started = Date.now();
@@ -350,7 +350,7 @@ say(`servers: ${servers.kind}, NATS at ${servers.natsUrl}`);
 const logRoot = mkdtempSync(join(tmpdir(), 'segmentation-scaling-'));
 const results = [];
 try {
-  for (const w of workerCounts) results.push(await run(servers.natsUrl, events, w, logRoot));
+  for (const w of workerCounts) results.push(await run(servers.nats, events, w, logRoot));
 } finally {
   await servers.stop();
   if (!keepLogs) rmSync(logRoot, { recursive: true, force: true });

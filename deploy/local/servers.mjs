@@ -5,10 +5,13 @@
 //           with Neo4j Browser at /browser/, on loopback; auth on (user neo4j, a password generated
 //           on first start into a 0600 file), LOAD CSV reads no host file and fetches no URL
 // As a command:  servers.mjs start|stop|status [--data DIR]   (DIR defaults to ./.trajectory/servers)
-// As a module:   startNats(), startNeo4j(), startLocalServers(), stopLocalServers()
+//           NATS has auth on: one user per service (and the trainer, the CLI, an observer) with the
+//           permissions packages/bus derives from the topology, passwords generated on first start
+//           into a 0600 file
+// As a module:   startNats(), startNeo4j(), startLocalServers(), stopLocalServers(), natsConfig()
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,31 +81,72 @@ function findNatsServer() {
 }
 
 /**
- * Starts nats-server with JetStream on loopback.
- * @param {{ dataDir: string, port?: number, maxPayload?: number, detached?: boolean }} options
+ * @typedef {{ publish: { allow: string[] } | { deny: string[] }, subscribe: { allow: string[] } }} NatsPermissions
+ * @typedef {{ user: string, password: string | { env: string }, permissions: NatsPermissions }} NatsUserEntry
  */
-export async function startNats({ dataDir, port, maxPayload, detached = false }) {
+
+/**
+ * A nats-server configuration file (syntax that Debian's 2.9 and the official 2.10 image both
+ * read): JetStream, and with `users` auth on, each user with its permissions. A password is the
+ * literal, or `{ env: NAME }` for a reference the server resolves from its environment
+ * (`password: $NAME`, as deploy/nats/nats.conf has them).
+ * @param {{ listen: string, serverName: string, storeDir: string, maxPayload?: number, monitor?: string, users?: NatsUserEntry[], header?: string }} options
+ */
+export function natsConfig({ listen, serverName, storeDir, maxPayload, monitor, users, header }) {
+  const q = JSON.stringify;
+  const lines = [
+    ...(header ? header.split('\n').map((l) => `# ${l}`.trimEnd()) : []),
+    `listen: ${listen}`,
+    `server_name: ${serverName}`,
+    `jetstream { store_dir: ${q(storeDir)} }`,
+  ];
+  if (maxPayload) lines.push(`max_payload: ${maxPayload}`);
+  if (monitor) lines.push(`http: ${monitor}`);
+  if (users?.length) {
+    lines.push('authorization {', '  users = [');
+    for (const { user, password, permissions } of users) {
+      // Subjects are quoted: unquoted, $JS.API.> would be read as a variable reference.
+      const perms = JSON.stringify(permissions, null, 2).replace(/\n/g, '\n      ');
+      lines.push('    {', `      user: ${q(user)}`);
+      lines.push(`      password: ${typeof password === 'string' ? q(password) : `$${password.env}`}`);
+      lines.push(`      permissions: ${perms}`, '    }');
+    }
+    lines.push('  ]', '}');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The configuration startNats writes for a NATS under dir (its data in dir/jetstream). */
+function localNatsConfig({ dir, port, maxPayload, users }) {
+  return natsConfig({
+    listen: `127.0.0.1:${port}`,
+    serverName: 'trajectory-local',
+    storeDir: join(dir, 'jetstream'),
+    ...(maxPayload ? { maxPayload } : {}),
+    ...(users ? { users } : {}),
+  });
+}
+
+/**
+ * Starts nats-server with JetStream on loopback; with `users` (name, password, permissions) it
+ * refuses every client that is not one of them and holds each to its permissions.
+ * @param {{ dataDir: string, port?: number, maxPayload?: number, detached?: boolean, users?: NatsUserEntry[] }} options
+ */
+export async function startNats({ dataDir, port, maxPayload, detached = false, users }) {
   const bin = findNatsServer();
   port ??= await freePort();
   const dir = resolve(dataDir);
   mkdirSync(join(dir, 'jetstream'), { recursive: true });
   const configFile = join(dir, 'nats.conf');
-  writeFileSync(
-    configFile,
-    [
-      `listen: 127.0.0.1:${port}`,
-      `server_name: trajectory-local`,
-      `jetstream { store_dir: ${JSON.stringify(join(dir, 'jetstream'))} }`,
-      maxPayload ? `max_payload: ${maxPayload}` : '',
-      '',
-    ].join('\n'),
-  );
+  // It holds passwords: readable by its owner only.
+  writeFileSync(configFile, localNatsConfig({ dir, port, maxPayload, users }), { mode: 0o600 });
+  chmodSync(configFile, 0o600);
   const logFile = join(dir, 'nats.log');
   const out = openSync(logFile, 'a');
   const child = spawn(bin, ['-c', configFile], { stdio: ['ignore', out, out], detached });
   await waitFor('nats-server', () => portAnswers(port), { timeoutMs: 15_000, child, logFile });
   if (detached) child.unref();
-  return { url: `nats://127.0.0.1:${port}`, port, pid: child.pid, child, logFile, stop: () => stopChild(child) };
+  return { url: `nats://127.0.0.1:${port}`, port, pid: child.pid, child, logFile, configFile, stop: () => stopChild(child) };
 }
 
 function javaCommand() {
@@ -129,16 +173,69 @@ const NEO4J_MIN_PASSWORD = 8;
  * @param {number} [minLength]
  */
 export function ensureSecretFile(file, what, minLength = 16) {
-  if (!existsSync(file)) {
-    mkdirSync(dirname(file), { recursive: true });
-    try {
-      writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
-    } catch (err) {
-      if (err.code !== 'EEXIST') throw err; // another start wrote it first: use that one
-    }
-  }
+  if (!existsSync(file)) writeSecretFile(file, `${newSecret()}\n`, { exclusive: true });
   chmodSync(file, 0o600);
   return readSecretFile(file, what, minLength);
+}
+
+/** A new random secret: 32 bytes, base64url (no character a config file or a shell would mangle). */
+const newSecret = () => randomBytes(32).toString('base64url');
+
+/**
+ * Writes `content` to `file`, readable by its owner only. `exclusive`: only when the file does not
+ * exist yet (another start that wrote it first wins, and its secret is the one used); otherwise the
+ * file is replaced in one rename, so a reader never sees it half written.
+ */
+function writeSecretFile(file, content, { exclusive = false } = {}) {
+  mkdirSync(dirname(file), { recursive: true });
+  if (exclusive) {
+    try {
+      writeFileSync(file, content, { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+    }
+    return;
+  }
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, content, { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
+/** Where the local NATS users' passwords are kept, under the servers' data directory. */
+export const NATS_CREDENTIALS_FILE = 'nats-credentials.json';
+
+/**
+ * The password of every user in `users` from `file` (JSON: user -> password), each generated
+ * there when missing (the file is created, or a user added, readable by its owner only).
+ * @param {string} file
+ * @param {string[]} users
+ * @returns {Record<string, string>}
+ */
+export function ensureNatsCredentials(file, users) {
+  if (!existsSync(file)) writeSecretFile(file, '{}\n', { exclusive: true });
+  const credentials = readNatsCredentials(file);
+  const missing = users.filter((user) => !credentials[user]);
+  if (missing.length > 0) {
+    for (const user of missing) credentials[user] = newSecret();
+    writeSecretFile(file, `${JSON.stringify(credentials, null, 2)}\n`);
+  }
+  chmodSync(file, 0o600);
+  return credentials;
+}
+
+/**
+ * The NATS passwords in `file` (JSON: user -> password).
+ * @param {string} file
+ * @returns {Record<string, string>}
+ */
+export function readNatsCredentials(file) {
+  const credentials = JSON.parse(readFileSync(file, 'utf8'));
+  for (const [user, password] of Object.entries(credentials)) {
+    if (typeof password !== 'string' || password.length < 16) {
+      throw new Error(`the NATS password of ${user} in ${file} is shorter than 16 characters: remove it for a new one`);
+    }
+  }
+  return credentials;
 }
 
 /**
@@ -261,24 +358,54 @@ async function stopPid(pid, timeoutMs = 30_000) {
 const STATE_FILE = 'servers.json';
 
 /**
+ * The users of `natsUsers` (name and permissions) with their passwords from DIR/nats-credentials.json,
+ * generated there for those that have none yet.
+ * @param {string} dir
+ * @param {{ user: string, permissions: NatsPermissions }[]} natsUsers
+ */
+function localNatsUsers(dir, natsUsers) {
+  const credentials = ensureNatsCredentials(
+    join(dir, NATS_CREDENTIALS_FILE),
+    natsUsers.map((u) => u.user),
+  );
+  return natsUsers.map(({ user, permissions }) => ({ user, password: credentials[user], permissions }));
+}
+
+/**
  * Starts both servers in the background (they outlive this process) unless already running,
  * and records them in DIR/servers.json. Ports default to NATS 4222, Bolt 7687 and HTTP 7474
- * (Neo4j Browser; TRAJECTORY_HTTP_PORT overrides the default).
- * @param {{ dataDir: string, natsPort?: number, boltPort?: number, httpPort?: number }} options
+ * (Neo4j Browser; TRAJECTORY_HTTP_PORT overrides the default). NATS has auth on with
+ * `natsUsers` (natsUsers() of @trajectory/bus: each user's permissions), their passwords generated
+ * on first start into DIR/nats-credentials.json (mode 0600); a NATS running with other users or
+ * permissions is restarted with these.
+ * @param {{ dataDir: string, natsUsers: { user: string, permissions: NatsPermissions }[], natsPort?: number, boltPort?: number, httpPort?: number }} options
  */
 export async function startLocalServers({
   dataDir,
+  natsUsers,
   natsPort = 4222,
   boltPort = 7687,
   httpPort = Number(process.env.TRAJECTORY_HTTP_PORT ?? 7474),
 }) {
+  if (!natsUsers?.length) throw new Error('startLocalServers: natsUsers is required (natsUsers() of @trajectory/bus)');
   const dir = resolve(dataDir);
   mkdirSync(dir, { recursive: true });
+  const users = localNatsUsers(dir, natsUsers);
   const running = readState(dir);
   // A state without httpUrl is a launcher from before Neo4j Browser was served, one without
   // passwordFile a launcher from before auth was on: restart it.
   if (running?.neo4j.httpUrl && running.neo4j.passwordFile && pidAlive(running.nats.pid) && pidAlive(running.neo4j.pid)) {
-    return running;
+    const natsDir = join(dir, 'nats');
+    const port = Number(new URL(running.nats.url).port);
+    const configFile = join(natsDir, 'nats.conf');
+    const current = existsSync(configFile) ? readFileSync(configFile, 'utf8') : '';
+    if (running.nats.credentialsFile && current === localNatsConfig({ dir: natsDir, port, users })) return running;
+    // Users or permissions changed (or NATS ran without auth): only NATS is restarted.
+    await stopPid(running.nats.pid);
+    const nats = await startNats({ dataDir: natsDir, port, detached: true, users });
+    const state = { ...running, nats: natsState(nats, dir) };
+    writeFileSync(join(dir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
+    return state;
   }
   if (running) await stopLocalServers({ dataDir: dir });
   for (const [name, port, hint] of [
@@ -288,7 +415,7 @@ export async function startLocalServers({
   ]) {
     if (await portAnswers(port)) throw new Error(`port ${port} (${name}) is taken by another process; stop it, or ${hint}`);
   }
-  const nats = await startNats({ dataDir: join(dir, 'nats'), port: natsPort, detached: true });
+  const nats = await startNats({ dataDir: join(dir, 'nats'), port: natsPort, detached: true, users });
   let neo4j;
   try {
     neo4j = await startNeo4j({
@@ -303,7 +430,7 @@ export async function startLocalServers({
     throw err;
   }
   const state = {
-    nats: { url: nats.url, pid: nats.pid, log: nats.logFile },
+    nats: natsState(nats, dir),
     // The password stays in its own 0600 file; clients read it from there (localNeo4jAuth).
     neo4j: {
       uri: neo4j.uri,
@@ -317,6 +444,11 @@ export async function startLocalServers({
   };
   writeFileSync(join(dir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
   return state;
+}
+
+/** What servers.json records of a NATS: the passwords stay in their 0600 file (localNatsAuth reads them). */
+function natsState(nats, dir) {
+  return { url: nats.url, pid: nats.pid, log: nats.logFile, credentialsFile: join(dir, NATS_CREDENTIALS_FILE) };
 }
 
 function readState(dir) {
@@ -339,6 +471,18 @@ export function localNeo4jAuth({ dataDir }) {
   };
 }
 
+/**
+ * The login of `user` on the local NATS that startLocalServers recorded under dataDir, or
+ * undefined when none was started there (or it has no such user).
+ * @param {{ dataDir: string, user: string }} options
+ */
+export function localNatsAuth({ dataDir, user }) {
+  const state = readState(resolve(dataDir));
+  if (!state?.nats.credentialsFile || !existsSync(state.nats.credentialsFile)) return undefined;
+  const password = readNatsCredentials(state.nats.credentialsFile)[user];
+  return password ? { url: state.nats.url, user, password } : undefined;
+}
+
 /** @param {{ dataDir: string }} options */
 export async function stopLocalServers({ dataDir }) {
   const dir = resolve(dataDir);
@@ -359,6 +503,20 @@ export function localServersStatus({ dataDir }) {
   };
 }
 
+/**
+ * The NATS users and their permissions, from the topology (natsUsers() of @trajectory/bus). Loaded
+ * only here, for the command: as a module this file needs nothing built, and its callers pass
+ * the users in.
+ */
+async function topologyNatsUsers() {
+  try {
+    const { natsUsers } = await import('@trajectory/bus');
+    return natsUsers();
+  } catch (err) {
+    throw new Error(`the NATS users come from @trajectory/bus, which is not built (npm run build): ${err.message}`);
+  }
+}
+
 async function main(argv) {
   const [command, ...rest] = argv;
   const dataIdx = rest.indexOf('--data');
@@ -370,9 +528,9 @@ async function main(argv) {
         : '.trajectory/servers';
   switch (command) {
     case 'start': {
-      const state = await startLocalServers({ dataDir });
+      const state = await startLocalServers({ dataDir, natsUsers: await topologyNatsUsers() });
       console.log(
-        `NATS  ${state.nats.url} (pid ${state.nats.pid})\nNeo4j ${state.neo4j.uri} (pid ${state.neo4j.pid}), user ${state.neo4j.user}, password in ${state.neo4j.passwordFile}\nNeo4j Browser ${state.neo4j.browserUrl}`,
+        `NATS  ${state.nats.url} (pid ${state.nats.pid}), users' passwords in ${state.nats.credentialsFile}\nNeo4j ${state.neo4j.uri} (pid ${state.neo4j.pid}), user ${state.neo4j.user}, password in ${state.neo4j.passwordFile}\nNeo4j Browser ${state.neo4j.browserUrl}`,
       );
       return;
     }

@@ -5,7 +5,7 @@ import { JetStreamApiError, type JetStreamManager, jetstreamManager } from '@nat
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { STREAMS, WORK_QUEUES } from '@trajectory/bus';
 import { buildDataset, loadTargets, type Targets } from '@trajectory/cli';
-import { freePort, startNats, startNeo4j } from '@trajectory/local-servers';
+import { freePort, startNeo4j } from '@trajectory/local-servers';
 import { checkHealth } from '@trajectory/runtime';
 import {
   clearGraph,
@@ -17,6 +17,8 @@ import {
   type ServiceName,
   type ServiceProcess,
   startServiceProcess,
+  startTestNats,
+  type TestNats,
   targetVariable,
   testDriver,
 } from '@trajectory/testkit';
@@ -69,7 +71,7 @@ export class FaultStack {
 
   private constructor(
     readonly dir: string,
-    private nats: { url: string; port: number; stop(): Promise<void> },
+    private nats: { url: string; port: number; nats: TestNats; stop(): Promise<void> },
     private neo4j: { uri: string; port: number; httpPort: number; auth: { user: string; password: string }; stop(): Promise<void> },
     readonly driver: Driver,
     readonly nc: NatsConnection,
@@ -79,7 +81,8 @@ export class FaultStack {
   ) {
     this.env = {
       GRPC_TOKEN: harnessGrpcToken(),
-      NATS_URL: nats.url,
+      // Each service connects as its own NATS user.
+      ...nats.nats.serviceEnv(),
       NEO4J_URI: neo4j.uri,
       NEO4J_USER: neo4j.auth.user,
       NEO4J_PASSWORD: neo4j.auth.password,
@@ -98,10 +101,11 @@ export class FaultStack {
 
   static async start(conversations: number): Promise<FaultStack> {
     const dir = mkdtempSync(join(tmpdir(), 'trajectory-faults-'));
-    const [nats, neo4j] = await Promise.all([startNats({ dataDir: join(dir, 'nats') }), startNeo4j({ dataDir: join(dir, 'neo4j') })]);
+    const [nats, neo4j] = await Promise.all([startTestNats({ dataDir: join(dir, 'nats') }), startNeo4j({ dataDir: join(dir, 'neo4j') })]);
     const driver = testDriver(neo4j.uri, neo4j.auth);
-    // The suite's own view of the bus outlives a nats-server restart.
-    const nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    // The suite's own view of the bus outlives a nats-server restart (as the harness's admin: it
+    // inspects consumers and injects messages).
+    const nc = await connect({ ...nats.nats.connectOptions('admin'), maxReconnectAttempts: -1, reconnectTimeWait: 250 });
     const jsm = await jetstreamManager(nc);
     const ports = Object.fromEntries(await Promise.all(SERVICE_NAMES.map(async (n) => [n, await freePort()]))) as Record<
       ServiceName,
@@ -144,7 +148,7 @@ export class FaultStack {
   /** An empty graph and bus (streams, ledger, registries) and five fresh services. */
   async fresh(env: Partial<Record<ServiceName, Record<string, string>>> = {}): Promise<void> {
     await this.stopServices();
-    await resetBus(this.nats.url);
+    await resetBus(this.nats.nats);
     await clearGraph(this.driver);
     await Promise.all(SERVICE_NAMES.map((name) => this.startService(name, env[name])));
   }
@@ -154,7 +158,7 @@ export class FaultStack {
   }
 
   async startNats(): Promise<void> {
-    this.nats = await startNats({ dataDir: join(this.dir, 'nats'), port: this.nats.port });
+    this.nats = await startTestNats({ dataDir: join(this.dir, 'nats'), port: this.nats.port });
   }
 
   async stopNeo4j(): Promise<void> {

@@ -62,11 +62,11 @@ before(async () => {
   servers = await startTestServers();
   driver = testDriver(servers.neo4jUri, servers.neo4jAuth);
   await clearGraph(driver);
-  await resetBus(servers.natsUrl);
+  await resetBus(servers.nats);
   collector = new OtlpCollector();
   const otlpEndpoint = await collector.start();
-  nc = await connect({ servers: servers.natsUrl });
-  // What any NATS client sees on the subjects the README documents.
+  // What any NATS client sees on the subjects the README documents: the read-only observer's view.
+  nc = await connect(servers.nats.connectOptions('observer'));
   const sub = nc.subscribe('trajectory.>');
   void (async () => {
     for await (const m of sub) seen.push({ subject: m.subject, data: m.string() });
@@ -76,6 +76,7 @@ before(async () => {
   // Segmentation starts later: the test kills and restarts it while the ingest flows.
   pipeline = await startPipeline({
     natsUrl: servers.natsUrl,
+    natsCredentialsFile: servers.nats.credentialsFile,
     neo4jUri: servers.neo4jUri,
     neo4jAuth: servers.neo4jAuth,
     logDir: join(workDir, 'logs'),
@@ -218,7 +219,7 @@ test('a ChatGPT export flows through all five services into Neo4j, a dataset and
     // The one preference pair lands in the train or the eval split, by its id.
     assert.ok(files.includes('dpo.jsonl') || files.includes('dpo.eval.jsonl'), `a DPO file in ${files}`);
     assert.ok(manifest.objects.includes(`${dataset.datasetId}/records.jsonl`));
-    const bus = await connectBus({ url: servers.natsUrl, name: 'e2e-datasets' });
+    const bus = await connectBus(servers.nats.busOptions('samples', 'e2e-datasets'));
     try {
       const registry = await openDatasetRegistry(bus);
       const stored = await registry.objects.getBlob(`${dataset.datasetId}/records.jsonl`);
@@ -286,6 +287,8 @@ test('a ChatGPT export flows through all five services into Neo4j, a dataset and
         join(trainerDir, 'work'),
       ],
       {
+        // The trainer's own NATS user, as a deployment gives it (trainer-gpu reads NATS_USER/NATS_PASSWORD).
+        env: { ...process.env, ...servers.nats.userEnv('trainer') },
         stdio: ['ignore', 'ignore', 'pipe'],
       },
     );

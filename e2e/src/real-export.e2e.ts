@@ -26,10 +26,11 @@ before(async () => {
   servers = await startTestServers();
   driver = testDriver(servers.neo4jUri, servers.neo4jAuth);
   await clearGraph(driver);
-  await resetBus(servers.natsUrl);
+  await resetBus(servers.nats);
   workDir = mkdtempSync(join(tmpdir(), 'trajectory-real-export-'));
   pipeline = await startPipeline({
     natsUrl: servers.natsUrl,
+    natsCredentialsFile: servers.nats.credentialsFile,
     neo4jUri: servers.neo4jUri,
     neo4jAuth: servers.neo4jAuth,
     logDir: join(workDir, 'logs'),

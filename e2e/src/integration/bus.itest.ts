@@ -17,16 +17,15 @@ import {
   type WorkQueueSpec,
 } from '@trajectory/bus';
 import { DeadLetter, GraphStored } from '@trajectory/contracts';
-import { startNats } from '@trajectory/local-servers';
-import { resetBus, startTestServers, type TestServers } from '@trajectory/testkit';
+import { resetBus, startTestNats, startTestServers, type TestServers } from '@trajectory/testkit';
 
 let servers: TestServers;
 let bus: Bus;
 
 before(async () => {
   servers = await startTestServers();
-  await resetBus(servers.natsUrl);
-  bus = await connectBus({ url: servers.natsUrl, name: 'bus-itest' });
+  await resetBus(servers.nats);
+  bus = await connectBus(servers.nats.busOptions('admin', 'bus-itest'));
 });
 
 after(async () => {
@@ -148,7 +147,7 @@ test('after max_deliver failures the message goes to the dead-letter stream and 
 
 test('an event larger than max_payload travels by claim check through the object store', async () => {
   const small = await startTestServers({ natsMaxPayload: 64 * 1024 });
-  const smallBus = await connectBus({ url: small.natsUrl, name: 'claim-check' });
+  const smallBus = await connectBus(small.nats.busOptions('admin', 'claim-check'));
   try {
     const q = testQueue();
     const big = { ...stored('big'), contentHash: 'x'.repeat(300 * 1024) };
@@ -279,15 +278,15 @@ test('stop() hands back a message whose handler does not finish within the grace
 
 test('a publish made while nats-server restarts lands once it is back, once', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'bus-restart-'));
-  let nats = await startNats({ dataDir: dir });
-  const restartBus = await connectBus({ url: nats.url, name: 'bus-restart' });
+  let nats = await startTestNats({ dataDir: dir });
+  const restartBus = await connectBus(nats.nats.busOptions('admin', 'bus-restart'));
   try {
     const subject = 'trajectory.graph.itest-restart';
     await nats.stop();
     const publishing = publishEvent(restartBus, subject, GraphStored, stored('during restart'), 'restart-1');
     // Longer than one publish request's 5 s timeout.
     await sleep(6_000);
-    nats = await startNats({ dataDir: dir, port: nats.port });
+    nats = await startTestNats({ dataDir: dir, port: nats.port });
     const result = await publishing;
     const again = await publishEvent(restartBus, subject, GraphStored, stored('during restart'), 'restart-1');
     assert.equal(again.duplicate, true);

@@ -11,7 +11,7 @@ import { inspectExportOffline } from './offline.js';
 import { buildDataset, graphStats, listTrainingJobs, type UploadProgress, uploadExport, waitForStored } from './pipeline.js';
 import { runReadOnlyQuery } from './query.js';
 import { formatSegmentation, segmentExport } from './segment.js';
-import { loadTargets, neo4jAuth, type Targets } from './targets.js';
+import { loadTargets, natsLogin, neo4jAuth, type Targets } from './targets.js';
 import { cancelJob, fetchAdapter, formatAdapter, formatJob, getJob, isJobEnded, listAdapters, submitJob, watchJob } from './training.js';
 
 const USAGE = `usage: trajectory <command> [options]
@@ -48,7 +48,8 @@ Targets come from the environment: NATS_URL, NEO4J_URI, INGESTION_GRPC_TARGET, G
 SAMPLES_GRPC_TARGET, TRAINING_GRPC_TARGET (defaults: the local ports of npm start). Neo4j's
 credentials: NEO4J_USER and NEO4J_PASSWORD, else those of the local Neo4j of npm start. The
 services' bearer token: GRPC_TOKEN, else that of npm start's services; GRPC_TLS_CA (a CA file)
-when they use TLS.`;
+when they use TLS. NATS (for events): NATS_USER and NATS_PASSWORD, else the cli user of npm
+start's NATS.`;
 
 /** Exit code of inspect, ingest and run when not one conversation could be read from the file. */
 const EXIT_NOTHING_READ = 2;
@@ -142,7 +143,14 @@ async function showJob(targets: Targets, jobId: string, watch: boolean): Promise
 }
 
 async function events(targets: Targets, subject: string) {
-  const nc = await connect({ servers: targets.NATS_URL.split(','), name: 'trajectory-events' });
+  // As the `cli` user, which may subscribe to the pipeline's events and publish nothing.
+  const login = natsLogin(targets);
+  const nc = await connect({
+    servers: targets.NATS_URL.split(','),
+    name: 'trajectory-events',
+    ...(login ? { user: login.user, pass: login.password } : {}),
+    ...(targets.NATS_TOKEN ? { token: targets.NATS_TOKEN } : {}),
+  });
   const sub = nc.subscribe(subject);
   console.error(`listening on ${subject} (Ctrl-C to stop)`);
   process.once('SIGINT', () => void nc.drain());

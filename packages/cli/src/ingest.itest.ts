@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { STREAMS, SUBJECTS } from '@trajectory/bus';
-import { freePort, startNats } from '@trajectory/local-servers';
+import { freePort } from '@trajectory/local-servers';
 import {
   clearGraph,
   query,
@@ -14,6 +14,7 @@ import {
   SERVICE_NAMES,
   type ServiceName,
   startPipeline,
+  startTestNats,
   startTestServers,
   type TestServers,
   testDriver,
@@ -30,7 +31,7 @@ const SAMPLE = join(REPO_ROOT, 'e2e', 'fixtures', 'chatgpt', 'conversations.json
 const REAL_EXPORT = join(REPO_ROOT, 'fixtures', 'chatgpt-export', 'pkuppens_2023-06_export.conversations.json');
 
 let servers: TestServers;
-let nats: Awaited<ReturnType<typeof startNats>>;
+let nats: Awaited<ReturnType<typeof startTestNats>>;
 let natsOptions: { dataDir: string; port: number };
 let driver: Driver;
 let pipeline: Awaited<ReturnType<typeof startPipeline>>;
@@ -41,12 +42,13 @@ before(async () => {
   servers = await startTestServers();
   workDir = mkdtempSync(join(tmpdir(), 'trajectory-cli-ingest-itest-'));
   natsOptions = { dataDir: join(workDir, 'nats'), port: await freePort() };
-  nats = await startNats(natsOptions);
+  nats = await startTestNats(natsOptions);
   driver = testDriver(servers.neo4jUri, servers.neo4jAuth);
   await clearGraph(driver);
   const ports = Object.fromEntries(await Promise.all(SERVICE_NAMES.map(async (n) => [n, await freePort()]))) as Record<ServiceName, number>;
   pipeline = await startPipeline({
     natsUrl: nats.url,
+    natsCredentialsFile: nats.nats.credentialsFile,
     neo4jUri: servers.neo4jUri,
     neo4jAuth: servers.neo4jAuth,
     logDir: join(workDir, 'logs'),
@@ -105,7 +107,7 @@ test('waiting does not depend on stored events: with every one deleted, the wait
   assert.equal(upload.report?.conversationsUnchanged, 3);
   assert.equal(await waitForStored(targets, upload, { timeoutMs: 5_000 }), 0, 'an unchanged export waits for nothing');
 
-  const nc = await connect({ servers: nats.url });
+  const nc = await connect(nats.nats.connectOptions('admin'));
   const jsm = await jetstreamManager(nc);
   const edited = JSON.parse(readFileSync(SAMPLE, 'utf8')) as { title: string }[];
   for (const c of edited) c.title = `${c.title} (renamed)`;
@@ -143,7 +145,7 @@ test('ingest --wait rides out a nats-server restart (5 s down) mid-wait and name
     restart = (async () => {
       await nats.stop();
       await new Promise((r) => setTimeout(r, 5_000));
-      nats = await startNats(natsOptions);
+      nats = await startTestNats(natsOptions);
     })();
   });
   await restart;

@@ -47,11 +47,11 @@ function localGrpcToken(env: NodeJS.ProcessEnv): string | undefined {
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
-/** Host and port of a Bolt or Neo4j URI, loopback names as one. */
-function endpoint(uri: string): string | undefined {
+/** Host and port of a Bolt, Neo4j or NATS URI, loopback names as one. */
+function endpoint(uri: string, defaultPort = '7687'): string | undefined {
   try {
     const url = new URL(uri);
-    return `${LOOPBACK.has(url.hostname) ? 'loopback' : url.hostname}:${url.port || '7687'}`;
+    return `${LOOPBACK.has(url.hostname) ? 'loopback' : url.hostname}:${url.port || defaultPort}`;
   } catch {
     return undefined;
   }
@@ -64,7 +64,8 @@ function endpoint(uri: string): string | undefined {
  * NEO4J_URI points at it. Undefined when neither applies.
  */
 export function neo4jAuth(targets: Targets, env: NodeJS.ProcessEnv = process.env): { user: string; password: string } | undefined {
-  if (targets.NEO4J_USER && targets.NEO4J_PASSWORD) return { user: targets.NEO4J_USER, password: targets.NEO4J_PASSWORD };
+  // NEO4J_PASSWORD alone is Neo4j's own user's, as in deploy/.env (compose's NEO4J_USER default).
+  if (targets.NEO4J_PASSWORD) return { user: targets.NEO4J_USER ?? 'neo4j', password: targets.NEO4J_PASSWORD };
   const stateFile = join(localServersDir(env), 'servers.json');
   if (!existsSync(stateFile)) return undefined;
   try {
@@ -74,6 +75,30 @@ export function neo4jAuth(targets: Targets, env: NodeJS.ProcessEnv = process.env
     if (!neo4j?.uri || !neo4j.passwordFile || endpoint(neo4j.uri) !== endpoint(targets.NEO4J_URI)) return undefined;
     const password = readFileSync(neo4j.passwordFile, 'utf8').split('\n')[0]?.trim();
     return password ? { user: neo4j.user ?? 'neo4j', password } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The NATS user the CLI logs in as: `trajectory events` only subscribes to the pipeline's events. */
+export const CLI_NATS_USER = 'cli';
+
+/**
+ * The CLI's NATS login: NATS_USER and NATS_PASSWORD, or else the `cli` user of the local NATS that
+ * `npm start` / `npm run servers:start` run (its password in the credentials file recorded in
+ * TRAJECTORY_DATA_DIR/servers/servers.json), when NATS_URL points at it. Undefined when neither
+ * applies (a NATS without auth, or NATS_TOKEN).
+ */
+export function natsLogin(targets: Targets, env: NodeJS.ProcessEnv = process.env): { user: string; password: string } | undefined {
+  if (targets.NATS_USER && targets.NATS_PASSWORD) return { user: targets.NATS_USER, password: targets.NATS_PASSWORD };
+  try {
+    const { nats } = JSON.parse(readFileSync(join(localServersDir(env), 'servers.json'), 'utf8')) as {
+      nats?: { url?: string; credentialsFile?: string };
+    };
+    const [first] = targets.NATS_URL.split(',');
+    if (!nats?.url || !nats.credentialsFile || !first || endpoint(nats.url, '4222') !== endpoint(first, '4222')) return undefined;
+    const password = (JSON.parse(readFileSync(nats.credentialsFile, 'utf8')) as Record<string, unknown>)[CLI_NATS_USER];
+    return typeof password === 'string' && password ? { user: CLI_NATS_USER, password } : undefined;
   } catch {
     return undefined;
   }

@@ -21,9 +21,9 @@ let env: Record<string, string>;
 
 before(async () => {
   servers = await startTestServers();
-  await resetBus(servers.natsUrl);
+  await resetBus(servers.nats);
   workDir = mkdtempSync(join(tmpdir(), 'trajectory-cli-itest-'));
-  bus = await connectBus({ url: servers.natsUrl, name: 'cli-itest' });
+  bus = await connectBus(servers.nats.busOptions('admin', 'cli-itest'));
   const datasets = await openDatasetRegistry(bus);
   await datasets.put(DatasetManifest.fromPartial({ datasetId: 'cli-ds', version: 1, gatesPassed: true, path: '/d/cli-ds/records.jsonl' }));
   await datasets.put(
@@ -35,14 +35,14 @@ before(async () => {
     }),
   );
   training = await startServiceProcess('training', {
-    env: { NATS_URL: servers.natsUrl, TRAINING_BASE_MODEL: 'tiny-random-qwen2' },
+    env: { ...servers.nats.serviceEnv(), TRAINING_BASE_MODEL: 'tiny-random-qwen2' },
     logDir: join(workDir, 'logs'),
     port: await freePort(),
   });
   // The other services are not running: status reports them DOWN and goes on.
   const down = `127.0.0.1:${await freePort()}`;
   env = {
-    NATS_URL: servers.natsUrl,
+    ...servers.nats.userEnv('cli'),
     GRPC_TOKEN: training.auth.GRPC_TOKEN,
     TRAINING_GRPC_TARGET: training.target,
     INGESTION_GRPC_TARGET: down,

@@ -168,14 +168,19 @@ async function ensureServers() {
   step('starting NATS (JetStream) and Neo4j locally');
   const { startLocalServers, localNeo4jAuth } = await localServers();
   const dataDir = join(DATA_DIR, 'servers');
+  // NATS users and their permissions come from the topology (packages/bus), built by now.
+  const { natsUsers } = await import('@trajectory/bus');
   const state = await startLocalServers({
     dataDir,
+    natsUsers: natsUsers(),
     natsPort: Number(process.env.TRAJECTORY_NATS_PORT ?? 4222),
     boltPort: Number(process.env.TRAJECTORY_BOLT_PORT ?? 7687),
   });
   const { user, password } = localNeo4jAuth({ dataDir }) ?? {};
   return {
     natsUrl: state.nats.url,
+    // Each service's NATS password (and the CLI's, the observer's): every service connects as itself.
+    natsCredentialsFile: state.nats.credentialsFile,
     neo4jUri: state.neo4j.uri,
     neo4jAuth: user && password ? { user, password } : undefined,
     browserUrl: state.neo4j.browserUrl,
@@ -209,6 +214,7 @@ async function startServices(servers) {
   step('starting the five services');
   return startPipeline({
     natsUrl: servers.natsUrl,
+    natsCredentialsFile: servers.natsCredentialsFile,
     neo4jUri: servers.neo4jUri,
     neo4jAuth: servers.neo4jAuth,
     grpcToken: servers.grpc.token,
@@ -231,6 +237,7 @@ async function up() {
   const logDir = join(DATA_DIR, 'logs');
   const env = pipelineEnv({
     natsUrl: servers.natsUrl,
+    natsCredentialsFile: servers.natsCredentialsFile,
     neo4jUri: servers.neo4jUri,
     neo4jAuth: servers.neo4jAuth,
     grpcToken: servers.grpc.token,
@@ -312,12 +319,20 @@ async function test() {
     step(`integration and e2e tests against NATS_URL=${process.env.NATS_URL} NEO4J_URI=${process.env.NEO4J_URI}`);
   } else {
     step('starting NATS and Neo4j for the integration and e2e tests');
-    const { startNats, startNeo4j } = await localServers();
+    const { startNeo4j } = await localServers();
+    const { startTestNats } = await import('@trajectory/testkit');
     const dir = mkdtempSync(join(tmpdir(), 'trajectory-ci-'));
-    const [nats, neo4j] = await Promise.all([startNats({ dataDir: join(dir, 'nats') }), startNeo4j({ dataDir: join(dir, 'neo4j') })]);
+    const [nats, neo4j] = await Promise.all([startTestNats({ dataDir: join(dir, 'nats') }), startNeo4j({ dataDir: join(dir, 'neo4j') })]);
     servers = { dir, nats, neo4j };
-    // This Neo4j's own generated password (in dir, mode 0600), for the tests' drivers and services.
-    Object.assign(env, { NATS_URL: nats.url, NEO4J_URI: neo4j.uri, NEO4J_USER: neo4j.auth.user, NEO4J_PASSWORD: neo4j.auth.password });
+    // This Neo4j's own generated password and the NATS users' (in dir, mode 0600), for the tests'
+    // clients and services (each service its own NATS user, the harness an admin).
+    Object.assign(env, {
+      NATS_URL: nats.url,
+      NATS_CREDENTIALS_FILE: nats.nats.credentialsFile,
+      NEO4J_URI: neo4j.uri,
+      NEO4J_USER: neo4j.auth.user,
+      NEO4J_PASSWORD: neo4j.auth.password,
+    });
   }
   // The compose test (e2e/src/compose.e2e.ts) builds and runs the deployment: it needs a Docker
   // engine and Compose v2, set up here where this process may (root on Debian, as in CI).
@@ -348,8 +363,13 @@ const commands = {
   'servers-start': async () => {
     ensureDebianPackages();
     run('bash', [join(ROOT, 'deploy', 'local', 'neo4j-launcher', 'build.sh')]);
+    // The NATS users' permissions come from packages/bus.
+    ensureNpmPackages();
+    run('npx', ['turbo', 'run', 'build', '--filter=@trajectory/bus', '--output-logs=errors-only']);
     const s = await ensureServers();
     console.log(`NATS_URL=${s.natsUrl}\nNEO4J_URI=${s.neo4jUri}`);
+    // The CLI and the services find their NATS passwords there themselves; another client picks its user's.
+    if (s.natsCredentialsFile) console.log(`# NATS users' passwords (ingestion, ..., cli, observer): ${shown(s.natsCredentialsFile)}`);
     if (s.passwordFile) console.log(`NEO4J_USER=neo4j\nNEO4J_PASSWORD=$(cat ${shown(s.passwordFile)})`);
     if (s.grpc.file) console.log(`GRPC_TOKEN=$(cat ${shown(s.grpc.file)})`);
   },

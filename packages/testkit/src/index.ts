@@ -1,4 +1,5 @@
 export { resetBus } from './bus.js';
+export { serviceNatsEnv, startTestNats, TEST_ADMIN, TestNats, type TestNatsUser, testNatsUserEntries, testNatsUsers } from './nats.js';
 export { clearGraph, query, testDriver } from './neo4j.js';
 export { type CollectedSpan, OtlpCollector } from './otlp.js';
 export { containerRuntimeAvailable, startTestServers, type TestServerOptions, type TestServers } from './servers.js';

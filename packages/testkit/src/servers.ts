@@ -1,10 +1,16 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startNats, startNeo4j } from '@trajectory/local-servers';
+import { NATS_CREDENTIALS_FILE, natsConfig, startNeo4j } from '@trajectory/local-servers';
+import { startTestNats, TestNats, testNatsUserEntries } from './nats.js';
 
 export interface TestServers {
   natsUrl: string;
+  /**
+   * The NATS with its users: auth is on (each service its own user, the harness an admin) except
+   * for a NATS from the environment without NATS_CREDENTIALS_FILE.
+   */
+  nats: TestNats;
   neo4jUri: string;
   /**
    * Credentials for the Neo4j: the local servers' generated password, the containers', or
@@ -22,15 +28,18 @@ export interface TestServerOptions {
 }
 
 /**
- * Finds or starts the servers a test needs. NATS_URL + NEO4J_URI in the environment win
- * (`npm test` starts one pair for the whole run); otherwise containers where a container
+ * Finds or starts the servers a test needs. NATS_URL + NEO4J_URI in the environment win, with
+ * NATS_CREDENTIALS_FILE, the passwords of the harness's NATS users, admin included (`npm test`
+ * starts one pair for the whole run and exports all three); NATS_URL without it is not used (a
+ * NATS of the harness's own shares NEO4J_URI's Neo4j instead). Otherwise containers where a container
  * runtime answers, as testcontainers detects it; otherwise the local servers of deploy/local.
  * TRAJECTORY_TEST_SERVERS=local|containers overrides the choice.
  */
 export async function startTestServers(options: TestServerOptions = {}): Promise<TestServers> {
-  const { NATS_URL, NEO4J_URI } = process.env;
-  if (NATS_URL && NEO4J_URI && !options.natsMaxPayload) {
-    return { natsUrl: NATS_URL, neo4jUri: NEO4J_URI, ...environmentAuth(), kind: 'environment', stop: async () => {} };
+  const { NATS_URL, NEO4J_URI, NATS_CREDENTIALS_FILE } = process.env;
+  if (NATS_URL && NEO4J_URI && NATS_CREDENTIALS_FILE && !options.natsMaxPayload) {
+    const nats = new TestNats(NATS_URL, NATS_CREDENTIALS_FILE);
+    return { natsUrl: NATS_URL, nats, neo4jUri: NEO4J_URI, ...environmentAuth(), kind: 'environment', stop: async () => {} };
   }
   const choice = process.env.TRAJECTORY_TEST_SERVERS;
   if (choice === 'containers' || (choice !== 'local' && (await containerRuntimeAvailable()))) {
@@ -47,7 +56,7 @@ function environmentAuth(): { neo4jAuth?: { user: string; password: string } } {
 
 async function startLocal(options: TestServerOptions): Promise<TestServers> {
   const dir = mkdtempSync(join(tmpdir(), 'trajectory-test-'));
-  const nats = await startNats({
+  const nats = await startTestNats({
     dataDir: join(dir, 'nats'),
     ...(options.natsMaxPayload ? { maxPayload: options.natsMaxPayload } : {}),
   });
@@ -59,6 +68,7 @@ async function startLocal(options: TestServerOptions): Promise<TestServers> {
       : await startNeo4j({ dataDir: join(dir, 'neo4j') }).then((n) => ({ uri: n.uri, neo4jAuth: n.auth, stop: n.stop }));
     return {
       natsUrl: nats.url,
+      nats: nats.nats,
       neo4jUri: neo4j.uri,
       ...(neo4j.neo4jAuth ? { neo4jAuth: neo4j.neo4jAuth } : {}),
       kind: 'local',
@@ -89,11 +99,21 @@ export async function containerRuntimeAvailable(): Promise<boolean> {
 async function startContainers(options: TestServerOptions): Promise<TestServers> {
   const { GenericContainer, Wait } = await import('testcontainers');
   const { Neo4jContainer } = await import('@testcontainers/neo4j');
-  const natsArgs = ['-js', '-sd', '/data'];
-  if (options.natsMaxPayload) natsArgs.push('--max_payload', String(options.natsMaxPayload));
+  // The same users and permissions as the local servers, in a config file copied into the
+  // container; the passwords stay in a 0600 file on this side.
+  const dir = mkdtempSync(join(tmpdir(), 'trajectory-test-'));
+  const credentialsFile = join(dir, NATS_CREDENTIALS_FILE);
+  const config = natsConfig({
+    listen: '0.0.0.0:4222',
+    serverName: 'trajectory-test',
+    storeDir: '/data',
+    ...(options.natsMaxPayload ? { maxPayload: options.natsMaxPayload } : {}),
+    users: testNatsUserEntries(credentialsFile),
+  });
   const [nats, neo4j] = await Promise.all([
     new GenericContainer('nats:2.10-alpine')
-      .withCommand(natsArgs)
+      .withCopyContentToContainer([{ content: config, target: '/etc/nats/trajectory.conf', mode: 0o644 }])
+      .withCommand(['-c', '/etc/nats/trajectory.conf'])
       .withExposedPorts(4222)
       .withWaitStrategy(Wait.forLogMessage(/Server is ready/))
       .start(),
@@ -102,13 +122,16 @@ async function startContainers(options: TestServerOptions): Promise<TestServers>
       .withEnvironment({ NEO4J_dbms_security_allow__csv__import__from__file__urls: 'false' })
       .start(),
   ]);
+  const natsUrl = `nats://${nats.getHost()}:${nats.getMappedPort(4222)}`;
   return {
-    natsUrl: `nats://${nats.getHost()}:${nats.getMappedPort(4222)}`,
+    natsUrl,
+    nats: new TestNats(natsUrl, credentialsFile),
     neo4jUri: neo4j.getBoltUri(),
     neo4jAuth: { user: neo4j.getUsername(), password: neo4j.getPassword() },
     kind: 'containers',
     async stop() {
       await Promise.all([nats.stop(), neo4j.stop()]);
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_PORTS } from '@trajectory/config';
 import { type GrpcClientAuth, waitUntilServing } from '@trajectory/runtime';
+import { serviceNatsEnv } from './nats.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const SERVICE_NAMES = ['ingestion', 'segmentation', 'graph', 'samples', 'training'] as const;
@@ -55,7 +56,8 @@ export function serviceLaunch(
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, GRPC_TOKEN: token, GRPC_LISTEN: target };
   return {
     script: join(REPO_ROOT, 'services', name, 'dist', 'main.js'),
-    env,
+    // Its own NATS user, where the environment names the users' passwords (NATS_CREDENTIALS_FILE).
+    env: serviceNatsEnv(name, env),
     target,
     auth: { GRPC_TOKEN: token, GRPC_TLS_CA: env.GRPC_TLS_CA },
     logFile: join(options.logDir, `${name}.log`),
@@ -112,6 +114,8 @@ export async function startServiceProcess(
 
 export interface PipelineOptions {
   natsUrl: string;
+  /** The NATS users' passwords (JSON: user -> password): each service connects as its own user. */
+  natsCredentialsFile?: string | undefined;
   neo4jUri: string;
   neo4jAuth?: { user: string; password: string } | undefined;
   logDir: string;
@@ -140,6 +144,7 @@ export function pipelineEnv(options: PipelineOptions): Record<string, string> {
     env.NEO4J_PASSWORD = options.neo4jAuth.password;
   }
   if (options.otlpEndpoint) env.OTEL_EXPORTER_OTLP_ENDPOINT = options.otlpEndpoint;
+  if (options.natsCredentialsFile) env.NATS_CREDENTIALS_FILE = options.natsCredentialsFile;
   for (const name of SERVICE_NAMES) env[targetVariable(name)] = `127.0.0.1:${options.ports?.[name] ?? DEFAULT_PORTS[name]}`;
   return env;
 }

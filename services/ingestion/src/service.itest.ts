@@ -25,10 +25,10 @@ let dir: string;
 
 before(async () => {
   servers = await startTestServers();
-  await resetBus(servers.natsUrl);
+  await resetBus(servers.nats);
   dir = mkdtempSync(join(tmpdir(), 'ingestion-service-itest-'));
   ingestion = await startServiceProcess('ingestion', {
-    env: { NATS_URL: servers.natsUrl },
+    env: { ...servers.nats.serviceEnv() },
     logDir: join(dir, 'logs'),
     port: await freePort(),
   });

@@ -21,8 +21,8 @@ const workers: ServiceProcess[] = [];
 
 before(async () => {
   servers = await startTestServers();
-  await resetBus(servers.natsUrl);
-  bus = await connectBus({ url: servers.natsUrl, name: 'segmentation-workers-itest' });
+  await resetBus(servers.nats);
+  bus = await connectBus(servers.nats.busOptions('admin', 'segmentation-workers-itest'));
   workDir = mkdtempSync(join(tmpdir(), 'segmentation-workers-'));
 });
 
@@ -54,7 +54,7 @@ function conversation(i: number) {
 }
 
 test('a second worker process takes part of the load; no conversation is segmented twice', async () => {
-  const env = { NATS_URL: servers.natsUrl, SEGMENTATION_CONCURRENCY: '1', SEGMENTATION_SIGNAL: 'lexical', LOG_LEVEL: 'info' };
+  const env = { ...servers.nats.serviceEnv(), SEGMENTATION_CONCURRENCY: '1', SEGMENTATION_SIGNAL: 'lexical', LOG_LEVEL: 'info' };
   for (const name of ['a', 'b']) {
     workers.push(await startServiceProcess('segmentation', { env, logDir: join(workDir, name), port: await freePort() }));
   }

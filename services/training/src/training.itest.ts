@@ -53,7 +53,7 @@ let sub: Subscription;
 
 async function startTraining(): Promise<ServiceProcess> {
   return startServiceProcess('training', {
-    env: { NATS_URL: servers.natsUrl, LOG_LEVEL: 'debug', TRAINING_BASE_MODEL: BASE },
+    env: { ...servers.nats.serviceEnv(), LOG_LEVEL: 'debug', TRAINING_BASE_MODEL: BASE },
     logDir: join(workDir, 'logs'),
     port: await freePort(),
   });
@@ -61,9 +61,9 @@ async function startTraining(): Promise<ServiceProcess> {
 
 before(async () => {
   servers = await startTestServers();
-  await resetBus(servers.natsUrl);
+  await resetBus(servers.nats);
   workDir = mkdtempSync(join(tmpdir(), 'trajectory-training-itest-'));
-  bus = await connectBus({ url: servers.natsUrl, name: 'training-itest' });
+  bus = await connectBus(servers.nats.busOptions('admin', 'training-itest'));
   sub = bus.nc.subscribe('trajectory.>');
   void (async () => {
     for await (const m of sub) seen.push({ subject: m.subject, data: m.json() });
@@ -469,7 +469,7 @@ test('CancelJob stops a running job; later progress and succeeded are ignored; c
 test('two replicas share the registry: concurrent compare-and-set updates lose nothing', async () => {
   const job = await submit('ds-ok', { seed: 6 });
   // Two independent connections, as two service processes have, bump the step 25 times each.
-  const other = await connectBus({ url: servers.natsUrl, name: 'training-itest-2' });
+  const other = await connectBus(servers.nats.busOptions('training', 'training-itest-2'));
   try {
     const registries = [await JobRegistry.open(bus.nc), await JobRegistry.open(other.nc)];
     await Promise.all(

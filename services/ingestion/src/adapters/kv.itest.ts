@@ -15,8 +15,8 @@ let bus: Bus;
 
 before(async () => {
   servers = await startTestServers();
-  await resetBus(servers.natsUrl);
-  bus = await connectBus({ url: servers.natsUrl, name: 'ingestion-itest' });
+  await resetBus(servers.nats);
+  bus = await connectBus(servers.nats.busOptions('ingestion', 'ingestion-itest'));
 });
 
 after(async () => {
