@@ -113,18 +113,18 @@ test('docker compose: images built, the sample export through the stack, 3 segme
     const replicas = (await dockerCompose(['ps', '-q', 'segmentation'], { quiet: true })).split('\n').filter(Boolean);
     assert.equal(replicas.length, REPLICAS, `segmentation replicas running: ${replicas.length}`);
 
+    // As the README's `set -a; . deploy/.env; set +a`: the CLI takes GRPC_TOKEN and NEO4J_PASSWORD
+    // from the same file as the stack. The targets are the defaults moved to this test's ports.
     const cliEnv: NodeJS.ProcessEnv = {
       ...process.env,
+      ...secrets,
       INGESTION_GRPC_TARGET: `127.0.0.1:${ports.TRAJECTORY_INGESTION_PORT}`,
       GRAPH_GRPC_TARGET: `127.0.0.1:${ports.TRAJECTORY_GRAPH_PORT}`,
       SAMPLES_GRPC_TARGET: `127.0.0.1:${ports.TRAJECTORY_SAMPLES_PORT}`,
       TRAINING_GRPC_TARGET: `127.0.0.1:${ports.TRAJECTORY_TRAINING_PORT}`,
       NATS_URL: `nats://127.0.0.1:${ports.TRAJECTORY_NATS_PORT}`,
       NEO4J_URI: `bolt://127.0.0.1:${ports.TRAJECTORY_NEO4J_BOLT_PORT}`,
-      NEO4J_USER: 'neo4j',
-      NEO4J_PASSWORD: secrets.NEO4J_PASSWORD,
-      GRPC_TOKEN: secrets.GRPC_TOKEN,
-      ...(secrets.CLI_NATS_PASSWORD ? { NATS_USER: 'cli', NATS_PASSWORD: secrets.CLI_NATS_PASSWORD } : {}),
+      // Not the local servers' generated credentials of this checkout.
       TRAJECTORY_DATA_DIR: dir,
     };
     started = Date.now();

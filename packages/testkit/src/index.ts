@@ -2,7 +2,8 @@ export { resetBus } from './bus.js';
 export { serviceNatsEnv, startTestNats, TEST_ADMIN, TestNats, type TestNatsUser, testNatsUserEntries, testNatsUsers } from './nats.js';
 export { clearGraph, query, testDriver } from './neo4j.js';
 export { type CollectedSpan, OtlpCollector } from './otlp.js';
-export { containerRuntimeAvailable, startTestServers, type TestServerOptions, type TestServers } from './servers.js';
+export { chooseTestServers, probeContainerServers, TEST_CONTAINER_IMAGES } from './server-choice.js';
+export { startTestServers, type TestServerOptions, type TestServers } from './servers.js';
 export {
   harnessGrpcToken,
   type PipelineOptions,

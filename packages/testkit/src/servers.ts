@@ -1,8 +1,11 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NATS_CREDENTIALS_FILE, natsConfig, startNeo4j } from '@trajectory/local-servers';
 import { startTestNats, TestNats, testNatsUserEntries } from './nats.js';
+import { chooseTestServers, probeContainerServers, TEST_CONTAINER_IMAGES } from './server-choice.js';
+
+const [NATS_IMAGE, NEO4J_IMAGE] = TEST_CONTAINER_IMAGES;
 
 export interface TestServers {
   natsUrl: string;
@@ -32,21 +35,42 @@ export interface TestServerOptions {
  * NATS_CREDENTIALS_FILE, the passwords of the harness's NATS users, admin included (`npm test`
  * starts one pair for the whole run and exports all three); NATS_URL without it is not used (a
  * NATS of the harness's own shares NEO4J_URI's Neo4j instead). Otherwise containers where a container
- * runtime answers, as testcontainers detects it; otherwise the local servers of deploy/local.
- * TRAJECTORY_TEST_SERVERS=local|containers overrides the choice.
+ * runtime answers and can provide the images (an engine without a registry or the images cached
+ * cannot: then one line says so); otherwise the local servers of deploy/local.
+ * TRAJECTORY_TEST_SERVERS=local|containers overrides the choice (chooseTestServers).
  */
 export async function startTestServers(options: TestServerOptions = {}): Promise<TestServers> {
   const { NATS_URL, NEO4J_URI, NATS_CREDENTIALS_FILE } = process.env;
-  if (NATS_URL && NEO4J_URI && NATS_CREDENTIALS_FILE && !options.natsMaxPayload) {
-    const nats = new TestNats(NATS_URL, NATS_CREDENTIALS_FILE);
-    return { natsUrl: NATS_URL, nats, neo4jUri: NEO4J_URI, ...environmentAuth(), kind: 'environment', stop: async () => {} };
+  const choice = await chooseTestServers({
+    environmentServers: Boolean(NATS_URL && NEO4J_URI && NATS_CREDENTIALS_FILE && !options.natsMaxPayload),
+    setting: process.env.TRAJECTORY_TEST_SERVERS,
+    probeContainers: probeOnce,
+  });
+  if (choice.kind === 'environment') {
+    const nats = new TestNats(NATS_URL as string, NATS_CREDENTIALS_FILE as string);
+    return {
+      natsUrl: NATS_URL as string,
+      nats,
+      neo4jUri: NEO4J_URI as string,
+      ...environmentAuth(),
+      kind: 'environment',
+      stop: async () => {},
+    };
   }
-  const choice = process.env.TRAJECTORY_TEST_SERVERS;
-  if (choice === 'containers' || (choice !== 'local' && (await containerRuntimeAvailable()))) {
-    return startContainers(options);
+  if (choice.note && !noted) {
+    noted = true;
+    console.log(choice.note);
   }
-  return startLocal(options);
+  return choice.kind === 'containers' ? startContainers(options) : startLocal(options);
 }
+
+// One probe (it may try a pull) and one line per test process, however many suites start servers.
+let probed: ReturnType<typeof probeContainerServers> | undefined;
+let noted = false;
+const probeOnce = () => {
+  probed ??= probeContainerServers();
+  return probed;
+};
 
 /** NEO4J_USER/NEO4J_PASSWORD, as `npm test` exports them beside NEO4J_URI. */
 function environmentAuth(): { neo4jAuth?: { user: string; password: string } } {
@@ -83,19 +107,6 @@ async function startLocal(options: TestServerOptions): Promise<TestServers> {
   }
 }
 
-/** The same probe order testcontainers uses, cheapest first: DOCKER_HOST, then known sockets. */
-export async function containerRuntimeAvailable(): Promise<boolean> {
-  const sockets = ['/var/run/docker.sock', join(homedir(), '.docker', 'run', 'docker.sock'), join(homedir(), '.testcontainers.properties')];
-  if (!process.env.DOCKER_HOST && !sockets.some((s) => existsSync(s))) return false;
-  try {
-    const { getContainerRuntimeClient } = await import('testcontainers');
-    await getContainerRuntimeClient();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function startContainers(options: TestServerOptions): Promise<TestServers> {
   const { GenericContainer, Wait } = await import('testcontainers');
   const { Neo4jContainer } = await import('@testcontainers/neo4j');
@@ -111,16 +122,14 @@ async function startContainers(options: TestServerOptions): Promise<TestServers>
     users: testNatsUserEntries(credentialsFile),
   });
   const [nats, neo4j] = await Promise.all([
-    new GenericContainer('nats:2.10-alpine')
+    new GenericContainer(NATS_IMAGE)
       .withCopyContentToContainer([{ content: config, target: '/etc/nats/trajectory.conf', mode: 0o644 }])
       .withCommand(['-c', '/etc/nats/trajectory.conf'])
       .withExposedPorts(4222)
       .withWaitStrategy(Wait.forLogMessage(/Server is ready/))
       .start(),
     // As in deploy/docker-compose.yml: LOAD CSV reads no file.
-    new Neo4jContainer('neo4j:5.26-community')
-      .withEnvironment({ NEO4J_dbms_security_allow__csv__import__from__file__urls: 'false' })
-      .start(),
+    new Neo4jContainer(NEO4J_IMAGE).withEnvironment({ NEO4J_dbms_security_allow__csv__import__from__file__urls: 'false' }).start(),
   ]);
   const natsUrl = `nats://${nats.getHost()}:${nats.getMappedPort(4222)}`;
   return {
