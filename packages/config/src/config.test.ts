@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, commonConfigShape, grpcClientConfigShape, grpcServerConfigShape, listenAddress, loadConfig, z } from './index.js';
+import {
+  ConfigError,
+  commonConfigShape,
+  grpcClientConfigShape,
+  grpcServerConfigShape,
+  listenAddress,
+  loadConfig,
+  spotCheckUrl,
+  webPageUrl,
+  z,
+} from './index.js';
 
 test('defaults apply when the environment is empty', () => {
   const config = loadConfig('svc', { ...commonConfigShape, GRPC_LISTEN: listenAddress(50051) }, {});
@@ -51,4 +61,10 @@ test('a service needs GRPC_TOKEN, and the error says how to set one', () => {
   assert.equal(loadConfig('graph', grpcServerConfigShape, { GRPC_TOKEN: token }).GRPC_TOKEN, token);
   // A client may have none (offline commands); the services then answer UNAUTHENTICATED.
   assert.equal(loadConfig('cli', grpcClientConfigShape, {}).GRPC_TOKEN, undefined);
+});
+
+test('the web page is on loopback at TRAJECTORY_WEB_PORT, else 5173', () => {
+  assert.equal(webPageUrl('/', {}), 'http://127.0.0.1:5173/');
+  assert.equal(webPageUrl('report', { TRAJECTORY_WEB_PORT: '8080' }), 'http://127.0.0.1:8080/report');
+  assert.equal(spotCheckUrl('ab12', { TRAJECTORY_WEB_PORT: '' }), 'http://127.0.0.1:5173/spot-check?dataset=ab12');
 });

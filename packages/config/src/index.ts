@@ -80,6 +80,22 @@ export const DEFAULT_PORTS = {
   training: 50055,
 } as const;
 
+/** The web app's port when TRAJECTORY_WEB_PORT is not set (Vite's default). */
+export const DEFAULT_WEB_PORT = 5173;
+
+/**
+ * The web app's address on this machine (`npm run up` serves it on TRAJECTORY_WEB_PORT), with
+ * `path` appended: the one place the CLI, npm start and the web app take it from.
+ */
+export function webPageUrl(path = '/', env: NodeJS.ProcessEnv = process.env): string {
+  const port = Number(env.TRAJECTORY_WEB_PORT) || DEFAULT_WEB_PORT;
+  return `http://127.0.0.1:${port}${path.startsWith('/') ? path : `/${path}`}`;
+}
+
+/** The spot-check page of a dataset version. */
+export const spotCheckUrl = (datasetId: string, env: NodeJS.ProcessEnv = process.env) =>
+  webPageUrl(`/spot-check?dataset=${encodeURIComponent(datasetId)}`, env);
+
 /**
  * Parses `env` against a zod object shape. Every problem is reported at once, naming the
  * variable, so a misconfigured deployment fails on start with one readable message.
