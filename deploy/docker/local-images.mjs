@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Local stand-ins for the official base images (node, nats, neo4j), for a machine whose Docker
-// engine cannot pull them (no registry reachable, as on the project's CI machines). They are made
-// from what this machine already has: a Debian root file system from debootstrap, this host's
-// Node.js, Debian's nats-server, and the Neo4j 5 Community launcher of deploy/local. Real
+// Local stand-ins for the official base images (node, nats, neo4j, the OpenTelemetry Collector),
+// for a machine whose Docker engine cannot pull them (no registry reachable, as on the project's
+// CI machines). They are made from what this machine already has: a Debian root file system from
+// debootstrap, this host's Node.js, Debian's nats-server, the Neo4j 5 Community launcher of
+// deploy/local, and a minimal collector compiled from the Go module proxy (deploy/otel-collector). Real
 // deployments keep the official images (the compose file's defaults); the compose test passes
 // these in with build args and deploy/docker/compose.local-images.yml.
 //
@@ -15,11 +16,23 @@
 //
 //   node deploy/docker/local-images.mjs      builds what is missing, prints the image names
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildNeo4jLauncher, LAUNCHER_DIR, LAUNCHER_JAR } from '../local/servers.mjs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The collector's Go module: main.go wires the OTLP receiver, batch processor and file exporter. */
+const COLLECTOR_DIR = join(ROOT, 'deploy', 'otel-collector');
+const COLLECTOR_SOURCES = ['go.mod', 'go.sum', 'main.go'];
+/** Its sources' digest: the binary and image are rebuilt when they change. */
+const collectorDigest = () => {
+  const hash = createHash('sha256');
+  for (const file of COLLECTOR_SOURCES) hash.update(file).update(readFileSync(join(COLLECTOR_DIR, file)));
+  return hash.digest('hex').slice(0, 12);
+};
 
 /** Image names; the tag says what they hold, so a changed recipe gets a new image. */
 export const LOCAL_IMAGES = {
@@ -27,6 +40,7 @@ export const LOCAL_IMAGES = {
   node: `trajectory-local/node:${process.versions.node}-bookworm`,
   nats: 'trajectory-local/nats:bookworm',
   neo4j: 'trajectory-local/neo4j:5.26-community',
+  otelCollector: `trajectory-local/otel-collector:${collectorDigest()}`,
 };
 
 const DEBIAN_MIRROR = 'http://deb.debian.org/debian';
@@ -163,12 +177,50 @@ exec java $(grep -v '^#' /opt/neo4j-launcher/jvm.options | tr '\\n' ' ') -jar /o
   );
 }
 
+/**
+ * The collector compiled on this host (static, no cgo) and packed like the official contrib image:
+ * the binary as the entrypoint, reading the config.yaml that compose mounts. The binary and Go's
+ * build cache stay under .trajectory/, so a new image (a new engine, say) takes seconds, not a
+ * compile of the whole collector.
+ */
+function buildOtelCollector(log) {
+  if (imageExists(LOCAL_IMAGES.otelCollector)) return;
+  const digest = LOCAL_IMAGES.otelCollector.split(':').at(-1);
+  const binary = join(ROOT, '.trajectory', 'tools', `otelcol-trajectory-${digest}`);
+  if (!existsSync(binary)) {
+    if (spawnSync('sh', ['-c', 'command -v go'], { stdio: 'ignore' }).status !== 0) {
+      throw new Error('no Go toolchain to build the OpenTelemetry Collector with (deploy/otel-collector)');
+    }
+    log('compiling the OpenTelemetry Collector (deploy/otel-collector: otlp receiver, batch, file exporter)');
+    const started = Date.now();
+    mkdirSync(dirname(binary), { recursive: true });
+    run('go', ['build', '-trimpath', '-ldflags', '-s -w', '-o', `${binary}.tmp`, '.'], {
+      cwd: COLLECTOR_DIR,
+      env: { ...process.env, CGO_ENABLED: '0', GOCACHE: join(ROOT, '.trajectory', 'cache', 'go-build') },
+    });
+    renameSync(`${binary}.tmp`, binary);
+    log(`compiled the OpenTelemetry Collector in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  }
+  buildImage(
+    LOCAL_IMAGES.otelCollector,
+    `FROM ${LOCAL_IMAGES.debian}
+COPY otelcol-trajectory /otelcol-trajectory
+EXPOSE 4317 4318
+ENTRYPOINT ["/otelcol-trajectory"]
+CMD ["--config=/etc/otelcol-contrib/config.yaml"]
+`,
+    (ctx) => copyFileSync(binary, join(ctx, 'otelcol-trajectory')),
+    log,
+  );
+}
+
 /** Builds the local images that are missing; returns their names. */
 export function buildLocalImages({ log = (line) => console.log(line) } = {}) {
   buildDebian(log);
   buildNode(log);
   buildNats(log);
   buildNeo4j(log);
+  buildOtelCollector(log);
   return { ...LOCAL_IMAGES };
 }
 

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -24,7 +24,12 @@ const LOCAL_IMAGES_OVERRIDE = join(REPO_ROOT, 'deploy', 'docker', 'compose.local
 const SAMPLE_EXPORT = join(REPO_ROOT, 'examples', 'sample-export', 'conversations.json');
 const SAMPLE_FACTS = join(REPO_ROOT, 'examples', 'facts.yaml');
 const CLI = join(REPO_ROOT, 'packages', 'cli', 'bin', 'trajectory.mjs');
-const OFFICIAL_IMAGES = ['node:20-bookworm-slim', 'nats:2.10-alpine', 'neo4j:5.26-community'];
+const OFFICIAL_IMAGES = [
+  'node:20-bookworm-slim',
+  'nats:2.10-alpine',
+  'neo4j:5.26-community',
+  'otel/opentelemetry-collector-contrib:0.161.0',
+];
 const REPLICAS = 3;
 
 interface EngineModule {
@@ -35,7 +40,7 @@ interface InitEnvModule {
   initEnv(file: string): Record<string, string>;
 }
 interface LocalImagesModule {
-  buildLocalImages(options?: { log?: (line: string) => void }): { node: string; nats: string; neo4j: string };
+  buildLocalImages(options?: { log?: (line: string) => void }): { node: string; nats: string; neo4j: string; otelCollector: string };
 }
 
 const importDeploy = async <T>(file: string): Promise<T> =>
@@ -83,6 +88,9 @@ test('docker compose: images built, the sample export through the stack, 3 segme
   // One conversation at a time per replica, so that the 5 conversations of the sample spread
   // over the replicas instead of all going to the first one that pulls.
   const composeEnv: NodeJS.ProcessEnv = { ...process.env, ...stringValues(ports), SEGMENTATION_CONCURRENCY: '1' };
+  // The collector's bind-mounted folder of OTLP JSON files, and metrics every 2 s instead of 15.
+  const tracesDir = join(dir, 'traces');
+  Object.assign(composeEnv, { TRAJECTORY_TRACES_DIR: tracesDir, OTEL_METRIC_EXPORT_INTERVAL: '2000' });
   const missing = officialImagesMissing();
   if (missing) {
     log(
@@ -94,6 +102,7 @@ test('docker compose: images built, the sample export through the stack, 3 segme
       TRAJECTORY_LOCAL_NODE_IMAGE: images.node,
       TRAJECTORY_LOCAL_NATS_IMAGE: images.nats,
       TRAJECTORY_LOCAL_NEO4J_IMAGE: images.neo4j,
+      TRAJECTORY_LOCAL_OTEL_COLLECTOR_IMAGE: images.otelCollector,
     });
     files.push('-f', LOCAL_IMAGES_OVERRIDE);
   } else {
@@ -148,6 +157,7 @@ test('docker compose: images built, the sample export through the stack, 3 segme
     );
     for (const r of perReplica) assert.ok(r.segmented > 0, `replica ${r.id} took no work`);
 
+    let tracedConversation = '';
     const driver = neo4j.driver(cliEnv.NEO4J_URI as string, neo4j.auth.basic('neo4j', secrets.NEO4J_PASSWORD as string));
     try {
       const { records } = await driver.executeQuery(
@@ -161,8 +171,44 @@ test('docker compose: images built, the sample export through the stack, 3 segme
       assert.ok(Number(counts.nodes) >= conversations, 'cognitive nodes stored');
       assert.ok(Number(counts.edges) > 0, 'edges stored');
       assert.match(report, new RegExp(`\\b${Number(counts.nodes)}\\b`), 'the CLI report gives the node count that Neo4j holds');
+      const { records: stored } = await driver.executeQuery('MATCH (c:Conversation) RETURN c.id AS id ORDER BY c.title LIMIT 1');
+      tracedConversation = String(stored[0]?.get('id'));
     } finally {
       await driver.close();
+    }
+
+    // One conversation's trace from upload to graph write, as `trajectory trace` prints it from
+    // the files the collector wrote (it flushes every second; the services export every 0.5 s).
+    started = Date.now();
+    let tree = '';
+    for (let attempt = 0; attempt < 30 && !/trajectory-graph\s+neo4j write conversation/.test(tree); attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 1_000));
+      tree = await run(process.execPath, [CLI, 'trace', tracedConversation, '--dir', tracesDir], cliEnv, { quiet: true }).catch(
+        (e: Error) => e.message,
+      );
+    }
+    log(`trajectory trace ${tracedConversation} (after ${seconds(started)} s):`);
+    for (const line of tree.trimEnd().split('\n')) log(`  ${line}`);
+    assert.match(tree, /^\s+\+0 ms .*trajectory-ingestion {2}ingestion\/uploadExport$/m, 'the upload, at the root');
+    assert.match(tree, /trajectory-ingestion {2}trajectory\.conversation\.ingested publish$/m);
+    assert.match(tree, /trajectory-segmentation {2}segmentation process$/m, 'a segmentation span');
+    assert.match(tree, /trajectory-graph {2}graph-writer process$/m);
+    assert.match(tree, /trajectory-graph {2}neo4j write conversation$/m, 'the graph write');
+
+    // Metrics per service: each replica's processed count (cumulative), summed per service.
+    let processed = new Map<string, number>();
+    for (let attempt = 0; attempt < 30; attempt++) {
+      processed = counterTotals(tracesDir, 'trajectory.worker.processed');
+      if (processed.get('trajectory-segmentation') === conversations && processed.get('trajectory-graph') === conversations) break;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    log(`metrics: trajectory.worker.processed ${[...processed].map(([service, n]) => `${service} ${n}`).join(', ')}`);
+    assert.equal(processed.get('trajectory-segmentation'), conversations, 'segmentation replicas processed every conversation');
+    assert.equal(processed.get('trajectory-graph'), conversations);
+    const metricNames = new Set(metricLines(tracesDir).flatMap((l) => l.metrics.map((m) => m.name)));
+    // (trajectory.worker.failed has no data point until a handler fails, and none failed.)
+    for (const name of ['trajectory.worker.queue_depth', 'messaging.process.duration', 'rpc.server.call.duration']) {
+      assert.ok(metricNames.has(name), `${name} in the collector's metric files`);
     }
   } catch (err) {
     // What the services said, for whoever reads the CI log.
@@ -174,6 +220,57 @@ test('docker compose: images built, the sample export through the stack, 3 segme
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+interface MetricLine {
+  service: string;
+  instance: string;
+  metrics: { name: string; sum?: { dataPoints?: { timeUnixNano: string; asDouble?: number; asInt?: string }[] } }[];
+}
+
+/** Each export in the collector's metric files (OTLP JSON lines), with the exporting service and instance. */
+function metricLines(tracesDir: string): MetricLine[] {
+  const out: MetricLine[] = [];
+  const names = existsSync(tracesDir) ? readdirSync(tracesDir).filter((n) => /^metrics.*\.jsonl$/.test(n)) : [];
+  for (const name of names) {
+    for (const line of readFileSync(join(tracesDir, name), 'utf8').split('\n')) {
+      let body: {
+        resourceMetrics?: {
+          resource?: { attributes?: { key: string; value: { stringValue?: string } }[] };
+          scopeMetrics?: { metrics: MetricLine['metrics'] }[];
+        }[];
+      };
+      try {
+        body = JSON.parse(line);
+      } catch {
+        continue; // blank, or being written
+      }
+      for (const rm of body.resourceMetrics ?? []) {
+        const attribute = (key: string) => rm.resource?.attributes?.find((a) => a.key === key)?.value.stringValue ?? '';
+        out.push({
+          service: attribute('service.name'),
+          instance: attribute('service.instance.id'),
+          metrics: (rm.scopeMetrics ?? []).flatMap((s) => s.metrics),
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** A cumulative counter's latest value per service instance, summed per service. */
+function counterTotals(tracesDir: string, metric: string): Map<string, number> {
+  const latest = new Map<string, { service: string; time: bigint; value: number }>();
+  for (const { service, instance, metrics } of metricLines(tracesDir)) {
+    for (const point of metrics.filter((m) => m.name === metric).flatMap((m) => m.sum?.dataPoints ?? [])) {
+      const time = BigInt(point.timeUnixNano);
+      const seen = latest.get(instance);
+      if (!seen || seen.time < time) latest.set(instance, { service, time, value: Number(point.asDouble ?? point.asInt ?? 0) });
+    }
+  }
+  const totals = new Map<string, number>();
+  for (const { service, value } of latest.values()) totals.set(service, (totals.get(service) ?? 0) + value);
+  return totals;
+}
 
 function stringValues(o: Record<string, number>): Record<string, string> {
   return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, String(v)]));

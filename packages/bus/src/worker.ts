@@ -1,8 +1,9 @@
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { DeadLetter, type JsonCodec } from '@trajectory/contracts';
-import { getLogger, SpanKind, withSpan } from '@trajectory/telemetry';
+import { getLogger, type Span, SpanKind, withSpan } from '@trajectory/telemetry';
 import type { Bus } from './connection.js';
 import { decodeEvent, PoisonMessageError, publishEvent, traceContextOf } from './events.js';
+import { workerMetrics } from './metrics.js';
 import { ensureWorkQueue, SUBJECTS, type WorkQueueSpec } from './topology.js';
 
 export interface WorkerOptions<T> {
@@ -10,6 +11,11 @@ export interface WorkerOptions<T> {
   queue: WorkQueueSpec;
   codec: JsonCodec<T>;
   handle: (event: T, meta: { subject: string; deliveries: number; streamSequence: number }) => Promise<void>;
+  /**
+   * Attributes of the delivery's span taken from the decoded event, such as the conversation it
+   * is about (ATTR_CONVERSATION_ID), so that a trace can be searched by it; undefined ones are left out.
+   */
+  spanAttributes?: (event: T) => Record<string, string | number | boolean | undefined>;
   /** Messages in progress at once in this process; small so that several workers share a backlog evenly. */
   batch?: number;
   /**
@@ -52,6 +58,7 @@ export async function startWorker<T>(options: WorkerOptions<T>): Promise<Worker>
   const log = getLogger().child({ consumer: queue.durable });
   await ensureWorkQueue(bus.jsm, queue);
   const consumer = await bus.js.consumers.get(queue.stream, queue.durable);
+  const metrics = workerMetrics(queue.durable, async () => (await consumer.info()).num_pending);
 
   let stopping = false;
   let pulling: ConsumerMessages | undefined;
@@ -67,6 +74,8 @@ export async function startWorker<T>(options: WorkerOptions<T>): Promise<Worker>
   const processOne = async (msg: JsMsg, lease: Lease) => {
     const deliveries = msg.info.deliveryCount;
     const meta = { subject: msg.subject, deliveries, streamSequence: msg.info.streamSequence };
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
     try {
       await withSpan(
         `${queue.durable} process`,
@@ -75,16 +84,21 @@ export async function startWorker<T>(options: WorkerOptions<T>): Promise<Worker>
           parent: traceContextOf(msg.headers),
           attributes: { 'messaging.destination.name': msg.subject, 'messaging.consumer.group.name': queue.durable, deliveries },
         },
-        async () => {
+        async (span) => {
           const event = await decodeEvent(bus, codec, msg.data, msg.headers);
+          if (options.spanAttributes) setDefined(span, options.spanAttributes(event));
           await handle(event, meta);
         },
       );
-      if (!lease.handedBack) msg.ack();
+      if (!lease.handedBack) {
+        msg.ack();
+        metrics.processed(seconds());
+      }
     } catch (err) {
       if (lease.handedBack) return;
       const error = err as Error;
       const poison = error instanceof PoisonMessageError;
+      metrics.failed(seconds(), error, poison || deliveries >= queue.maxDeliver);
       if (poison || deliveries >= queue.maxDeliver) {
         log.error({ err: error, ...meta }, poison ? 'poison message: dead-lettered' : 'retries exhausted: dead-lettered');
         try {
@@ -142,7 +156,7 @@ export async function startWorker<T>(options: WorkerOptions<T>): Promise<Worker>
       }
     }
     await Promise.allSettled(inFlight.keys());
-  })();
+  })().finally(() => metrics.close());
 
   return {
     done,
@@ -162,6 +176,10 @@ export async function startWorker<T>(options: WorkerOptions<T>): Promise<Worker>
       }
     },
   };
+}
+
+function setDefined(span: Span, attributes: Record<string, string | number | boolean | undefined>): void {
+  for (const [key, value] of Object.entries(attributes)) if (value !== undefined) span.setAttribute(key, value);
 }
 
 async function deadLetter(bus: Bus, queue: WorkQueueSpec, msg: JsMsg, error: Error): Promise<void> {

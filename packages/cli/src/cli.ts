@@ -12,6 +12,7 @@ import { buildDataset, graphStats, listTrainingJobs, type UploadProgress, upload
 import { runReadOnlyQuery } from './query.js';
 import { formatSegmentation, segmentExport } from './segment.js';
 import { loadTargets, natsLogin, neo4jAuth, type Targets } from './targets.js';
+import { defaultTracesDir, traceConversation } from './trace.js';
 import { cancelJob, fetchAdapter, formatAdapter, formatJob, getJob, isJobEnded, listAdapters, submitJob, watchJob } from './training.js';
 
 const USAGE = `usage: trajectory <command> [options]
@@ -40,6 +41,10 @@ const USAGE = `usage: trajectory <command> [options]
   events [SUBJECT]       print pipeline events as they happen (default trajectory.>)
   query CYPHER           run a read query against Neo4j and print the rows as JSON (anything
                          else is refused: writes, schema and admin commands, LOAD CSV)
+  trace CONVERSATION_ID [--dir DIR]
+                         a conversation's spans from upload to graph write, as a tree, from the
+                         OTLP JSON files the compose stack's collector writes (default: deploy/
+                         traces, or TRAJECTORY_TRACES_DIR as docker compose reads it)
 
 Exit codes: 0 done (with skips, if at least one conversation was read); 1 an error; 2 not one
 conversation could be read from the file (inspect, ingest, run); 3 a dataset failed its gates.
@@ -182,6 +187,7 @@ export async function run(argv: string[]) {
       facts: { type: 'string' },
       watch: { type: 'boolean', default: false },
       'base-model': { type: 'string' },
+      dir: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -291,6 +297,10 @@ export async function run(argv: string[]) {
     case 'query':
       need(1);
       await query(targets, args.join(' '));
+      return;
+    case 'trace':
+      need(1);
+      console.log(await traceConversation(args[0] as string, values.dir ? resolve(values.dir) : defaultTracesDir()));
       return;
     default:
       throw new Error(`unknown command ${command}\n\n${USAGE}`);

@@ -22,6 +22,8 @@ export const commonConfigShape = {
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   OTEL_SERVICE_NAME: z.string().optional(),
+  /** Milliseconds between metric exports (the OpenTelemetry variable; the SDK's 60 s without it). */
+  OTEL_METRIC_EXPORT_INTERVAL: z.coerce.number().int().positive().optional(),
 };
 
 export const neo4jConfigShape = {

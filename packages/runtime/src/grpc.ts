@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { extractTraceContext, injectTraceContext, tracer } from '@trajectory/telemetry';
+import { DURATION_BUCKETS_S, extractTraceContext, injectTraceContext, meter, tracer } from '@trajectory/telemetry';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 
 const metadataSetter = { set: (m: grpc.Metadata, k: string, v: string) => m.set(k, v) };
@@ -205,26 +205,42 @@ export function answerUnary<T>(
   );
 }
 
+/** The gRPC status name of an error (`UNAVAILABLE`, ...), for the calls metric. */
+function statusName(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'number' && grpc.status[code] ? grpc.status[code] : 'UNKNOWN';
+}
+
 /**
  * Wraps each handler of a service implementation so it runs inside a SERVER span whose parent
- * is the caller's trace context, taken from the call's metadata.
+ * is the caller's trace context, taken from the call's metadata, and records the call in
+ * rpc.server.call.duration (seconds, per method, `error.type` the status of a failed call): the
+ * processed and failed calls and the latency of every service, those without a work queue too.
  */
 export function tracedImplementation<T extends grpc.UntypedServiceImplementation>(serviceName: string, impl: T): T {
+  const duration = meter().createHistogram('rpc.server.call.duration', {
+    unit: 's',
+    description: 'gRPC calls served, by method; failed ones with error.type',
+    advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
+  });
   const wrapped: grpc.UntypedServiceImplementation = {};
   for (const [method, handler] of Object.entries(impl)) {
+    const attributes = { 'rpc.system': 'grpc', 'rpc.service': serviceName, 'rpc.method': method };
     wrapped[method] = ((
-      call: { metadata: grpc.Metadata; on(event: string, fn: () => void): void },
+      call: { metadata: grpc.Metadata; on(event: string, fn: (err?: unknown) => void): void },
       callback?: (...args: unknown[]) => void,
     ) => {
       const parent = extractTraceContext(call.metadata, metadataGetter);
       const span = tracer().startSpan(`${serviceName}/${method}`, { kind: SpanKind.SERVER }, parent);
       const active = trace.setSpan(parent, span);
+      const started = performance.now();
       let ended = false;
       const end = (err?: unknown) => {
         if (ended) return;
         ended = true;
         if (err) span.setStatus({ code: SpanStatusCode.ERROR, message: String((err as Error).message ?? err) });
         span.end();
+        duration.record((performance.now() - started) / 1000, err ? { ...attributes, 'error.type': statusName(err) } : attributes);
       };
       if (typeof callback === 'function') {
         return context.with(active, () =>
@@ -235,8 +251,8 @@ export function tracedImplementation<T extends grpc.UntypedServiceImplementation
         );
       }
       call.on('finish', () => end());
-      call.on('error', () => end(new Error('stream error')));
-      call.on('cancelled', () => end(new Error('cancelled')));
+      call.on('error', (err: unknown) => end(err ?? new Error('stream error')));
+      call.on('cancelled', () => end(Object.assign(new Error('cancelled'), { code: grpc.status.CANCELLED })));
       return context.with(active, () => (handler as (c: unknown) => unknown)(call));
     }) as grpc.UntypedHandleCall;
   }

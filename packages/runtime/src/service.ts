@@ -53,6 +53,7 @@ export async function runService<S extends z.ZodRawShape>(options: ServiceDefini
   const telemetry = initTelemetry({
     serviceName: config.OTEL_SERVICE_NAME ?? `trajectory-${options.name}`,
     otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+    metricExportIntervalMs: config.OTEL_METRIC_EXPORT_INTERVAL,
     logLevel: config.LOG_LEVEL,
   });
   const logger = telemetry.logger;

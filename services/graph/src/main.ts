@@ -2,7 +2,7 @@ import { PoisonMessageError, publishEvent, SUBJECTS, startWorker, WORK_QUEUES } 
 import { DEFAULT_PORTS, neo4jConfigShape, z } from '@trajectory/config';
 import { ConversationSegmented, GraphServiceService, GraphStored } from '@trajectory/contracts';
 import { main, runService } from '@trajectory/runtime';
-import { withSpan } from '@trajectory/telemetry';
+import { ATTR_CONVERSATION_ID, withSpan } from '@trajectory/telemetry';
 import neo4j from 'neo4j-driver';
 import { isNeo4jUnavailable, migrate, writeConversationGraphs } from './adapters/neo4j-store.js';
 import { graphQueryService } from './adapters/query-service.js';
@@ -68,6 +68,7 @@ main(() =>
         queue: WORK_QUEUES.graph,
         codec: ConversationSegmented,
         batch: config.GRAPH_WRITE_BATCH,
+        spanAttributes: (event) => ({ [ATTR_CONVERSATION_ID]: event.conversation?.id }),
         async handle(event) {
           const conversation = event.conversation;
           if (!conversation) throw new PoisonMessageError('ConversationSegmented without a conversation');

@@ -21,6 +21,7 @@ import {
   type UploadExportResult,
 } from '@trajectory/contracts';
 import { main, runService } from '@trajectory/runtime';
+import { ATTR_CONVERSATION_ID, SpanKind, withSpan } from '@trajectory/telemetry';
 import {
   INGEST_RECORD_TTL_MS,
   INGESTED_BUCKET,
@@ -172,7 +173,20 @@ main(() =>
             redactor,
             limits,
             ledger,
-            publish: (event, msgId) => publishEvent(bus, SUBJECTS.conversationIngested, ConversationIngested, event, msgId),
+            // One span per conversation under the upload's: the trace of an export branches per
+            // conversation here, and `trajectory trace` finds a conversation's branch by its id.
+            publish: (event, msgId) =>
+              withSpan(
+                `${SUBJECTS.conversationIngested} publish`,
+                {
+                  kind: SpanKind.PRODUCER,
+                  attributes: {
+                    'messaging.destination.name': SUBJECTS.conversationIngested,
+                    [ATTR_CONVERSATION_ID]: event.conversation?.id ?? '',
+                  },
+                },
+                () => publishEvent(bus, SUBJECTS.conversationIngested, ConversationIngested, event, msgId),
+              ),
             onConversation: async (conversation) => {
               if (!spool.write(spoolLine(conversation))) await once(spool, 'drain');
             },

@@ -3,6 +3,7 @@ import { DEFAULT_PORTS, z } from '@trajectory/config';
 import { ConversationIngested, ConversationSegmented } from '@trajectory/contracts';
 import { ENCODER_CHOICES, type EncoderChoice, loadEmbedder, withEmbeddingCache } from '@trajectory/embeddings';
 import { main, runService } from '@trajectory/runtime';
+import { ATTR_CONVERSATION_ID } from '@trajectory/telemetry';
 import { DEFAULT_LANGUAGES, segmentConversation, segmenterName } from './core/segment.js';
 
 main(() =>
@@ -62,6 +63,7 @@ main(() =>
         queue: WORK_QUEUES.segmentation,
         codec: ConversationIngested,
         batch: config.SEGMENTATION_CONCURRENCY,
+        spanAttributes: (event) => ({ [ATTR_CONVERSATION_ID]: event.conversation?.id }),
         async handle(event) {
           const conversation = event.conversation;
           // Nothing to segment, whatever the number of tries: dead-lettered at once.
