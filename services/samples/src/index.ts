@@ -10,6 +10,7 @@ export * from './core/mix.js';
 export * from './core/records.js';
 export * from './core/report.js';
 export * from './core/split.js';
+export * from './core/spot-check.js';
 export * from './core/trajectories.js';
 export * from './core/validate.js';
 export * from './tokenizer.js';

@@ -11,9 +11,17 @@ import {
   type ConversationGraph,
   DatasetBuilt,
   type DatasetManifest,
+  type DatasetSummary,
+  type DrawSpotCheckRequest,
   type GetDatasetRequest,
+  type GetSpotCheckRequest,
   GraphServiceClient,
+  type ListDatasetsResponse,
+  type RecordVerdictRequest,
   SamplesServiceService,
+  type SpotCheckDraw,
+  type SpotCheckStatus,
+  SpotCheckVerdict,
   type ValidateDatasetRequest,
   type ValidateDatasetResponse,
 } from '@trajectory/contracts';
@@ -24,8 +32,20 @@ import { buildDataset, type DatasetSettings } from './core/dataset.js';
 import { DEFAULT_MAX_TOKENS } from './core/exports.js';
 import { factRecords, parseFacts } from './core/facts.js';
 import { MIN_REAL_SHARE, WARN_REAL_SHARE } from './core/mix.js';
-import type { MemoryRecord } from './core/records.js';
+import type { DatasetRecord, MemoryRecord } from './core/records.js';
 import { DEFAULT_EVAL_SHARE, EVAL_MAX_RECORDS } from './core/split.js';
+import {
+  type DrawCandidate,
+  drawAnswers,
+  newSpotCheck,
+  recordVerdict,
+  SPOT_CHECK_SEED,
+  SPOT_CHECK_SIZE,
+  SPOT_CHECK_THRESHOLD,
+  SpotCheckError,
+  spotCheckContext,
+  spotCheckStatus,
+} from './core/spot-check.js';
 import {
   DECAY_DAYS,
   DEFAULT_CONTEXT_SIZE,
@@ -62,6 +82,23 @@ const relationWeights = z
     return weights;
   });
 
+/**
+ * The records of a dataset file, one parsed line at a time (a version may hold 10⁵ records: they
+ * are never all kept).
+ */
+async function* readRecords(path: string): AsyncGenerator<DatasetRecord> {
+  const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
+  for await (const line of lines) if (line.trim()) yield JSON.parse(line) as DatasetRecord;
+}
+
+/** gRPC status of a failed spot-check call. */
+const spotCheckStatusCode = (err: Error) =>
+  (err as { notFound?: boolean }).notFound || (err as NodeJS.ErrnoException).code === 'ENOENT'
+    ? grpc.status.NOT_FOUND
+    : err instanceof SpotCheckError
+      ? grpc.status.INVALID_ARGUMENT
+      : grpc.status.INTERNAL;
+
 const unary =
   <Req, Res>(work: (request: Req) => Promise<Res>, statusOf?: (err: Error) => grpc.status) =>
   (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) =>
@@ -96,6 +133,8 @@ main(() =>
       SAMPLES_MIN_REAL_SHARE: z.coerce.number().min(0).max(1).default(MIN_REAL_SHARE),
       SAMPLES_WARN_REAL_SHARE: z.coerce.number().min(0).max(1).default(WARN_REAL_SHARE),
       SAMPLES_SYSTEM_PROMPT: z.string().default(DEFAULT_SYSTEM_PROMPT),
+      // The spot-check passes when every drawn record is judged and at least this share is accepted.
+      SAMPLES_SPOT_CHECK_THRESHOLD: z.coerce.number().min(0).max(1).default(SPOT_CHECK_THRESHOLD),
     },
     async start({ config, bus, logger, addGrpcService, onShutdown }) {
       const graph = createClient(GraphServiceClient, config.GRAPH_GRPC_TARGET, config);
@@ -165,6 +204,8 @@ main(() =>
           evalShare: settings.evalShare,
           exports: dataset.exports.files.map((f) => f.name),
           ...dataset.manifestSettings,
+          // The same id is the same records: a rebuild keeps the person's verdicts.
+          ...(existing?.spotCheck ? { spotCheck: existing.spotCheck } : {}),
         };
         await registry.put(manifest);
         await publishEvent(
@@ -196,12 +237,108 @@ main(() =>
         return manifest;
       }
 
+      const threshold = config.SAMPLES_SPOT_CHECK_THRESHOLD;
+      const notFound = (datasetId: string) => Object.assign(new Error(`no dataset ${datasetId}`), { notFound: true });
+
+      async function listDatasets(): Promise<ListDatasetsResponse> {
+        const datasets = (await registry.list()).map(
+          (m): DatasetSummary => ({
+            datasetId: m.datasetId,
+            version: m.version,
+            builtAt: m.builtAt,
+            recordCount: m.recordCount,
+            gatesPassed: m.gatesPassed,
+            spotCheck: spotCheckStatus(m.datasetId, m.spotCheck, threshold),
+            path: m.path,
+          }),
+        );
+        return { datasets };
+      }
+
+      // The draw is stored in the manifest (the dataset registry), where the training service
+      // reads it: the same draw, with its verdicts, until another seed or size is asked for.
+      async function drawSpotCheck(request: DrawSpotCheckRequest): Promise<SpotCheckDraw> {
+        const stored = await get(request);
+        let manifest = stored;
+        if (!drawAnswers(stored.spotCheck, request)) {
+          const candidates: DrawCandidate[] = [];
+          for await (const r of readRecords(stored.path)) candidates.push({ id: r.id, type: r.type });
+          const size = request.size || stored.spotCheck?.size || SPOT_CHECK_SIZE;
+          const seed = request.seed ?? stored.spotCheck?.seed ?? SPOT_CHECK_SEED;
+          const updated = await registry.update(stored.datasetId, (current) =>
+            drawAnswers(current.spotCheck, { size, seed })
+              ? current
+              : {
+                  ...current,
+                  spotCheck: newSpotCheck(candidates, { size, seed, threshold, now: new Date(), previous: current.spotCheck }),
+                },
+          );
+          if (!updated) throw notFound(stored.datasetId);
+          manifest = updated;
+          logger.info({ datasetId: manifest.datasetId, seed, size, drawn: manifest.spotCheck?.items.length }, 'spot-check drawn');
+        }
+        const spotCheck = manifest.spotCheck;
+        const items = spotCheck?.items ?? [];
+        const wanted = new Map(items.map((item) => [item.recordId, item]));
+        const found = new Map<string, DatasetRecord>();
+        for await (const r of readRecords(manifest.path)) if (wanted.has(r.id)) found.set(r.id, r);
+        return {
+          datasetId: manifest.datasetId,
+          version: manifest.version,
+          seed: spotCheck?.seed ?? 0,
+          size: spotCheck?.size ?? 0,
+          drawnAt: spotCheck?.drawnAt,
+          records: items.map((item) => {
+            const record = found.get(item.recordId);
+            return {
+              recordId: item.recordId,
+              recordType: item.recordType,
+              recordJson: record ? JSON.stringify(record) : '',
+              context: record ? spotCheckContext(record, manifest) : undefined,
+              verdict: item.verdict,
+              reason: item.reason,
+              judgedAt: item.judgedAt,
+            };
+          }),
+          status: spotCheckStatus(manifest.datasetId, spotCheck, threshold),
+        };
+      }
+
+      async function judge(request: RecordVerdictRequest): Promise<SpotCheckStatus> {
+        const updated = await registry.update(request.datasetId, (current) => ({
+          ...current,
+          spotCheck: recordVerdict(current.spotCheck, request, new Date(), threshold),
+        }));
+        if (!updated) throw notFound(request.datasetId);
+        const status = spotCheckStatus(updated.datasetId, updated.spotCheck, threshold);
+        logger.info(
+          {
+            datasetId: updated.datasetId,
+            recordId: request.recordId,
+            verdict: SpotCheckVerdict[request.verdict],
+            judged: status.judged,
+            passed: status.passed,
+          },
+          'spot-check verdict',
+        );
+        return status;
+      }
+
+      async function getSpotCheck(request: GetSpotCheckRequest): Promise<SpotCheckStatus> {
+        const manifest = await get(request);
+        return spotCheckStatus(manifest.datasetId, manifest.spotCheck, threshold);
+      }
+
       addGrpcService(SamplesServiceService, {
         buildDataset: unary(build, () => grpc.status.UNAVAILABLE),
         validateDataset: unary(validate, (err) =>
           (err as NodeJS.ErrnoException).code === 'ENOENT' ? grpc.status.NOT_FOUND : grpc.status.INVALID_ARGUMENT,
         ),
         getDataset: unary(get, (err) => ((err as { notFound?: boolean }).notFound ? grpc.status.NOT_FOUND : grpc.status.INTERNAL)),
+        listDatasets: unary(listDatasets),
+        drawSpotCheck: unary(drawSpotCheck, spotCheckStatusCode),
+        recordVerdict: unary(judge, spotCheckStatusCode),
+        getSpotCheck: unary(getSpotCheck, spotCheckStatusCode),
       });
     },
   }),

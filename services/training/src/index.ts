@@ -11,6 +11,7 @@ export {
 export {
   type Applied,
   admitDataset,
+  admitSpotCheck,
   applyEvent,
   cancelEvent,
   DatasetRefused,
@@ -23,6 +24,7 @@ export {
   jobId,
   newQueuedJob,
   resolveBaseModel,
+  SpotCheckPending,
   stateSubject,
   trainingMsgId,
 } from './core/jobs.js';

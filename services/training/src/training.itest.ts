@@ -25,6 +25,7 @@ import {
   type AdapterChunk,
   AdapterPublished,
   DatasetManifest,
+  SpotCheckVerdict,
   type TrainingHyperparameters,
   TrainingJob,
   TrainingJobChanged,
@@ -78,6 +79,18 @@ before(async () => {
       recordCount: 70,
       objects: ['ds-ok/records.jsonl', 'ds-ok/report.json'],
       gates: [{ name: 'schema', passed: true, reason: '' }],
+      // Spot-checked: every drawn record accepted (spot-check.itest.ts drives the gate itself).
+      spotCheck: {
+        seed: 1,
+        size: 2,
+        threshold: 0.9,
+        items: ['r1', 'r2'].map((recordId) => ({
+          recordId,
+          recordType: 'chat',
+          verdict: SpotCheckVerdict.SPOT_CHECK_VERDICT_ACCEPTED,
+          reason: '',
+        })),
+      },
     }),
   );
   await datasets.put(
@@ -122,6 +135,7 @@ const submit = (datasetId: string, hp: Partial<TrainingHyperparameters> = {}) =>
     datasetId,
     datasetPath: '',
     baseModel: '',
+    overrideSpotCheck: false,
     hyperparameters: { ...fillHyperparameters(undefined, ''), baseModel: '', ...hp },
   });
 const getJob = (jobId: string) => unary(client.getJob, client, { jobId });

@@ -63,6 +63,8 @@ export interface TrajectoryTurn {
   role: string;
   text: string;
   nodeId: string;
+  /** When the node was said (ISO 8601), for the person spot-checking the record; absent where the source had no time. */
+  createdAt?: string;
 }
 
 export interface TrajectoryRecord extends RecordBase {

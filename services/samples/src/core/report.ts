@@ -1,5 +1,6 @@
 import type { CognitiveNode, DatasetManifest, Edge } from '@trajectory/contracts';
 import type { TrajectoryRecord } from './records.js';
+import { spotCheckBlock } from './spot-check.js';
 
 /**
  * The seed's comparison of segmentations, measured on the samples each one yields: how many, how
@@ -169,6 +170,8 @@ export function formatDatasetReport(manifest: DatasetManifest): string {
     ...dedupeMixBlock(manifest),
     `gates: ${manifest.gatesPassed ? 'passed' : 'FAILED'}`,
     ...manifest.gates.map((g) => `  ${g.passed ? 'ok  ' : 'FAIL'} ${g.name}${g.reason ? `: ${g.reason}` : ''}`),
+    // A person's gate, beside the automatic ones: training waits for it (or an explicit override).
+    ...spotCheckBlock(manifest),
   ];
   return parts.join('\n\n').replace(/\n\n {2}/g, '\n  ');
 }

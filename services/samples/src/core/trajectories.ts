@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CognitiveNode, ConversationGraph } from '@trajectory/contracts';
 import { defaultRelationWeights } from '@trajectory/relations';
-import type { DatasetRecord, TrajectoryRecord } from './records.js';
+import type { DatasetRecord, TrajectoryRecord, TrajectoryTurn } from './records.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Time constant τ of the age decay: a node two years old weighs e^-1 of a new one. */
@@ -28,7 +28,7 @@ export function timeDecay(createdAt: Date | undefined, referenceDate: Date, deca
   return Math.exp(-ageDays(createdAt, referenceDate) / decayDays);
 }
 
-export const relationWeight = (relation: string, options: WeightOptions) =>
+export const relationWeight = (relation: string, options: Pick<WeightOptions, 'relationWeights'>) =>
   options.relationWeights?.[relation] ?? RELATION_WEIGHTS[relation] ?? 1;
 
 /** The relation that names a prediction: the heaviest, and on a tie the specific one over `follows`. */
@@ -79,6 +79,14 @@ export function contextOf(
   return context;
 }
 
+/** A node as a trajectory record holds it: with its time where the source had one (none is invented). */
+const turnOf = (n: CognitiveNode): TrajectoryTurn => ({
+  role: n.role,
+  text: n.text,
+  nodeId: n.id,
+  ...(n.createdAt ? { createdAt: n.createdAt.toISOString() } : {}),
+});
+
 export const recordId = (...parts: string[]) => createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
 
 /** The window of the design's samples [n(t-2), n(t-1), n(t)] -> n(t+1), and the roles it predicts, unless set. */
@@ -115,8 +123,8 @@ export function trajectoryRecords(
       weight: relationWeight(relation, options) * timeDecay(target.createdAt, options.referenceDate, options.decayDays),
       source: { conversationId: graph.conversationId, nodeIds: [...context.map((n) => n.id), target.id] },
       split: 'train',
-      context: context.map((n) => ({ role: n.role, text: n.text, nodeId: n.id })),
-      next: { role: target.role, text: target.text, nodeId: target.id },
+      context: context.map(turnOf),
+      next: turnOf(target),
       relation,
       ageDays: ageDays(target.createdAt, options.referenceDate),
     });

@@ -18,6 +18,7 @@ import type { Logger } from '@trajectory/telemetry';
 import { rechunk } from '../core/adapters.js';
 import {
   admitDataset,
+  admitSpotCheck,
   applyEvent,
   cancelEvent,
   DatasetRefused,
@@ -97,13 +98,20 @@ export function trainingService(deps: TrainingServiceDeps): TrainingServiceServe
           const request = call.request;
           if (!request.datasetId) throw new InvalidJobRequest('dataset_id is required');
           const manifest = admitDataset(request.datasetId, await datasets.get(request.datasetId).catch(() => undefined));
+          const spotCheck = admitSpotCheck(manifest, request.overrideSpotCheck);
           const job = newQueuedJob(
             { ...request, datasetPath: request.datasetPath || manifest.path },
-            { baseModel: deps.defaultBaseModel, datasetVersion: manifest.version },
+            { baseModel: deps.defaultBaseModel, datasetVersion: manifest.version, spotCheck },
             now(),
           );
           const existing = await jobs.read(job.jobId);
           if (existing) return existing.job;
+          if (spotCheck.overridden) {
+            logger.warn(
+              { jobId: job.jobId, datasetId: job.datasetId, datasetVersion: job.datasetVersion, spotCheck: spotCheck.status },
+              'training job queued over the spot-check gate (override_spot_check)',
+            );
+          }
           // The event first: should this process die before the registry entry is written, the
           // registry consumer creates the entry from the event. The message id makes concurrent
           // or repeated submissions one event.

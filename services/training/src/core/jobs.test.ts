@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DatasetManifest, type TrainingJob, TrainingJobChanged, TrainingJobState } from '@trajectory/contracts';
+import { DatasetManifest, SpotCheckVerdict, type TrainingJob, TrainingJobChanged, TrainingJobState } from '@trajectory/contracts';
 import {
   admitDataset,
+  admitSpotCheck,
   applyEvent,
   cancelEvent,
   DatasetRefused,
@@ -14,6 +15,7 @@ import {
   isTerminal,
   jobId,
   newQueuedJob,
+  SpotCheckPending,
   stateSubject,
   trainingMsgId,
 } from './jobs.js';
@@ -153,6 +155,58 @@ describe('admitDataset', () => {
     );
     const passed = DatasetManifest.fromPartial({ datasetId: 'd2', gatesPassed: true, path: '/data/d2/records.jsonl' });
     assert.equal(admitDataset('d2', passed).path, '/data/d2/records.jsonl');
+  });
+});
+
+describe('admitSpotCheck', () => {
+  const item = (recordId: string, verdict: SpotCheckVerdict) => ({
+    recordId,
+    recordType: 'chat',
+    verdict,
+    reason: verdict === 2 ? 'off' : '',
+  });
+  const manifest = (verdicts: SpotCheckVerdict[]) =>
+    DatasetManifest.fromPartial({
+      datasetId: 'd3',
+      version: 4,
+      gatesPassed: true,
+      spotCheck:
+        verdicts.length > 0
+          ? { seed: 1, size: verdicts.length, threshold: 0.9, items: verdicts.map((v, i) => item(`r${i}`, v)) }
+          : undefined,
+    });
+  const { SPOT_CHECK_VERDICT_ACCEPTED: A, SPOT_CHECK_VERDICT_REJECTED: R, SPOT_CHECK_VERDICT_UNSPECIFIED: U } = SpotCheckVerdict;
+
+  test('a version not spot-checked, partly judged or below the threshold is refused, saying what it waits for', () => {
+    for (const [verdicts, said] of [
+      [[], 'spot-check not drawn yet'],
+      [[...new Array(9).fill(A), U], 'spot-check 9/10 judged'],
+      [[...new Array(8).fill(A), R, R], 'spot-check FAILED: 8 of 10 accepted'],
+    ] as const) {
+      assert.throws(
+        () => admitSpotCheck(manifest([...verdicts]), false),
+        (err: Error) =>
+          err instanceof SpotCheckPending &&
+          err instanceof DatasetRefused &&
+          err.message.includes(said) &&
+          /override_spot_check/.test(err.message),
+      );
+    }
+  });
+
+  test('a passed spot-check admits; an override admits what did not pass and says so', () => {
+    assert.deepEqual(admitSpotCheck(manifest([...new Array(9).fill(A), R]), false), {
+      overridden: false,
+      status: 'spot-check passed: 9 of 10 accepted (90.0% >= 90.0%)',
+    });
+    assert.deepEqual(admitSpotCheck(manifest([]), true), { overridden: true, status: 'spot-check not drawn yet (0 judged)' });
+    const job = newQueuedJob(
+      { datasetId: 'd3', datasetPath: '/p', baseModel: '' },
+      { baseModel: BASE, spotCheck: admitSpotCheck(manifest([]), true) },
+      T0,
+    );
+    assert.equal(job.spotCheckOverridden, true);
+    assert.equal(job.spotCheckStatus, 'spot-check not drawn yet (0 judged)');
   });
 });
 

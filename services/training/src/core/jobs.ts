@@ -8,6 +8,7 @@ import {
   type TrainingJobChanged,
   TrainingJobState,
 } from '@trajectory/contracts';
+import { spotCheckStatus } from '@trajectory/samples/spot-check';
 
 export class InvalidJobRequest extends Error {
   override name = 'InvalidJobRequest';
@@ -29,6 +30,34 @@ export function admitDataset(datasetId: string, manifest: DatasetManifest | unde
     throw new DatasetRefused(`dataset ${datasetId} (version ${manifest.version}) failed its quality gates: ${reasons.join('; ')}`);
   }
   return manifest;
+}
+
+/** A dataset version no person has spot-checked yet (or whose spot-check failed). */
+export class SpotCheckPending extends DatasetRefused {
+  override name = 'SpotCheckPending';
+}
+
+/** What the spot-check gate saw for a job, and whether the request overrode it. */
+export interface SpotCheckAdmission {
+  overridden: boolean;
+  /** The spot-check's status in one line ("spot-check 12/100 judged"). */
+  status: string;
+}
+
+/**
+ * A person looks at a draw of the version's records before it is trained on (docs/datasets.md,
+ * Spot-check): the verdicts are stored in the manifest, and the rule is the samples package's
+ * (spotCheckStatus), so both services read one state the same way. A request may override it,
+ * explicitly; the job records that it did.
+ */
+export function admitSpotCheck(manifest: DatasetManifest, override: boolean): SpotCheckAdmission {
+  const status = spotCheckStatus(manifest.datasetId, manifest.spotCheck);
+  if (status.passed) return { overridden: false, status: status.summary };
+  if (override) return { overridden: true, status: status.summary };
+  throw new SpotCheckPending(
+    `dataset ${manifest.datasetId} (version ${manifest.version}) waits for its spot-check: ${status.summary}. ` +
+      'Judge the drawn records on the spot-check page, or submit with override_spot_check (trajectory train --override-spot-check)',
+  );
 }
 
 /** The defaults of training.md / events.proto (QLoRA on Qwen2.5-7B-Instruct). */
@@ -107,7 +136,11 @@ export function resolveBaseModel(request: Pick<SubmitJobRequest, 'baseModel' | '
   return request.baseModel || request.hyperparameters?.baseModel || defaultBaseModel;
 }
 
-export function newQueuedJob(request: SubmitJobRequest, defaults: { baseModel: string; datasetVersion?: number }, now: Date): TrainingJob {
+export function newQueuedJob(
+  request: Omit<SubmitJobRequest, 'overrideSpotCheck'>,
+  defaults: { baseModel: string; datasetVersion?: number; spotCheck?: SpotCheckAdmission },
+  now: Date,
+): TrainingJob {
   if (!request.datasetId) throw new InvalidJobRequest('dataset_id is required');
   if (!request.datasetPath) throw new InvalidJobRequest('dataset_path is required (the manifest gives it)');
   const baseModel = resolveBaseModel(request, defaults.baseModel);
@@ -123,6 +156,8 @@ export function newQueuedJob(request: SubmitJobRequest, defaults: { baseModel: s
     createdAt: now,
     updatedAt: now,
     message: 'waiting for a GPU trainer',
+    spotCheckOverridden: defaults.spotCheck?.overridden ?? false,
+    spotCheckStatus: defaults.spotCheck?.status ?? '',
   });
 }
 
