@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import {
+  ChainOrder,
   type ConversationGraph,
   GraphServiceClient,
   GraphServiceService,
@@ -62,6 +63,7 @@ const chains = (req: Partial<ListRefinementChainsRequest>) =>
     maxLength: 0,
     tag: '',
     limit: 0,
+    order: ChainOrder.CHAIN_ORDER_UNSPECIFIED,
     ...req,
   });
 
@@ -214,6 +216,15 @@ test('ListRefinementChains filters by length, tag and time, oldest first', async
     ['bread-2023'],
   );
   assert.deepEqual(await chains({ tag: "baking' OR 1=1 //" }), []);
+});
+
+test('ListRefinementChains orders longest or newest first before the limit', async () => {
+  const ids = async (req: Partial<ListRefinementChainsRequest>) => (await chains(req)).map((c) => c.chain?.id);
+  assert.deepEqual(await ids({ order: ChainOrder.CHAIN_ORDER_LONGEST }), ['qlora-2024', 'bread-2023', 'bread-2025']);
+  assert.deepEqual(await ids({ order: ChainOrder.CHAIN_ORDER_RECENT }), ['bread-2025', 'qlora-2024', 'bread-2023']);
+  // The limit keeps the first of that order, not the first of the oldest.
+  assert.deepEqual(await ids({ order: ChainOrder.CHAIN_ORDER_LONGEST, limit: 1 }), ['qlora-2024']);
+  assert.deepEqual(await ids({ order: ChainOrder.CHAIN_ORDER_RECENT, limit: 1, tag: 'baking' }), ['bread-2025']);
 });
 
 test('GetNeighbourhood returns the nodes one hop away and the edges among them', async () => {

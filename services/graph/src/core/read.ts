@@ -1,14 +1,15 @@
-import type {
-  CognitiveNode,
-  ConversationGraph,
-  Edge,
-  GraphStats,
-  ListRefinementChainsRequest,
-  Neighbourhood,
-  RefinementChain,
-  RefinementChainView,
-  StoredConversation,
-  TopicPoint,
+import {
+  ChainOrder,
+  type CognitiveNode,
+  type ConversationGraph,
+  type Edge,
+  type GraphStats,
+  type ListRefinementChainsRequest,
+  type Neighbourhood,
+  type RefinementChain,
+  type RefinementChainView,
+  type StoredConversation,
+  type TopicPoint,
 } from '@trajectory/contracts';
 import { relationOfNeo4jType } from '@trajectory/relations';
 import neo4j from 'neo4j-driver';
@@ -282,7 +283,15 @@ export function toConversationGraph(row: ConversationGraphRow): ConversationGrap
   };
 }
 
-/** Chains by length, time and tag, oldest first. Chains without an end time count by their start. */
+/**
+ * Chains by length, time and tag, in the request's order (oldest first by default), the limit
+ * applied after ordering, so "the 10 longest" are the longest of all. Chains without an end time
+ * count by their start; in newest-first order chains without any time come last.
+ */
+const CHAIN_ORDER_BY = `CASE $order WHEN 'longest' THEN ch.length END DESC,
+  CASE $order WHEN 'recent' THEN coalesce(ch.endedAt, ch.startedAt, datetime({year: 1})) END DESC,
+  ch.startedAt, ch.id`;
+
 export const REFINEMENT_CHAINS_QUERY = `
   MATCH (ch:RefinementChain)
   WHERE ($minLength = 0 OR ch.length >= $minLength)
@@ -290,11 +299,19 @@ export const REFINEMENT_CHAINS_QUERY = `
     AND ($from IS NULL OR coalesce(ch.endedAt, ch.startedAt) >= datetime($from))
     AND ($to IS NULL OR coalesce(ch.startedAt, ch.endedAt) <= datetime($to))
     AND ($tag = '' OR $tag IN ch.tags)
-  WITH ch ORDER BY ch.startedAt, ch.id LIMIT $limit
+  WITH ch ORDER BY ${CHAIN_ORDER_BY} LIMIT $limit
   OPTIONAL MATCH (ch)-[:IN_CONVERSATION]->(c:Conversation)
   RETURN ch.id AS id, ch.conversationId AS conversationId, ch.tags AS tags, c.title AS title,
          [(step:Node)-[s:IN_CHAIN]->(ch) | {position: s.position, role: s.role, node: ${nodeMap('step')}}] AS steps
-  ORDER BY ch.startedAt, ch.id`;
+  ORDER BY ${CHAIN_ORDER_BY}`;
+
+/** The order's name in REFINEMENT_CHAINS_QUERY ('' for oldest first). */
+const CHAIN_ORDERS: Record<ChainOrder, string> = {
+  [ChainOrder.CHAIN_ORDER_UNSPECIFIED]: '',
+  [ChainOrder.CHAIN_ORDER_LONGEST]: 'longest',
+  [ChainOrder.CHAIN_ORDER_RECENT]: 'recent',
+  [ChainOrder.UNRECOGNIZED]: '',
+};
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 10_000;
@@ -308,6 +325,7 @@ export const REFINEMENT_CHAINS_PARAMS = (req: ListRefinementChainsRequest) => ({
   to: isoOf(req.to),
   tag: req.tag,
   limit: limitOf(req.limit),
+  order: CHAIN_ORDERS[req.order] ?? '',
 });
 
 export interface RefinementChainRow {
