@@ -1,6 +1,9 @@
 #!/usr/bin/env node
-// Generates src/gen from proto/ with protoc + ts-proto. With --check it generates into a
-// temporary folder and fails when src/gen differs, so hand edits and stale output are caught.
+// Generates src/gen from proto/ with protoc + ts-proto: the Node contracts (messages and grpc-js
+// services) in src/gen/trajectory, and the messages alone for browsers in src/gen/web (proto3
+// JSON only: no grpc-js, no binary codec, so a page's bundle stays small and Node-free). With
+// --check it generates into a temporary folder and fails when src/gen differs, so hand edits and
+// stale output are caught.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -26,6 +29,14 @@ const OPTIONS = [
   'exportCommonSymbols=false',
 ];
 
+/** The same messages for a browser (the `@trajectory/contracts/messages` entry point): JSON only. */
+const WEB_OPTIONS = [
+  'outputServices=none',
+  'outputEncodeMethods=false',
+  'env=browser',
+  ...OPTIONS.filter((o) => !o.startsWith('outputServices=') && !o.startsWith('env=')),
+];
+
 function listFiles(dir) {
   if (!existsSync(dir)) return [];
   return readdirSync(dir).flatMap((name) => {
@@ -48,19 +59,26 @@ function generate(outDir) {
     );
   }
   const includes = [`-I${wellKnown}`];
+  const webDir = join(outDir, 'web');
+  mkdirSync(webDir, { recursive: true });
   try {
-    execFileSync(
-      'protoc',
-      [
-        `--plugin=protoc-gen-ts_proto=${plugin}`,
-        `--ts_proto_out=${outDir}`,
-        `--ts_proto_opt=${OPTIONS.join(',')}`,
-        `-I${protoRoot}`,
-        ...includes,
-        ...protos,
-      ],
-      { stdio: ['ignore', 'inherit', 'inherit'] },
-    );
+    for (const [dir, options] of [
+      [outDir, OPTIONS],
+      [webDir, WEB_OPTIONS],
+    ]) {
+      execFileSync(
+        'protoc',
+        [
+          `--plugin=protoc-gen-ts_proto=${plugin}`,
+          `--ts_proto_out=${dir}`,
+          `--ts_proto_opt=${options.join(',')}`,
+          `-I${protoRoot}`,
+          ...includes,
+          ...protos,
+        ],
+        { stdio: ['ignore', 'inherit', 'inherit'] },
+      );
+    }
   } catch (err) {
     if (err.code === 'ENOENT') {
       console.error("protoc was not found: install Debian's protobuf-compiler (npm start/npm test do it for you).");

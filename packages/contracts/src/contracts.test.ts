@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { ConversationChange, ConversationIngested, ConversationSegmented, ExportSource } from './index.js';
+import { ConversationChange, ConversationIngested, ConversationSegmented, ExportSource, SpotCheckStatus } from './index.js';
+import * as web from './messages.js';
 
 test('events round-trip through proto3 JSON with readable names', () => {
   const event: ConversationIngested = {
@@ -34,4 +36,18 @@ test('relations travel as names of the vocabulary, not enum numbers', () => {
   assert.equal(json.edges[0]?.relation, 'responds');
   const decoded = ConversationSegmented.decode(ConversationSegmented.encode(ConversationSegmented.fromJSON(json)).finish());
   assert.equal(decoded.edges[0]?.relation, 'responds');
+});
+
+test('the browser entry point (./messages) reads the JSON the Node contracts write, with no gRPC in it', () => {
+  const status = SpotCheckStatus.fromPartial({ datasetId: 'd', drawn: 100, judged: 3, acceptRate: 2 / 3, seed: 42 });
+  const json = JSON.parse(JSON.stringify(SpotCheckStatus.toJSON(status)));
+  assert.deepEqual(web.SpotCheckStatus.fromJSON(json), status);
+  assert.deepEqual(web.SpotCheckStatus.toJSON(web.SpotCheckStatus.fromJSON(json)), json);
+  // Only messages: no service clients, no binary codec (a page has no use for either).
+  assert.equal('SamplesServiceClient' in web, false);
+  assert.equal('encode' in web.SpotCheckStatus, false);
+  const dir = new URL('./gen/web/trajectory/v1/', import.meta.url);
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.js'))) {
+    assert.doesNotMatch(readFileSync(new URL(file, dir), 'utf8'), /@grpc\/grpc-js|@bufbuild\/protobuf/, file);
+  }
 });
