@@ -11,7 +11,7 @@
 //   graph write  the first conversation.segmented -> the last graph.stored
 //   samples      the last graph.stored -> dataset.built (the BuildDataset call the CLI makes then)
 // The stages overlap (a pipeline): each window is when that stage was at work, not its share of
-// the total. Total: the CLI starting -> the CLI exiting (it also queues a training job).
+// the total. Total: the CLI starting -> the CLI exiting (it also submits a training job, which waits for the spot-check).
 // Peak RSS of every process (VmHWM in /proc/<pid>/status, read before it stops; the CLI's is
 // sampled each second) and the CPU seconds each used during the run.
 //

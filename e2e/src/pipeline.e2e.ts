@@ -10,12 +10,16 @@ import { connectBus, openDatasetRegistry, SUBJECTS } from '@trajectory/bus';
 import {
   buildDataset,
   cancelJob,
+  drawSpotCheck,
+  getSpotCheck,
   ingestedConversations,
   ingestStatus,
   listAdapters,
   listTrainingJobs,
   loadTargets,
+  recordVerdict,
   submitJob,
+  submitOrAwaitSpotCheck,
   uploadExport,
   waitForStored,
   watchJob,
@@ -25,6 +29,7 @@ import {
   ConversationSegmented,
   DatasetManifest,
   IngestState,
+  SpotCheckVerdict,
   TrainingHyperparameters,
   TrainingJobChanged,
   TrainingJobState,
@@ -243,9 +248,28 @@ test('a ChatGPT export flows through all five services into Neo4j, a dataset and
       await bus.close();
     }
 
+    // A person spot-checks a draw of the records before training: until then the training service
+    // refuses the version and the CLI says where to look. Here every drawn record is accepted
+    // through the samples service, as the web page does.
+    const refused = await submitOrAwaitSpotCheck(targets, dataset.datasetId);
+    assert.ok('waiting' in refused && refused.waiting.drawn > 0, 'training waits for the spot-check');
+    const draw = await drawSpotCheck(targets, { datasetId: dataset.datasetId });
+    assert.equal(draw.records.length, Math.min(100, dataset.recordCount), 'a small version is drawn whole');
+    assert.deepEqual(new Set(draw.records.map((r) => r.recordType)), types, 'every record type in the draw');
+    for (const r of draw.records) {
+      await recordVerdict(targets, {
+        datasetId: dataset.datasetId,
+        recordId: r.recordId,
+        verdict: SpotCheckVerdict.SPOT_CHECK_VERDICT_ACCEPTED,
+        reason: '',
+      });
+    }
+    assert.ok((await getSpotCheck(targets, dataset.datasetId)).passed, 'spot-check passed');
+
     const job = await submitJob(targets, dataset.datasetId);
     assert.equal(job.state, TrainingJobState.TRAINING_JOB_STATE_QUEUED);
     assert.equal(job.datasetPath, dataset.path);
+    assert.equal(job.spotCheckOverridden, false);
     const again = await submitJob(targets, dataset.datasetId);
     assert.equal(again.jobId, job.jobId, 'resubmitting the same dataset queues no second job');
     const queued = await until('trajectory.training.queued', () => seen.find((s) => s.subject === 'trajectory.training.queued'));

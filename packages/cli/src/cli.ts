@@ -13,7 +13,19 @@ import { runReadOnlyQuery } from './query.js';
 import { formatSegmentation, segmentExport } from './segment.js';
 import { loadTargets, natsLogin, neo4jAuth, type Targets } from './targets.js';
 import { defaultTracesDir, traceConversation } from './trace.js';
-import { cancelJob, fetchAdapter, formatAdapter, formatJob, getJob, isJobEnded, listAdapters, submitJob, watchJob } from './training.js';
+import {
+  cancelJob,
+  fetchAdapter,
+  formatAdapter,
+  formatJob,
+  getJob,
+  isJobEnded,
+  listAdapters,
+  spotCheckWaiting,
+  submitJob,
+  submitOrAwaitSpotCheck,
+  watchJob,
+} from './training.js';
 
 const USAGE = `usage: trajectory <command> [options]
 
@@ -23,15 +35,17 @@ const USAGE = `usage: trajectory <command> [options]
   segment FILE [--json] [--lexical]
                          segment an export offline (no server): nodes, relations with
                          confidence, refinement chains, topic boundaries
-  run FILE               the whole job: ingest, wait, build a dataset, queue a training job
-                         (it does not wait for training: follow it with \`job JOB_ID --watch\`)
+  run FILE               the whole job: ingest, wait, build a dataset, queue a training job once
+                         the dataset's spot-check passed, else say where to judge it (it does
+                         not wait for training: follow it with \`job JOB_ID --watch\`)
   dataset [--out DIR] [--facts FILE]
                          build a dataset version from the graph (and a facts file): records,
                          quality gates, report, exports for TRL and LLaMA-Factory
   validate FILE          check a dataset file against the record schemas (offline)
-  train DATASET_ID [--base-model M] [--watch]
-                         queue a training job for a dataset version whose gates passed;
-                         --watch prints its progress until it ends
+  train DATASET_ID [--base-model M] [--watch] [--override-spot-check]
+                         queue a training job for a dataset version whose gates and spot-check
+                         passed (--override-spot-check: without the spot-check, recorded on
+                         the job); --watch prints its progress until it ends
   job JOB_ID [--watch]   a training job's state and progress; --watch follows it to the end
   cancel JOB_ID          cancel a queued or running training job
   adapters [DATASET_ID]  the published adapters (of one dataset)
@@ -187,6 +201,7 @@ export async function run(argv: string[]) {
       facts: { type: 'string' },
       watch: { type: 'boolean', default: false },
       'base-model': { type: 'string' },
+      'override-spot-check': { type: 'boolean', default: false },
       dir: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -235,9 +250,13 @@ export async function run(argv: string[]) {
       const dataset = await buildAndReport(targets, values);
       if (!dataset.manifest?.gatesPassed)
         throw new Error(`dataset ${dataset.datasetId} failed its quality gates: not submitted for training`);
-      const job = await submitJob(targets, dataset.datasetId);
-      console.log(formatJob(job));
-      console.log(`follow it with: trajectory job ${job.jobId} --watch`);
+      // A person looks at a draw of the records before training (the spot-check): until then the
+      // training service refuses the version, and the run ends by saying where to look.
+      const submitted = await submitOrAwaitSpotCheck(targets, dataset.datasetId);
+      if ('job' in submitted) {
+        console.log(formatJob(submitted.job));
+        console.log(`follow it with: trajectory job ${submitted.job.jobId} --watch`);
+      } else console.log(spotCheckWaiting(dataset.datasetId, submitted.waiting));
       const stats = await graphStats(targets);
       console.log(`graph: ${stats.conversations} conversations, ${stats.messages} messages, ${stats.nodes} nodes, ${stats.edges} edges`);
       return;
@@ -259,6 +278,7 @@ export async function run(argv: string[]) {
       need(1);
       const job = await submitJob(targets, args[0] as string, {
         ...(values['base-model'] ? { baseModel: values['base-model'] } : {}),
+        overrideSpotCheck: values['override-spot-check'],
         // An optional second argument is the dataset file (the manifest's path otherwise).
         ...(args[1] ? { datasetPath: args[1] } : {}),
       });

@@ -1,9 +1,12 @@
 export {
   buildDataset,
+  drawSpotCheck,
+  getSpotCheck,
   graphStats,
   ingestedConversations,
   ingestStatus,
   listTrainingJobs,
+  recordVerdict,
   uploadExport,
   type WaitOptions,
   waitForStored,
@@ -19,6 +22,8 @@ export {
   isJobEnded,
   listAdapters,
   type SubmitOptions,
+  spotCheckWaiting,
   submitJob,
+  submitOrAwaitSpotCheck,
   watchJob,
 } from './training.js';

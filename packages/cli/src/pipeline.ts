@@ -8,13 +8,17 @@ import {
   type BuildDatasetResponse,
   ConversationChange,
   type ConversationVersion,
+  DrawSpotCheckRequest,
   GraphServiceClient,
   type GraphStats,
   type IngestedConversation,
   type IngestedConversationPage,
   IngestionServiceClient,
   type IngestStatus,
+  type RecordVerdictRequest,
   SamplesServiceClient,
+  type SpotCheckDraw,
+  type SpotCheckStatus,
   type StoredConversation,
   type TrainingJob,
   TrainingServiceClient,
@@ -167,3 +171,15 @@ export const buildDataset = (targets: Targets, request: Partial<BuildDatasetRequ
 
 export const listTrainingJobs = async (targets: Targets): Promise<TrainingJob[]> =>
   (await withClient(TrainingServiceClient, targets.TRAINING_GRPC_TARGET, targets, (client) => unary(client.listJobs, client, {}))).jobs;
+
+/** The spot-check's draw of a version (the stored one unless another seed or size is asked for). */
+export const drawSpotCheck = (targets: Targets, request: Partial<DrawSpotCheckRequest> & { datasetId: string }): Promise<SpotCheckDraw> =>
+  withClient(SamplesServiceClient, targets.SAMPLES_GRPC_TARGET, targets, (client) =>
+    unary(client.drawSpotCheck, client, DrawSpotCheckRequest.fromPartial(request), 5 * 60_000),
+  );
+
+export const recordVerdict = (targets: Targets, request: RecordVerdictRequest): Promise<SpotCheckStatus> =>
+  withClient(SamplesServiceClient, targets.SAMPLES_GRPC_TARGET, targets, (client) => unary(client.recordVerdict, client, request));
+
+export const getSpotCheck = (targets: Targets, datasetId: string): Promise<SpotCheckStatus> =>
+  withClient(SamplesServiceClient, targets.SAMPLES_GRPC_TARGET, targets, (client) => unary(client.getSpotCheck, client, { datasetId }));

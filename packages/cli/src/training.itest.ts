@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Objm } from '@nats-io/obj';
 import { BUCKETS, type Bus, connectBus, openDatasetRegistry, publishEvent, STREAMS, SUBJECTS, WORK_QUEUES } from '@trajectory/bus';
-import { Adapter, DatasetManifest, type TrainingJob, TrainingJobChanged, TrainingJobState } from '@trajectory/contracts';
+import { Adapter, DatasetManifest, SpotCheckVerdict, type TrainingJob, TrainingJobChanged, TrainingJobState } from '@trajectory/contracts';
 import { freePort } from '@trajectory/local-servers';
 import { resetBus, type ServiceProcess, startServiceProcess, startTestServers, type TestServers } from '@trajectory/testkit';
 import { runCli } from './cli.test-helper.js';
@@ -25,7 +25,15 @@ before(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'trajectory-cli-itest-'));
   bus = await connectBus(servers.nats.busOptions('admin', 'cli-itest'));
   const datasets = await openDatasetRegistry(bus);
-  await datasets.put(DatasetManifest.fromPartial({ datasetId: 'cli-ds', version: 1, gatesPassed: true, path: '/d/cli-ds/records.jsonl' }));
+  // Spot-checked: its one drawn record accepted.
+  const accepted = { recordId: 'r1', recordType: 'chat', verdict: SpotCheckVerdict.SPOT_CHECK_VERDICT_ACCEPTED, reason: '' };
+  const spotCheck = { seed: 1, size: 1, threshold: 0.9, items: [accepted] };
+  await datasets.put(
+    DatasetManifest.fromPartial({ datasetId: 'cli-ds', version: 1, gatesPassed: true, path: '/d/cli-ds/records.jsonl', spotCheck }),
+  );
+  await datasets.put(
+    DatasetManifest.fromPartial({ datasetId: 'cli-unchecked', version: 3, gatesPassed: true, path: '/d/u/records.jsonl' }),
+  );
   await datasets.put(
     DatasetManifest.fromPartial({
       datasetId: 'cli-gated',
@@ -167,6 +175,12 @@ test('train --watch prints progress until the job ends; adapters, fetch-adapter,
   const refused = await cli(['train', 'cli-gated']);
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /failed its quality gates: uniqueness: too many duplicates/);
+  const unchecked = await cli(['train', 'cli-unchecked']);
+  assert.equal(unchecked.code, 1);
+  assert.match(unchecked.stderr, /waits for its spot-check: spot-check not drawn yet .*--override-spot-check/);
+  const overridden = await cli(['train', 'cli-unchecked', '--override-spot-check']);
+  assert.equal(overridden.code, 0, overridden.stderr);
+  assert.match(overridden.stdout, /queued .*dataset cli-unchecked v3 .*spot-check overridden \(spot-check not drawn yet \(0 judged\)\)/);
   const missing = await cli(['fetch-adapter', 'nope', '--out', join(workDir, 'nope')]);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /no adapter nope/);

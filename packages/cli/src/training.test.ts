@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Adapter, TrainingJob, TrainingJobState } from '@trajectory/contracts';
-import { formatAdapter, formatDuration, formatJob, isJobEnded } from './training.js';
+import { Adapter, SpotCheckStatus, TrainingJob, TrainingJobState } from '@trajectory/contracts';
+import { formatAdapter, formatDuration, formatJob, isJobEnded, spotCheckWaiting } from './training.js';
 
 test('durations read as seconds, minutes or hours', () => {
   assert.equal(formatDuration(42), '42s');
@@ -72,4 +72,24 @@ test('an adapter line names its job, dataset, base, loss, recall and size', () =
     formatAdapter(adapter),
     'adapter a1  job j1  dataset d1 v2  base tiny-random-qwen2  train_loss 0.5000  recall 80.0%  2 files, 3.0 MB  2026-03-01T12:00:00.000Z',
   );
+});
+
+test('a job queued over the spot-check says so; a run waiting for the spot-check says where to judge it', () => {
+  const job = TrainingJob.fromPartial({
+    jobId: 'j2',
+    datasetId: 'd2',
+    baseModel: 'm',
+    state: TrainingJobState.TRAINING_JOB_STATE_QUEUED,
+    spotCheckOverridden: true,
+    spotCheckStatus: 'spot-check 3/100 judged',
+  });
+  assert.match(formatJob(job), /on m {2}spot-check overridden \(spot-check 3\/100 judged\)/);
+  const waiting = spotCheckWaiting('d2', SpotCheckStatus.fromPartial({ summary: 'spot-check 0/100 judged' }), {
+    TRAJECTORY_WEB_PORT: '6000',
+  });
+  assert.equal(
+    waiting.split('\n')[0],
+    'training waits for the spot-check: spot-check 0/100 judged: open http://127.0.0.1:6000/spot-check?dataset=d2',
+  );
+  assert.match(waiting, /trajectory train d2 --override-spot-check/);
 });

@@ -1,15 +1,19 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { spotCheckUrl } from '@trajectory/config';
 import {
   Adapter,
   type AdapterChunk,
+  type SpotCheckStatus,
   type TrainingHyperparameters,
   type TrainingJob,
   TrainingJobState,
   TrainingServiceClient,
 } from '@trajectory/contracts';
 import { createClient, unary, withClient } from '@trajectory/runtime';
+import { drawSpotCheck } from './pipeline.js';
 import type { Targets } from './targets.js';
 
 const S = TrainingJobState;
@@ -49,6 +53,7 @@ export function formatJob(job: TrainingJob): string {
     if (job.state === S.TRAINING_JOB_STATE_RUNNING && p.etaSeconds > 0) parts.push(`eta ${formatDuration(p.etaSeconds)}`);
     if (p.resumedFromStep > 0) parts.push(`resumed at ${p.resumedFromStep}`);
   }
+  if (job.spotCheckOverridden) parts.push(`spot-check overridden (${job.spotCheckStatus})`);
   if (job.attempt > 1) parts.push(`attempt ${job.attempt}`);
   if (job.adapterId) parts.push(`adapter ${job.adapterId}`);
   if (job.recall) parts.push(`recall ${(job.recall.accuracy * 100).toFixed(1)}%`);
@@ -75,6 +80,8 @@ export function formatAdapter(adapter: Adapter): string {
 export interface SubmitOptions {
   baseModel?: string;
   hyperparameters?: TrainingHyperparameters;
+  /** Queue it although the dataset's spot-check has not passed (the job records it). */
+  overrideSpotCheck?: boolean;
 }
 
 /** SubmitJob: the dataset's path and version come from its manifest unless given. */
@@ -89,8 +96,37 @@ export const submitJob = (
       datasetPath: options.datasetPath ?? '',
       baseModel: options.baseModel ?? '',
       hyperparameters: options.hyperparameters,
+      overrideSpotCheck: options.overrideSpotCheck ?? false,
     }),
   );
+
+/** What `trajectory run` and `npm start` say when training waits for a person's spot-check. */
+export function spotCheckWaiting(datasetId: string, status: SpotCheckStatus, env: NodeJS.ProcessEnv = process.env): string {
+  return (
+    `training waits for the spot-check: ${status.summary}: open ${spotCheckUrl(datasetId, env)}\n` +
+    `  (npm run up serves the page; or queue it unchecked: trajectory train ${datasetId} --override-spot-check)`
+  );
+}
+
+/**
+ * SubmitJob, or, where the training service refuses the version because its spot-check has not
+ * passed, the spot-check's draw (made now if there is none, so the page opens on it) and status.
+ * Any other refusal is thrown.
+ */
+export async function submitOrAwaitSpotCheck(
+  targets: Targets,
+  datasetId: string,
+  options: SubmitOptions = {},
+): Promise<{ job: TrainingJob } | { waiting: SpotCheckStatus }> {
+  try {
+    return { job: await submitJob(targets, datasetId, options) };
+  } catch (err) {
+    if ((err as grpc.ServiceError).code !== grpc.status.FAILED_PRECONDITION) throw err;
+    const status = (await drawSpotCheck(targets, { datasetId })).status;
+    if (!status || status.passed) throw err;
+    return { waiting: status };
+  }
+}
 
 export const getJob = (targets: Targets, jobId: string): Promise<TrainingJob> =>
   withClient(TrainingServiceClient, targets.TRAINING_GRPC_TARGET, targets, (client) => unary(client.getJob, client, { jobId }));

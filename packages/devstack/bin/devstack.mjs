@@ -28,9 +28,15 @@ function run(cmd, args, options = {}) {
   if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${result.status}`);
 }
 
-function runAsync(cmd, args, env = {}) {
+function runAsync(cmd, args, env = {}, onStdout = undefined) {
   return new Promise((res) => {
-    const child = spawn(cmd, args, { stdio: 'inherit', cwd: ROOT, env: { ...process.env, ...env } });
+    const stdio = onStdout ? ['inherit', 'pipe', 'inherit'] : 'inherit';
+    const child = spawn(cmd, args, { stdio, cwd: ROOT, env: { ...process.env, ...env } });
+    // Passed through as it comes, and seen by the caller too.
+    child.stdout?.on('data', (chunk) => {
+      process.stdout.write(chunk);
+      onStdout(chunk.toString());
+    });
     child.on('exit', (code, signal) => res(code ?? (signal ? 1 : 0)));
   });
 }
@@ -262,12 +268,16 @@ async function start() {
   const servers = await ensureServers();
   const pipeline = await startServices(servers);
   let code = 0;
+  let output = '';
   try {
     step(`running the main job on the bundled sample export (${SAMPLE_EXPORT.replace(`${ROOT}/`, '')})`);
     code = await runAsync(
       process.execPath,
       [join(ROOT, 'packages', 'cli', 'bin', 'trajectory.mjs'), 'run', SAMPLE_EXPORT, '--facts', SAMPLE_FACTS],
       pipeline.env,
+      (text) => {
+        output += text;
+      },
     );
   } finally {
     step('stopping the services');
@@ -281,7 +291,19 @@ Done. The cognitive graph is in Neo4j at ${servers.neo4jUri}, events are in NATS
 ${browser ? `Neo4j Browser: ${browser} (${login}; more recipes in docs/graph.md)\n` : ''}The refinement chains it found, in Neo4j Browser or with \`NEO4J_URI=${servers.neo4jUri} npx trajectory query "..."\` (read queries only; it finds the local password itself):
 ${CHAIN_QUERIES.map(([what, cypher]) => `  // ${what}\n  ${cypher}`).join('\n')}
 The dataset (JSONL) is in ${join(DATA_DIR, 'datasets')}; service logs in ${join(DATA_DIR, 'logs')}.
-${servers.local ? 'The servers keep running for your queries: stop them with `npm run servers:stop`.' : ''}`);
+${spotCheckGate(output)}${servers.local ? 'The servers keep running for your queries: stop them with `npm run servers:stop`.' : ''}`);
+}
+
+/**
+ * What training waits for, from the run's own words (`trajectory run` ends with "training waits
+ * for the spot-check: ..." when the training service refused the version for it), else nothing.
+ */
+function spotCheckGate(runOutput) {
+  const at = runOutput.indexOf('training waits for the spot-check:');
+  if (at < 0) return '';
+  const lines = runOutput.slice(at).split('\n');
+  const hint = lines[1]?.startsWith('  (') ? `\n${lines[1]}` : '';
+  return `${lines[0][0].toUpperCase()}${lines[0].slice(1)}${hint}\n`;
 }
 
 function findTests(suffix) {
