@@ -50,7 +50,8 @@ function ensureDebianPackages() {
     ['java', 'openjdk-17-jdk-headless'],
     ['mvn', 'maven'],
     ['python3', 'python3'],
-    // headless, for the test that drives Neo4j Browser (e2e/src/integration/neo4j-browser.itest.ts)
+    // headless, for the tests that drive Neo4j Browser (e2e/src/integration/neo4j-browser.itest.ts)
+    // and the web page (apps/web/src/web.e2e.ts)
     ['chromium', 'chromium'],
   ];
   const missing = wanted.filter(([bin]) => !has(bin) && !existsSync(`/usr/sbin/${bin}`)).map(([, pkg]) => pkg);
@@ -258,9 +259,41 @@ async function up() {
     return { name, ...launch, ready: () => waitUntilServing(launch.target, 60_000, launch.auth) };
   });
   await supervisor.addInOrder(specs, ({ name, target, logFile }) => console.log(`${name.padEnd(13)} ${target}  log: ${shown(logFile)}`));
-  console.log('\nServices are up: try `npx trajectory status` or `npx trajectory ingest FILE --wait`. Ctrl-C stops them.');
+  // The page (apps/web): its gateway calls graph and samples with the same token and targets.
+  const { webPageUrl } = await import('@trajectory/config');
+  const web = webLaunch(env, logDir, webPageUrl());
+  await supervisor.add(web);
+  console.log(`${'web'.padEnd(13)} ${web.url}  log: ${shown(web.logFile)}`);
+  console.log(
+    `\nServices are up: try \`npx trajectory status\` or \`npx trajectory ingest FILE --wait\`; spot-check, chains and the report: ${web.url}. Ctrl-C stops them.`,
+  );
   const reason = await runUntilStopped(supervisor);
   if (reason === 'down') throw new Error(`every service kept crashing; their logs are in ${shown(logDir)}`);
+}
+
+/**
+ * The web page's gateway (apps/web/dist/server/main.js) as the supervisor runs it: the services'
+ * environment (GRPC_TOKEN, GRAPH_/SAMPLES_GRPC_TARGET), on loopback at `url` (webPageUrl of
+ * @trajectory/config: TRAJECTORY_WEB_PORT, default 5173), ready once the page answers.
+ */
+function webLaunch(env, logDir, url) {
+  return {
+    name: 'web',
+    script: join(ROOT, 'apps', 'web', 'dist', 'server', 'main.js'),
+    env: { ...process.env, ...env, TRAJECTORY_WEB_HOST: '127.0.0.1', TRAJECTORY_WEB_PORT: new URL(url).port },
+    logFile: join(logDir, 'web.log'),
+    url,
+    ready: async () => {
+      const answers = () =>
+        fetch(url)
+          .then((res) => res.ok)
+          .catch(() => false);
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+        if (await answers()) return;
+      }
+      throw new Error(`the web page did not answer at ${url} within 30 s`);
+    },
+  };
 }
 
 async function start() {
@@ -284,6 +317,7 @@ async function start() {
     await pipeline.stop();
   }
   if (code !== 0) throw new Error(`the main job failed; service logs are in ${join(DATA_DIR, 'logs')}`);
+  const { webPageUrl } = await import('@trajectory/config');
   const browser = servers.browserUrl;
   const login = servers.passwordFile ? `user neo4j, password: cat ${shown(servers.passwordFile)}` : 'NEO4J_USER/NEO4J_PASSWORD';
   console.log(`
@@ -291,7 +325,10 @@ Done. The cognitive graph is in Neo4j at ${servers.neo4jUri}, events are in NATS
 ${browser ? `Neo4j Browser: ${browser} (${login}; more recipes in docs/graph.md)\n` : ''}The refinement chains it found, in Neo4j Browser or with \`NEO4J_URI=${servers.neo4jUri} npx trajectory query "..."\` (read queries only; it finds the local password itself):
 ${CHAIN_QUERIES.map(([what, cypher]) => `  // ${what}\n  ${cypher}`).join('\n')}
 The dataset (JSONL) is in ${join(DATA_DIR, 'datasets')}; service logs in ${join(DATA_DIR, 'logs')}.
-${spotCheckGate(output)}${servers.local ? 'The servers keep running for your queries: stop them with `npm run servers:stop`.' : ''}`);
+${servers.local ? 'The servers keep running for your queries: stop them with `npm run servers:stop`.\n' : ''}${
+  // The gate's own line names the page; without it (the version passed already) the address alone.
+  spotCheckGate(output) || `The spot-check page, the refinement chains and the report: \`npm run up\` serves them at ${webPageUrl()}\n`
+}`);
 }
 
 /**
@@ -307,7 +344,7 @@ function spotCheckGate(runOutput) {
 }
 
 function findTests(suffix) {
-  const roots = ['packages', 'services', 'e2e'].map((d) => join(ROOT, d));
+  const roots = ['packages', 'services', 'apps', 'e2e'].map((d) => join(ROOT, d));
   const found = [];
   const walk = (dir) => {
     for (const name of readdirSync(dir)) {
