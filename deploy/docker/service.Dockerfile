@@ -51,9 +51,11 @@ RUN case "${SERVICE}" in ingestion|segmentation|graph|samples|training) ;; \
 # launcher is built with Maven by npm start / npm test, never in an image).
 RUN npx turbo run build --filter="@trajectory/${SERVICE}..."
 # Collect just the compiled output (no sources, no tests) for the runtime stage, and the data files
-# a package reads at run time (samples' JSON Schemas of the records it validates).
+# a package reads at run time (samples' JSON Schemas of the records it validates). services/*/dist:
+# a service that imports another (training uses samples' spot-check rule) needs its output too;
+# only SERVICE and what it depends on were built.
 RUN mkdir -p /out \
- && for dist in packages/*/dist "services/${SERVICE}/dist" "services/${SERVICE}/schemas"; do \
+ && for dist in packages/*/dist services/*/dist "services/${SERVICE}/schemas"; do \
       [ -d "$dist" ] || continue; mkdir -p "/out/$(dirname "$dist")"; cp -R "$dist" "/out/$dist"; \
     done \
  && find /out \( -name '*.test.js' -o -name '*.test.js.map' -o -name '*.test.d.ts' \) -delete
