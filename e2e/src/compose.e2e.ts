@@ -87,7 +87,13 @@ test('docker compose: images built, the sample export through the stack, 3 segme
   const files = ['-f', COMPOSE_FILE];
   // One conversation at a time per replica, so that the 5 conversations of the sample spread
   // over the replicas instead of all going to the first one that pulls.
-  const composeEnv: NodeJS.ProcessEnv = { ...process.env, ...stringValues(ports), SEGMENTATION_CONCURRENCY: '1' };
+  // Only what docker needs from this process: compose lets the shell's variables win over
+  // --env-file, and `npm test` exports its own NEO4J_PASSWORD, NATS_URL and more for the other tests.
+  const composeEnv: NodeJS.ProcessEnv = {
+    ...pick(process.env, ['PATH', 'HOME', 'TMPDIR', 'DOCKER_HOST', 'DOCKER_CONFIG', 'DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY']),
+    ...stringValues(ports),
+    SEGMENTATION_CONCURRENCY: '1',
+  };
   // The collector's bind-mounted folder of OTLP JSON files, and metrics every 2 s instead of 15.
   const tracesDir = join(dir, 'traces');
   Object.assign(composeEnv, { TRAJECTORY_TRACES_DIR: tracesDir, OTEL_METRIC_EXPORT_INTERVAL: '2000' });
@@ -270,6 +276,10 @@ function counterTotals(tracesDir: string, metric: string): Map<string, number> {
   const totals = new Map<string, number>();
   for (const { service, value } of latest.values()) totals.set(service, (totals.get(service) ?? 0) + value);
   return totals;
+}
+
+function pick(env: NodeJS.ProcessEnv, keys: string[]): NodeJS.ProcessEnv {
+  return Object.fromEntries(keys.filter((k) => env[k] !== undefined).map((k) => [k, env[k]]));
 }
 
 function stringValues(o: Record<string, number>): Record<string, string> {

@@ -361,6 +361,13 @@ function findTests(suffix) {
 async function test() {
   const python = setup({ python: true });
   const failures = [];
+  // The compose test (e2e/src/compose.e2e.ts) builds and runs the deployment: it needs a Docker
+  // engine and Compose v2, set up here where this process may (root on Debian, as in CI); before
+  // the unit tests, so that testkit's probe of a real engine runs too.
+  step('Docker engine and Compose v2 for the compose test');
+  const { ensureDockerEngine } = await import(join(ROOT, 'deploy', 'docker', 'engine.mjs'));
+  const noEngine = await ensureDockerEngine();
+  if (noEngine) console.log(`the compose test will be skipped: ${noEngine}`);
   step('lint and format (biome), typecheck, unit tests (turbo)');
   if ((await runAsync('npx', ['turbo', 'run', 'lint', 'typecheck', 'test', '--output-logs=new-only'])) !== 0) {
     failures.push('lint, typecheck or unit tests');
@@ -393,12 +400,6 @@ async function test() {
       NEO4J_PASSWORD: neo4j.auth.password,
     });
   }
-  // The compose test (e2e/src/compose.e2e.ts) builds and runs the deployment: it needs a Docker
-  // engine and Compose v2, set up here where this process may (root on Debian, as in CI).
-  step('Docker engine and Compose v2 for the compose test');
-  const { ensureDockerEngine } = await import(join(ROOT, 'deploy', 'docker', 'engine.mjs'));
-  const noEngine = await ensureDockerEngine();
-  if (noEngine) console.log(`the compose test will be skipped: ${noEngine}`);
   try {
     const files = [...findTests('.itest.js'), ...findTests('.e2e.js')];
     step(`integration and e2e tests (${files.length} files, one at a time: they share the servers)`);
