@@ -54,6 +54,17 @@ test('generate-export --measure: a seeded history zip, read back and segmented o
   assert.match(out, /\| this export\s+\|\s+3 \|/);
 });
 
+test('samples-memory: a tiny history segmented offline, its dataset built in a child process', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-samples-memory-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const graphs = join(dir, 'graphs.jsonl');
+  const out = runBench('samples-memory.mjs', ['--conversations', '3', '--mean-exchanges', '4', '--graphs', graphs]);
+  assert.match(out, /graphs: 3 conversations segmented/);
+  assert.match(out, /^\| 3\s+\|\s+[\d,]+ \|.*\|\s+[\d,]+ MB \| +(passed|failed) \| +[0-9a-f]{16} \|$/m);
+  // The second run builds from the graphs the first one kept.
+  assert.match(runBench('samples-memory.mjs', ['--conversations', '3', '--graphs', graphs]), /kept from an earlier run/);
+});
+
 test('end-to-end: a tiny history through every service, per stage, with the targets', () => {
   const out = runBench('end-to-end.mjs', ['--conversations', '4', '--mean-exchanges', '4', '--workers', '1']);
   for (const stage of ['ingest', 'segment', 'graph write', 'samples', 'total']) assert.match(out, new RegExp(`^\\| ${stage}\\s+\\|`, 'm'));

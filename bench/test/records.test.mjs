@@ -7,7 +7,7 @@
 // preference or knowledge record; each preference pair names its source; no two records left
 // after de-duplication are the same training signal.
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { test } from 'node:test';
@@ -73,7 +73,12 @@ test('every record built from every real export and from seeded synthetic ones p
         referenceDate: new Date('2026-01-01T00:00:00Z'),
       });
       const name = synthetic ? `synthetic (${SYNTHETIC_CONVERSATIONS} conversations, seed ${SYNTHETIC_SEED})` : relative(ROOT, path);
-      const found = problems(built.records, { synthetic });
+      // The build returns each record's head; the records themselves are the file's lines.
+      const records = (await readFile(built.recordsPath, 'utf8'))
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line));
+      const found = problems(records, { synthetic });
       if (found.length > 0) failures.push(`${name}: ${found.length} problems, e.g.\n    ${found.slice(0, 5).join('\n    ')}`);
       const schema = built.gates.gates.find((g) => g.name === 'schema');
       if (!schema?.passed) failures.push(`${name}: schema gate: ${schema?.reason}`);

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import { openDatasetRegistry, publishEvent, SUBJECTS } from '@trajectory/bus';
 import { DEFAULT_PORTS, grpcTarget, z } from '@trajectory/config';
@@ -179,10 +180,11 @@ main(() =>
         );
 
         // The version's files go to the object store, so a trainer anywhere on the bus can fetch them.
+        // Streamed in chunks: a seed-sized history's records.jsonl alone is about 1 GB.
         const objects: string[] = [];
         for (const file of (await readdir(dataset.dir)).sort()) {
           const name = `${dataset.datasetId}/${file}`;
-          await registry.objects.putBlob({ name }, await readFile(join(dataset.dir, file)));
+          await registry.objects.put({ name }, Readable.toWeb(createReadStream(join(dataset.dir, file))) as ReadableStream<Uint8Array>);
           objects.push(name);
         }
         const existing = await registry.get(dataset.datasetId);

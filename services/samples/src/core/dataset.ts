@@ -15,11 +15,12 @@ import {
 } from './build.js';
 import { type Deduplicated, dedupeRecords } from './dedupe.js';
 import { DEFAULT_MAX_TOKENS, type ExportManifest, exportDataset, type TokenCounter } from './exports.js';
-import { type GatesOutcome, runGates } from './gates.js';
+import { type GatesOutcome, loadEach, runGates } from './gates.js';
 import { capMemory, type MemoryCap, MIN_REAL_SHARE, realShare, WARN_REAL_SHARE } from './mix.js';
-import type { DatasetRecord, MemoryRecord } from './records.js';
+import type { DatasetRecord, MemoryRecord, RecordHead } from './records.js';
 import { relationRows, SampleShapeTally, trajectorySpan } from './report.js';
 import { assignEvalSplit, EVAL_MAX_RECORDS, type SplitSummary } from './split.js';
+import { RecordSpool, type SpooledHead } from './spool.js';
 import { normaliseWeights, type WeightDistribution, type WeightNormalisation, weightDistribution } from './trajectories.js';
 
 export interface DatasetSettings extends RecordOptions {
@@ -83,7 +84,8 @@ export interface BuiltDataset {
   datasetId: string;
   dir: string;
   recordsPath: string;
-  records: DatasetRecord[];
+  /** The records' heads (id, type, weight, split, tags, source), in the file's order; their texts are in records.jsonl. */
+  records: RecordHead[];
   report: DatasetReport;
   gates: GatesOutcome;
   exports: ExportManifest;
@@ -146,8 +148,8 @@ type DedupeMixFields = Pick<
 >;
 
 function dedupeMixFields(
-  records: readonly DatasetRecord[],
-  deduplicated: Deduplicated,
+  records: readonly RecordHead[],
+  deduplicated: Deduplicated<RecordHead>,
   cap: MemoryCap,
   thresholds: { minRealShare: number; warnRealShare: number },
 ): DedupeMixFields {
@@ -177,7 +179,7 @@ function dedupeMixFields(
 
 /** The seed's tables for a dataset: record types and splits, sample shapes, relations, weights, chains, facts. */
 export function datasetReport(
-  records: readonly DatasetRecord[],
+  records: readonly RecordHead[],
   tally: CorpusTally,
   gates: GatesOutcome,
   splitExportWeights: SplitExportWeightFields,
@@ -212,7 +214,7 @@ export function datasetReport(
   };
 }
 
-async function writeJsonl(path: string, records: readonly DatasetRecord[]): Promise<string> {
+async function writeJsonl(path: string, records: Iterable<DatasetRecord>): Promise<string> {
   const tmp = `${path}.tmp-${process.pid}`;
   const out = createWriteStream(tmp);
   const hash = createHash('sha256');
@@ -238,6 +240,11 @@ async function writeJsonl(path: string, records: readonly DatasetRecord[]): Prom
  * facts file), the eval split, schema validation, the quality gates, the report and the trainer
  * exports, in `<rootDir>/<datasetId>/`. Records are ordered by type and id, so the same graph and
  * settings always give the same files and id.
+ *
+ * Each conversation's records go to the build's spool (spool.ts) as they are made; what stays in
+ * memory is each record's head, the de-duplication and gate sketches, and the eval split's hashes
+ * of turn texts, so the build's memory grows with the number of records and not with their texts.
+ * The memory records (a facts file's, a few hundred) are kept whole.
  */
 export async function buildDataset(
   graphs: AsyncIterable<ConversationGraph>,
@@ -245,48 +252,51 @@ export async function buildDataset(
   settings: DatasetSettings,
   memory: readonly MemoryRecord[] = [],
 ): Promise<BuiltDataset> {
-  const tally = new CorpusTally();
-  const records: DatasetRecord[] = [];
-  // The year of each record's target (its last node), for the weights by year.
-  const years = new Map<string, string>();
-  for await (const graph of graphs) {
-    const turns = conversationTurns(graph);
-    const own = conversationRecords(graph, settings, turns);
-    tally.add(graph, own, turns);
-    records.push(...own);
-    for (const r of own) {
-      const last = 'nodeIds' in r.source ? r.source.nodeIds.at(-1) : undefined;
-      const at = last ? turns.links.nodes.get(last)?.createdAt : undefined;
-      years.set(r.id, at ? String(at.getUTCFullYear()) : 'unknown');
-    }
-  }
-  records.push(...memory);
-  // Records that repeat the training signal of a better-weighted one go (dedupe.ts), and the facts
-  // file's phrasings are capped so that they do not swamp a small history (mix.ts).
-  const thresholds = { minRealShare: settings.minRealShare ?? MIN_REAL_SHARE, warnRealShare: settings.warnRealShare ?? WARN_REAL_SHARE };
-  const deduplicated = dedupeRecords(records);
-  const memoryCap = capMemory(deduplicated.records, { realShare: thresholds.warnRealShare });
-  records.length = 0;
-  for (const r of memoryCap.records) records.push(r);
-  const weightNormalisation = settings.weightNormalisation ?? 'mean';
-  const weightScale = normaliseWeights(records, weightNormalisation);
-  const weights = weightDistribution(records, (r) => years.get(r.id) ?? 'unknown');
-  const split = assignEvalSplit(records, { evalShare: settings.evalShare, evalMaxRecords: settings.evalMaxRecords });
-  records.sort((a, b) => a.type.localeCompare(b.type) || a.id.localeCompare(b.id));
-
-  const gates = runGates(records, { realShare: { minShare: thresholds.minRealShare, warnShare: thresholds.warnRealShare } });
   await mkdir(rootDir, { recursive: true });
   const building = join(rootDir, `.building-${process.pid}-${Date.now()}`);
   await mkdir(building, { recursive: true });
+  const spool = new RecordSpool(join(building, '.records.spool'));
   try {
-    const recordsHash = await writeJsonl(join(building, 'records.jsonl'), records);
+    type Item = SpooledHead | MemoryRecord;
+    const load = (item: Item): DatasetRecord => ('bytes' in item ? spool.read(item) : item);
+    const tally = new CorpusTally();
+    const items: Item[] = [];
+    // The year of each record's target (its last node), for the weights by year.
+    const years = new Map<string, string>();
+    for await (const graph of graphs) {
+      const turns = conversationTurns(graph);
+      const own = conversationRecords(graph, settings, turns);
+      tally.add(graph, own, turns);
+      for (const r of own) {
+        const last = 'nodeIds' in r.source ? r.source.nodeIds.at(-1) : undefined;
+        const at = last ? turns.links.nodes.get(last)?.createdAt : undefined;
+        years.set(r.id, at ? String(at.getUTCFullYear()) : 'unknown');
+      }
+      for (const head of spool.add(own)) items.push(head);
+    }
+    for (const r of memory) items.push(r);
+    // Records that repeat the training signal of a better-weighted one go (dedupe.ts), and the facts
+    // file's phrasings are capped so that they do not swamp a small history (mix.ts).
+    const thresholds = { minRealShare: settings.minRealShare ?? MIN_REAL_SHARE, warnRealShare: settings.warnRealShare ?? WARN_REAL_SHARE };
+    const deduplicated = dedupeRecords(items, { load });
+    const memoryCap = capMemory(deduplicated.records, { realShare: thresholds.warnRealShare });
+    const records = memoryCap.records;
+    items.length = 0;
+    const weightNormalisation = settings.weightNormalisation ?? 'mean';
+    const weightScale = normaliseWeights(records, weightNormalisation);
+    const weights = weightDistribution(records, (r) => years.get(r.id) ?? 'unknown');
+    const split = assignEvalSplit(records, { evalShare: settings.evalShare, evalMaxRecords: settings.evalMaxRecords, load });
+    records.sort((a, b) => a.type.localeCompare(b.type) || a.id.localeCompare(b.id));
+
+    const gates = runGates(records, { realShare: { minShare: thresholds.minRealShare, warnShare: thresholds.warnRealShare }, load });
+    const recordsHash = await writeJsonl(join(building, 'records.jsonl'), loadEach(records, load));
     const datasetId = createHash('sha256')
       .update(JSON.stringify({ ...settings, referenceDate: settings.referenceDate.toISOString() }))
       .update(recordsHash)
       .digest('hex')
       .slice(0, 16);
     const maxTokens = settings.maxTokens ?? DEFAULT_MAX_TOKENS;
-    const exports = await exportDataset(records, building, {
+    const exports = await exportDataset(loadEach(records, load), building, {
       systemPrompt: settings.systemPrompt,
       maxTokens,
       ...(settings.tokenCounter ? { tokenCounter: settings.tokenCounter } : {}),
@@ -299,6 +309,7 @@ export async function buildDataset(
       dedupeMixFields(records, deduplicated, memoryCap, thresholds),
     );
     await writeFile(join(building, 'report.json'), `${JSON.stringify({ report, gates }, null, 2)}\n`);
+    await spool.remove();
     const dir = join(rootDir, datasetId);
     await rm(dir, { recursive: true, force: true });
     await rename(building, dir);
@@ -311,6 +322,7 @@ export async function buildDataset(
     };
     return { datasetId, dir, recordsPath: join(dir, 'records.jsonl'), records, report, gates, exports, split, manifestSettings };
   } catch (err) {
+    await spool.remove();
     await rm(building, { recursive: true, force: true });
     throw err;
   }

@@ -11,7 +11,7 @@
 // and not with their length.
 import { createHash } from 'node:crypto';
 import { BANDS, bandKeys, jaccard, LshIndex, SketchStore, shingleSet, sketchSimilarity, sketchTexts, type TextSketch } from './minhash.js';
-import { type DatasetRecord, RECORD_TYPES, type RecordType } from './records.js';
+import { type DatasetRecord, type LoadRecord, RECORD_TYPES, type RecordHead, type RecordType } from './records.js';
 
 /** Lowercase, punctuation dropped, whitespace collapsed: the form texts are compared in. */
 export const normaliseText = (text: string): string =>
@@ -117,22 +117,28 @@ export interface Repeat {
   similarity: number;
 }
 
-export interface RepeatOptions {
+export interface RepeatOptions<T extends RecordHead = DatasetRecord> {
   /** Per type, overrides of what counts as the same signal. */
   signals?: Partial<Record<RecordType, Partial<TrainingSignal>>>;
   /** Record types not looked at (all their records are kept). */
   exemptTypes?: readonly RecordType[];
+  /**
+   * The whole record of a head, when the items are heads whose texts are elsewhere (the build's
+   * spool); without it the items are the records. Each item is loaded once, and a kept one again
+   * only when a later item's sketches come near it.
+   */
+  load?: LoadRecord<T>;
 }
 
-export interface RepeatsFound {
+export interface RepeatsFound<T extends RecordHead = DatasetRecord> {
   /** The records that repeat no other, in their input order. */
-  kept: DatasetRecord[];
+  kept: T[];
   repeats: Repeat[];
   /** Records looked at per type (exempt types left out). */
   considered: Partial<Record<RecordType, number>>;
 }
 
-const originOf = (a: DatasetRecord, b: DatasetRecord): RepeatOrigin => {
+const originOf = (a: RecordHead, b: RecordHead): RepeatOrigin => {
   if ('factId' in a.source || 'factId' in b.source) {
     return 'factId' in a.source && 'factId' in b.source && a.source.factId === b.source.factId ? 'same-fact' : 'other-fact';
   }
@@ -140,7 +146,7 @@ const originOf = (a: DatasetRecord, b: DatasetRecord): RepeatOrigin => {
 };
 
 /** Best first: the higher weight, then the lower id. */
-const byRank = (a: DatasetRecord, b: DatasetRecord) => b.weight - a.weight || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const byRank = (a: RecordHead, b: RecordHead) => b.weight - a.weight || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /**
  * Which records repeat the training signal of a better one: records are taken best first (the
@@ -149,19 +155,20 @@ const byRank = (a: DatasetRecord, b: DatasetRecord) => b.weight - a.weight || (a
  * never drops a signal; no two kept records are the same signal (up to MinHash's recall, > 0.999
  * at Jaccard 0.9).
  */
-export function findRepeats(records: readonly DatasetRecord[], options: RepeatOptions = {}): RepeatsFound {
+export function findRepeats<T extends RecordHead = DatasetRecord>(records: readonly T[], options: RepeatOptions<T> = {}): RepeatsFound<T> {
+  const load = options.load ?? ((record: T) => record as unknown as DatasetRecord);
   const exempt = new Set(options.exemptTypes ?? []);
   const signals = Object.fromEntries(
     RECORD_TYPES.map((type) => [type, { ...TRAINING_SIGNALS[type], ...options.signals?.[type] }]),
   ) as Record<RecordType, TrainingSignal>;
   const repeats: Repeat[] = [];
-  const repeated = new Set<DatasetRecord>();
+  const repeated = new Set<T>();
   const considered: Partial<Record<RecordType, number>> = {};
 
   // What is kept of a record that no other repeats is fixed-size: its number, a hash of its
   // fields, its field sketches and its LSH band entries. Texts are compared exactly only for a
   // candidate pair whose sketches come near the threshold, and then only those two records'.
-  const kept: DatasetRecord[] = [];
+  const kept: T[] = [];
   const sketchAt: number[] = [];
   const sketches = new SketchStore();
   const exactKept = new Map<string, number>();
@@ -180,19 +187,19 @@ export function findRepeats(records: readonly DatasetRecord[], options: RepeatOp
     const signal = signals[record.type];
     considered[record.type] = (considered[record.type] ?? 0) + 1;
     const normalise = (text: string) => (signal.exact ? text.trim() : normaliseText(text));
-    const fields = signal.fields(record).map(normalise);
+    const fields = signal.fields(load(record)).map(normalise);
     // UTF-16 code units hashed as they are: two texts share a key only when they are equal.
     const key = createHash('sha256')
       .update(`${record.type}\u0000${fields.join('\u0001')}`, 'utf16le')
       .digest('base64');
     const same = exactKept.get(key);
     if (same !== undefined) {
-      const of = kept[same] as DatasetRecord;
+      const of = kept[same] as T;
       repeats.push({ type: record.type, id: record.id, of: of.id, kind: 'identical', origin: originOf(record, of), similarity: 1 });
       repeated.add(record);
       continue;
     }
-    let match: { kept: DatasetRecord; similarity: number } | undefined;
+    let match: { kept: T; similarity: number } | undefined;
     let sketch: TextSketch | undefined;
     let keys: Uint32Array | undefined;
     if (!signal.exact && signal.threshold < 1) {
@@ -207,11 +214,12 @@ export function findRepeats(records: readonly DatasetRecord[], options: RepeatOp
           seen.add(candidate);
           const at = sketchAt[candidate] as number;
           if (sketch.fields.some((f, i) => sketchSimilarity(f, sketches.field(at, i)) < signal.threshold - ESTIMATE_MARGIN)) continue;
-          const other = kept[candidate] as DatasetRecord;
-          const theirs = signal.fields(other);
+          const other = kept[candidate] as T;
+          let theirs: string[] | undefined;
           let similarity = 1;
           for (let f = 0; f < fields.length && similarity >= signal.threshold; f++) {
             mine[f] ??= shingleSet(fields[f] as string);
+            theirs ??= signal.fields(load(other));
             similarity = Math.min(similarity, jaccard(mine[f] as Set<number>, shingleSet(normalise(theirs[f] ?? ''))));
           }
           if (similarity >= signal.threshold) {
@@ -256,8 +264,8 @@ export interface DedupeRow {
   reasons: Record<string, number>;
 }
 
-export interface Deduplicated {
-  records: DatasetRecord[];
+export interface Deduplicated<T extends RecordHead = DatasetRecord> {
+  records: T[];
   dropped: Repeat[];
   byType: DedupeRow[];
 }
@@ -269,7 +277,10 @@ const typeOrder = (type: RecordType) => RECORD_TYPES.indexOf(type);
  * Drops every record that repeats the training signal of a better-weighted one (see
  * `TRAINING_SIGNALS`), and says per type how many and why.
  */
-export function dedupeRecords(records: readonly DatasetRecord[], options: RepeatOptions = {}): Deduplicated {
+export function dedupeRecords<T extends RecordHead = DatasetRecord>(
+  records: readonly T[],
+  options: RepeatOptions<T> = {},
+): Deduplicated<T> {
   const found = findRepeats(records, options);
   const rows = new Map<RecordType, DedupeRow>();
   for (const record of records) {

@@ -38,6 +38,7 @@
 // user turn sits in the assistant slot that the loss trains, under a system note that says so
 // (USER_TARGET_SYSTEM); `userTargets: 'skip'` leaves them out of the SFT files instead
 // (counted in `skipped.userTargets`).
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
@@ -316,16 +317,23 @@ export function fitConversation(parts: SftMessages, counter: TokenCounter, maxTo
   return { conversation: null, fullTokens, tokens: fullTokens, droppedMessages: 0 };
 }
 
-/** A counter that remembers: the same turn is measured once however many records hold it. */
+/**
+ * A tokenizer that remembers: the same turn is measured once however many records hold it. Turns
+ * are remembered by a hash of their text, not the text: the build reads each record back from its
+ * spool, so a text kept as a key would be a copy of every distinct turn of the history. Counting
+ * characters needs no memory.
+ */
 function memoised(counter: TokenCounter): TokenCounter {
+  if (counter.unit === 'characters') return counter;
   const seen = new Map<string, number>();
   return {
     ...counter,
     count: (text) => {
-      let n = seen.get(text);
+      const key = createHash('sha256').update(text).digest('base64');
+      let n = seen.get(key);
       if (n === undefined) {
         n = counter.count(text);
-        seen.set(text, n);
+        seen.set(key, n);
       }
       return n;
     },

@@ -2,9 +2,11 @@
 // uniqueness of outputs per record type, near-duplicates (what de-duplication left), type balance
 // (a warning), an eval split with hard cases, and the share of real records (a warning below 50 %,
 // a failure below 35 %). Pure functions over records; a failed gate says why in `reason`.
+
+import { createHash } from 'node:crypto';
 import { findRepeats, normaliseText, TRAINING_SIGNALS, type TrainingSignal } from './dedupe.js';
 import { MIN_REAL_SHARE, realShare, WARN_REAL_SHARE } from './mix.js';
-import { type DatasetRecord, RECORD_TYPES, type RecordType } from './records.js';
+import { type DatasetRecord, type LoadRecord, RECORD_TYPES, type RecordHead, type RecordType } from './records.js';
 import { type ValidationResult, validateRecord } from './validate.js';
 
 export interface GateResult {
@@ -84,21 +86,28 @@ export function schemaGate(results: ValidationResult): GateResult {
 }
 
 /** Validates records in memory the way `validateRecords` checks a file (line = position + 1). */
-export function validateAll(records: readonly unknown[], maxErrors = 1000): ValidationResult {
+export function validateAll(records: Iterable<unknown>, maxErrors = 1000): ValidationResult {
   const result: ValidationResult = { valid: 0, invalid: 0, errors: [], truncated: false };
-  records.forEach((record, i) => {
+  let i = 0;
+  for (const record of records) {
+    i += 1;
     const check = validateRecord(record);
     if (check.valid) {
       result.valid += 1;
-      return;
+      continue;
     }
     result.invalid += 1;
     for (const message of check.errors) {
       if (result.errors.length >= maxErrors) result.truncated = true;
-      else result.errors.push({ line: i + 1, message: `line ${i + 1}: ${message}` });
+      else result.errors.push({ line: i, message: `line ${i}: ${message}` });
     }
-  });
+  }
   return result;
+}
+
+/** The records of heads, read one at a time (the heads themselves when there is no `load`). */
+export function* loadEach<T extends RecordHead>(records: readonly T[], load?: LoadRecord<T>): Generator<DatasetRecord> {
+  for (const record of records) yield load ? load(record) : (record as unknown as DatasetRecord);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -110,13 +119,20 @@ export interface UniquenessRow {
   ratio: number;
 }
 
-/** Distinct/total of the normalised output per record type (types without records are left out). */
-export function outputUniqueness(records: readonly DatasetRecord[]): Partial<Record<RecordType, UniquenessRow>> {
+/**
+ * Distinct/total of the normalised output per record type (types without records are left out).
+ * Outputs are told apart by a hash of the normalised text, so no copy of the texts is kept.
+ */
+export function outputUniqueness(records: Iterable<DatasetRecord>): Partial<Record<RecordType, UniquenessRow>> {
   const seen = new Map<RecordType, { total: number; outputs: Set<string> }>();
   for (const record of records) {
     const entry = seen.get(record.type) ?? { total: 0, outputs: new Set<string>() };
     entry.total += 1;
-    entry.outputs.add(normaliseText(outputText(record)));
+    entry.outputs.add(
+      createHash('sha256')
+        .update(normaliseText(outputText(record)))
+        .digest('base64'),
+    );
     seen.set(record.type, entry);
   }
   const out: Partial<Record<RecordType, UniquenessRow>> = {};
@@ -132,10 +148,18 @@ export interface UniquenessOptions {
   threshold?: number;
 }
 
+/** Gates of heads whose texts are elsewhere (the build's spool) read each record with `load`. */
+export interface GateInput<T extends RecordHead> {
+  load?: LoadRecord<T>;
+}
+
 /** Fails when a record type's outputs repeat too much: distinct/total < threshold. */
-export function uniquenessGate(records: readonly DatasetRecord[], options: UniquenessOptions = {}): GateResult {
+export function uniquenessGate<T extends RecordHead = DatasetRecord>(
+  records: readonly T[],
+  options: UniquenessOptions & GateInput<T> = {},
+): GateResult {
   const threshold = options.threshold ?? 0.25;
-  const byType = outputUniqueness(records);
+  const byType = outputUniqueness(loadEach(records, options.load));
   const failing = Object.entries(byType).filter(([, row]) => row.ratio < threshold);
   const details = { threshold, byType };
   if (failing.length === 0) return { name: 'uniqueness', passed: true, details };
@@ -230,11 +254,15 @@ const limitsOf = (options: NearDuplicateOptions) =>
   ) as Record<RecordType, NearDuplicateLimit>;
 
 /** Records that repeat another record's target of the same type (see `NEAR_DUPLICATE_LIMITS`). */
-export function nearDuplicates(records: readonly DatasetRecord[], options: NearDuplicateOptions = {}): NearDuplicateReport {
+export function nearDuplicates<T extends RecordHead = DatasetRecord>(
+  records: readonly T[],
+  options: NearDuplicateOptions & GateInput<T> = {},
+): NearDuplicateReport {
   const limits = limitsOf(options);
   const found = findRepeats(records, {
     signals: Object.fromEntries(RECORD_TYPES.map((type) => [type, limits[type].signal])),
     ...(options.exemptTypes ? { exemptTypes: options.exemptTypes } : {}),
+    ...(options.load ? { load: options.load } : {}),
   });
   const maxPairs = options.maxPairs ?? 1000;
   const byType: NearDuplicateReport['byType'] = {};
@@ -259,7 +287,10 @@ export function nearDuplicates(records: readonly DatasetRecord[], options: NearD
 export type NearDuplicateGateOptions = NearDuplicateOptions;
 
 /** Fails when, for some type, more than its allowance of records repeat another's target (and at least NEAR_DUPLICATE_MIN_COUNT do). */
-export function nearDuplicateGate(records: readonly DatasetRecord[], options: NearDuplicateGateOptions = {}): GateResult {
+export function nearDuplicateGate<T extends RecordHead = DatasetRecord>(
+  records: readonly T[],
+  options: NearDuplicateGateOptions & GateInput<T> = {},
+): GateResult {
   const found = nearDuplicates(records, options);
   const details = { ...found, pairs: found.pairs.slice(0, 20), minCount: NEAR_DUPLICATE_MIN_COUNT };
   const failing = (Object.entries(found.byType) as [RecordType, { considered: number; duplicated: number; maxShare: number }][]).filter(
@@ -284,7 +315,7 @@ export interface TypeBalanceOptions {
 }
 
 /** Counts and shares per record type; passes always, with a warning when one type dominates. */
-export function typeBalance(records: readonly DatasetRecord[], options: TypeBalanceOptions = {}): GateResult {
+export function typeBalance(records: readonly RecordHead[], options: TypeBalanceOptions = {}): GateResult {
   const warnShare = options.warnShare ?? 0.8;
   const counts: Partial<Record<RecordType, number>> = {};
   for (const record of records) counts[record.type] = (counts[record.type] ?? 0) + 1;
@@ -318,7 +349,7 @@ export interface EvalSplitOptions {
  * The eval split must exist (≥ minShare of the records or ≥ minCount records) and, when the
  * dataset has chat or trajectory records, hold at least one record of each hard case.
  */
-export function evalSplitGate(records: readonly DatasetRecord[], options: EvalSplitOptions = {}): GateResult {
+export function evalSplitGate(records: readonly RecordHead[], options: EvalSplitOptions = {}): GateResult {
   const splits = new Set(options.splits ?? ['eval', 'heldout']);
   const minShare = options.minShare ?? 0.01;
   const minCount = options.minCount ?? 5;
@@ -375,7 +406,7 @@ export interface RealShareOptions {
  * The share of records from conversations among the records a trainer sees (train and eval; the
  * held-out fact phrasings are the recall eval): fails below `minShare`, warns below `warnShare`.
  */
-export function realShareGate(records: readonly DatasetRecord[], options: RealShareOptions = {}): GateResult {
+export function realShareGate(records: readonly RecordHead[], options: RealShareOptions = {}): GateResult {
   const minShare = options.minShare ?? MIN_REAL_SHARE;
   const warnShare = options.warnShare ?? WARN_REAL_SHARE;
   const found = realShare(records);
@@ -399,11 +430,15 @@ export interface GateOptions {
 }
 
 /** Runs every gate; the dataset passes only when all do. */
-export function runGates(records: readonly DatasetRecord[], options: GateOptions = {}): GatesOutcome {
+export function runGates<T extends RecordHead = DatasetRecord>(
+  records: readonly T[],
+  options: GateOptions & GateInput<T> = {},
+): GatesOutcome {
+  const load = options.load ? { load: options.load } : {};
   const gates = [
-    schemaGate(options.schema ?? validateAll(records)),
-    uniquenessGate(records, options.uniqueness),
-    nearDuplicateGate(records, options.nearDuplicates),
+    schemaGate(options.schema ?? validateAll(loadEach(records, options.load))),
+    uniquenessGate(records, { ...options.uniqueness, ...load }),
+    nearDuplicateGate(records, { ...options.nearDuplicates, ...load }),
     typeBalance(records, options.balance),
     evalSplitGate(records, options.evalSplit),
     realShareGate(records, options.realShare),

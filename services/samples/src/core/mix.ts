@@ -3,7 +3,7 @@
 // real records among those a trainer sees (every split but `heldout`) is gated (gates.ts), and the
 // facts file's phrasings are capped so that they do not swamp a small history. Pure functions.
 import { createHash } from 'node:crypto';
-import type { DatasetRecord, MemoryRecord } from './records.js';
+import type { MemoryRecord, RecordHead } from './records.js';
 
 /** Below this share of real records the dataset fails the real-share gate. */
 export const MIN_REAL_SHARE = 0.35;
@@ -12,7 +12,7 @@ export const WARN_REAL_SHARE = 0.5;
 /** Memory records per fact that training keeps however small the history (phrasings, a negative, an unknown). */
 export const MIN_MEMORY_PER_FACT = 6;
 
-export const isSynthetic = (record: DatasetRecord): boolean => record.type === 'memory';
+export const isSynthetic = (record: Pick<RecordHead, 'type'>): boolean => record.type === 'memory';
 
 export interface RealShare {
   /** Records from conversations that a trainer sees (train and eval). */
@@ -23,7 +23,7 @@ export interface RealShare {
   share: number;
 }
 
-export function realShare(records: readonly DatasetRecord[]): RealShare {
+export function realShare(records: readonly Pick<RecordHead, 'type' | 'split'>[]): RealShare {
   let real = 0;
   let synthetic = 0;
   for (const r of records) {
@@ -41,8 +41,8 @@ export interface MemoryCapOptions {
   minPerFact?: number;
 }
 
-export interface MemoryCap {
-  records: DatasetRecord[];
+export interface MemoryCap<T extends RecordHead = RecordHead> {
+  records: T[];
   /** Memory records a trainer would see before the cap (held-out phrasings are never capped). */
   generated: number;
   kept: number;
@@ -84,11 +84,12 @@ function capOrder(records: readonly MemoryRecord[]): MemoryRecord[] {
  * over the facts in `capOrder`. Held-out phrasings all stay: they are the recall eval, not
  * training. Returns the records in their order, without the memory records the cap drops.
  */
-export function capMemory(records: readonly DatasetRecord[], options: MemoryCapOptions = {}): MemoryCap {
+export function capMemory<T extends RecordHead>(records: readonly T[], options: MemoryCapOptions = {}): MemoryCap<T> {
   const share = options.realShare ?? WARN_REAL_SHARE;
   const minPerFact = options.minPerFact ?? MIN_MEMORY_PER_FACT;
   const { real } = realShare(records);
-  const memory = records.filter((r): r is MemoryRecord => r.type === 'memory' && r.split !== 'heldout');
+  // Memory records are few (a facts file's phrasings) and kept whole: a head of type memory is its record.
+  const memory = records.filter((r): r is T & MemoryRecord => r.type === 'memory' && r.split !== 'heldout');
   const byFact = new Map<string, MemoryRecord[]>();
   for (const r of memory) byFact.set(factOf(r), [...(byFact.get(factOf(r)) ?? []), r]);
   const budget =
@@ -96,7 +97,7 @@ export function capMemory(records: readonly DatasetRecord[], options: MemoryCapO
   if (memory.length <= budget) return { records: [...records], generated: memory.length, kept: memory.length, budget };
 
   const queues = [...byFact.keys()].sort().map((fact) => capOrder(byFact.get(fact) ?? []));
-  const kept = new Set<DatasetRecord>();
+  const kept = new Set<RecordHead>();
   for (let round = 0; kept.size < budget && queues.some((q) => q.length > round); round++) {
     for (const q of queues) {
       const next = q[round];

@@ -76,3 +76,23 @@ export interface TrajectoryRecord extends RecordBase {
 }
 
 export type DatasetRecord = ChatRecord | QaRecord | PreferenceRecord | KnowledgeRecord | MemoryRecord | TrajectoryRecord;
+
+/**
+ * What the build keeps of a record while its texts wait on disk (the build's spool): what
+ * de-duplication's ranking, the eval split, the weights, the gates' counts and the report read.
+ * A record is one; so is `{ id, type, weight, source, split, tags, relation }` of a spooled one.
+ * Functions that need a record's texts take a head with a `load` that reads the record back.
+ */
+export interface RecordHead {
+  id: string;
+  type: RecordType;
+  weight: number;
+  source: RecordSource;
+  split: Split;
+  tags?: string[];
+  /** A trajectory record's relation (the weights are reported by it). */
+  relation?: string;
+}
+
+/** Reads a head's whole record (as it stands: the head's weight and split). */
+export type LoadRecord<T extends RecordHead> = (head: T) => DatasetRecord;

@@ -14,7 +14,7 @@
 // so). Memory records are never drawn (their held-out phrasings are the recall eval).
 import { createHash } from 'node:crypto';
 import { parseTurns } from './exports.js';
-import type { DatasetRecord } from './records.js';
+import type { DatasetRecord, LoadRecord, RecordHead } from './records.js';
 
 export const HARD_CASES = ['ambiguity', 'conflicting-priorities', 'follow-up'] as const;
 
@@ -36,6 +36,11 @@ export interface SplitOptions {
   hardCases?: readonly string[];
   /** Salt of the draw; the same seed gives the same split. */
   seed?: string;
+}
+
+/** With heads whose texts are elsewhere (the build's spool): how to read each one's record. */
+export interface SplitInput<T extends RecordHead> {
+  load?: LoadRecord<T>;
 }
 
 export interface SplitSummary {
@@ -74,18 +79,21 @@ export function turnTexts(record: DatasetRecord): string[] {
   }
 }
 
-const conversationOf = (r: DatasetRecord) => ('conversationId' in r.source ? r.source.conversationId : undefined);
+const conversationOf = (r: RecordHead) => ('conversationId' in r.source ? r.source.conversationId : undefined);
 const drawKey = (seed: string, id: string) => createHash('sha256').update(`${seed}\u0000${id}`).digest('hex');
 
-interface Group {
+interface Group<T extends RecordHead> {
   key: string;
   conversations: string[];
-  records: DatasetRecord[];
+  records: T[];
   kinds: Set<string>;
 }
 
+/** Two texts share a key when their normalised forms are equal; a hash, so the texts are not kept. */
+const textKey = (normalised: string) => createHash('sha256').update(normalised).digest('base64');
+
 /** Conversations joined when they share a turn text (union-find), with their records. */
-function groupConversations(candidates: readonly DatasetRecord[], seed: string): Group[] {
+function groupConversations<T extends RecordHead>(candidates: readonly T[], seed: string, load: LoadRecord<T>): Group<T>[] {
   const parent = new Map<string, string>();
   const find = (x: string): string => {
     let root = x;
@@ -101,15 +109,16 @@ function groupConversations(candidates: readonly DatasetRecord[], seed: string):
   for (const r of candidates) {
     const cid = conversationOf(r) as string;
     if (!parent.has(cid)) parent.set(cid, cid);
-    for (const text of turnTexts(r)) {
-      const key = normalise(text);
-      if (key.length < SHARED_TEXT_MIN_CHARS) continue;
+    for (const text of turnTexts(load(r))) {
+      const normalised = normalise(text);
+      if (normalised.length < SHARED_TEXT_MIN_CHARS) continue;
+      const key = textKey(normalised);
       const other = owner.get(key);
       if (other === undefined) owner.set(key, cid);
       else if (find(other) !== find(cid)) parent.set(find(cid), find(other));
     }
   }
-  const groups = new Map<string, Group>();
+  const groups = new Map<string, Group<T>>();
   for (const r of candidates) {
     const cid = conversationOf(r) as string;
     const root = find(cid);
@@ -135,19 +144,20 @@ function groupConversations(candidates: readonly DatasetRecord[], seed: string):
  * Moves whole conversations into the eval split (see the file comment) and says how. Records
  * already in eval or heldout stay where they are; memory records are never drawn.
  */
-export function assignEvalSplit(records: DatasetRecord[], options: SplitOptions): SplitSummary {
+export function assignEvalSplit<T extends RecordHead = DatasetRecord>(records: T[], options: SplitOptions & SplitInput<T>): SplitSummary {
+  const load = options.load ?? ((record: T) => record as unknown as DatasetRecord);
   const hardCases = options.hardCases ?? HARD_CASES;
   const maxRecords = options.evalMaxRecords ?? EVAL_MAX_RECORDS;
   const candidates = records.filter((r) => r.split === 'train' && r.type !== 'memory' && conversationOf(r) !== undefined);
-  const groups = groupConversations(candidates, options.seed ?? '');
+  const groups = groupConversations(candidates, options.seed ?? '', load);
   const target = options.evalShare > 0 ? Math.max(1, Math.min(maxRecords, Math.round(options.evalShare * candidates.length))) : 0;
 
-  const chosen = new Set<Group>();
+  const chosen = new Set<Group<T>>();
   let count = 0;
   const left = (kind?: string) => groups.filter((g) => !chosen.has(g) && (kind === undefined || g.kinds.has(kind))).length;
   // Training keeps at least one group, and the last one with preference pairs.
-  const mayTake = (g: Group) => left() > 1 && !(g.kinds.has('preference') && left('preference') <= 1);
-  const take = (g: Group) => {
+  const mayTake = (g: Group<T>) => left() > 1 && !(g.kinds.has('preference') && left('preference') <= 1);
+  const take = (g: Group<T>) => {
     chosen.add(g);
     count += g.records.length;
   };
@@ -159,7 +169,7 @@ export function assignEvalSplit(records: DatasetRecord[], options: SplitOptions)
       // The first in draw order that fits the budget, else the smallest (a kind the data has is worth one group more).
       const pick =
         holders.find((g) => count + g.records.length <= target) ??
-        holders.reduce<Group | undefined>((a, b) => (a && a.records.length <= b.records.length ? a : b), undefined);
+        holders.reduce<Group<T> | undefined>((a, b) => (a && a.records.length <= b.records.length ? a : b), undefined);
       if (pick) take(pick);
     }
     for (const g of groups) {

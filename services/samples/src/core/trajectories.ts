@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CognitiveNode, ConversationGraph } from '@trajectory/contracts';
 import { defaultRelationWeights } from '@trajectory/relations';
-import type { DatasetRecord, TrajectoryRecord, TrajectoryTurn } from './records.js';
+import type { DatasetRecord, RecordHead, TrajectoryRecord, TrajectoryTurn } from './records.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Time constant τ of the age decay: a node two years old weighs e^-1 of a new one. */
@@ -137,7 +137,7 @@ export function trajectoryRecords(
 
 /** The records whose weight comes from the rule above (relation × decay): the conversation records SFT trains on. */
 export const WEIGHTED_TYPES: readonly DatasetRecord['type'][] = ['trajectory', 'chat', 'qa', 'knowledge'];
-const isWeighted = (r: DatasetRecord) => WEIGHTED_TYPES.includes(r.type);
+const isWeighted = (r: RecordHead) => WEIGHTED_TYPES.includes(r.type);
 
 /**
  * `mean`: the weights of the conversation records are scaled so that their mean is 1.0 (the
@@ -152,7 +152,7 @@ export const WEIGHT_NORMALISATIONS: readonly WeightNormalisation[] = ['mean', 'n
  * Applies the normalisation to the conversation records (in place) and returns the factor
  * applied: a record's rule weight is its weight divided by it (the manifest records it).
  */
-export function normaliseWeights(records: readonly DatasetRecord[], mode: WeightNormalisation): number {
+export function normaliseWeights(records: readonly RecordHead[], mode: WeightNormalisation): number {
   const weighted = records.filter(isWeighted);
   const mean = weighted.reduce((sum, r) => sum + r.weight, 0) / (weighted.length || 1);
   if (mode === 'none' || !(mean > 0)) return 1;
@@ -190,13 +190,12 @@ const HISTOGRAM_BOUNDS = [0.25, 0.5, 0.75, 1, 1.5, 2, 3];
  * The weights of the conversation records: by relation, by year of the target (`yearOf`) and
  * as a histogram, with the share above the mean.
  */
-export function weightDistribution(records: readonly DatasetRecord[], yearOf: (record: DatasetRecord) => string): WeightDistribution {
+export function weightDistribution<T extends RecordHead>(records: readonly T[], yearOf: (record: T) => string): WeightDistribution {
   const weighted = records.filter(isWeighted);
   const mean = weighted.reduce((sum, r) => sum + r.weight, 0) / (weighted.length || 1);
-  const above = (rs: readonly DatasetRecord[]) =>
-    rs.length > 0 ? (100 * rs.filter((r) => r.weight > mean * (1 + 1e-9)).length) / rs.length : 0;
-  const rows = (key: (r: DatasetRecord) => string) => {
-    const groups = new Map<string, DatasetRecord[]>();
+  const above = (rs: readonly T[]) => (rs.length > 0 ? (100 * rs.filter((r) => r.weight > mean * (1 + 1e-9)).length) / rs.length : 0);
+  const rows = (key: (r: T) => string) => {
+    const groups = new Map<string, T[]>();
     // Appended in place and folded without spreading: at the seed's size a group holds 10⁵
     // records, past the engine's argument limit, and copying the group on each record is quadratic.
     for (const r of weighted) {
