@@ -64,3 +64,11 @@ test('password variables are named after the user', () => {
   assert.equal(natsPasswordVariable('ingestion'), 'INGESTION_NATS_PASSWORD');
   assert.equal(natsPasswordVariable('graph-writer'), 'GRAPH_WRITER_NATS_PASSWORD');
 });
+
+test('a reader of an object store may answer its flow control (large objects stall without it)', () => {
+  for (const [user, access] of Object.entries(NATS_USER_ACCESS)) {
+    for (const bucket of Object.keys(access.objects)) {
+      assert.ok(allowed(user).publish.includes(`$JS.FC.OBJ_${bucket}.>`), `${user} answers flow control of ${bucket}`);
+    }
+  }
+});
