@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
 
 // e2e/dist/compose.test.js -> repository root.
@@ -182,19 +182,17 @@ test('published ports are bound to 127.0.0.1', () => {
   }
 });
 
-test('docker compose config accepts the file', (t) => {
+test('docker compose config accepts the file', async (t) => {
   const version = spawnSync('docker', ['compose', 'version'], { encoding: 'utf8' });
   if (version.error || version.status !== 0) {
     t.skip('docker compose is not installed here');
     return;
   }
-  // Every secret deploy/.env.example asks for (its KEY= lines): the file requires each.
-  const secrets = Object.fromEntries(
-    [...readFileSync(join(REPO_ROOT, 'deploy', '.env.example'), 'utf8').matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map(([, key]) => [
-      key,
-      `compose-test-${key?.toLowerCase()}`,
-    ]),
-  );
+  // Every secret deploy/.env.example asks for, as init-env reads them: the file requires each.
+  const { requiredSecrets } = (await import(pathToFileURL(join(REPO_ROOT, 'deploy', 'docker', 'init-env.mjs')).href)) as {
+    requiredSecrets(): string[];
+  };
+  const secrets = Object.fromEntries(requiredSecrets().map((key) => [key, `compose-test-${key.toLowerCase()}`]));
   const result = spawnSync('docker', ['compose', '-f', COMPOSE_FILE, 'config', '-q'], {
     cwd: REPO_ROOT,
     encoding: 'utf8',

@@ -35,15 +35,14 @@ import {
   TrainingJobState,
   type UploadExportResult,
 } from '@trajectory/contracts';
-import { freePort } from '@trajectory/local-servers';
 import {
   clearGraph,
+  freeServicePorts,
   OtlpCollector,
   query,
   REPO_ROOT,
   resetBus,
   SERVICE_NAMES,
-  type ServiceName,
   startPipeline,
   startServiceProcess,
   startTestServers,
@@ -77,7 +76,7 @@ before(async () => {
     for await (const m of sub) seen.push({ subject: m.subject, data: m.string() });
   })();
   workDir = mkdtempSync(join(tmpdir(), 'trajectory-e2e-'));
-  const ports = Object.fromEntries(await Promise.all(SERVICE_NAMES.map(async (n) => [n, await freePort()]))) as Record<ServiceName, number>;
+  const ports = await freeServicePorts();
   // Segmentation starts later: the test kills and restarts it while the ingest flows.
   pipeline = await startPipeline({
     natsUrl: servers.natsUrl,

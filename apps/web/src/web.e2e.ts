@@ -20,10 +20,9 @@ import { unary, withClient } from '@trajectory/runtime';
 import { formatDatasetReport } from '@trajectory/samples';
 import {
   clearGraph,
+  freeServicePorts,
   REPO_ROOT,
   resetBus,
-  SERVICE_NAMES,
-  type ServiceName,
   startPipeline,
   startTestServers,
   type TestServers,
@@ -61,7 +60,7 @@ before(async () => {
   await clearGraph(driver);
   await resetBus(servers.nats);
   workDir = mkdtempSync(join(tmpdir(), 'trajectory-web-'));
-  const ports = Object.fromEntries(await Promise.all(SERVICE_NAMES.map(async (n) => [n, await freePort()]))) as Record<ServiceName, number>;
+  const ports = await freeServicePorts();
   pipeline = await startPipeline({
     natsUrl: servers.natsUrl,
     natsCredentialsFile: servers.nats.credentialsFile,

@@ -9,10 +9,9 @@ import { STREAMS, SUBJECTS } from '@trajectory/bus';
 import { freePort } from '@trajectory/local-servers';
 import {
   clearGraph,
+  freeServicePorts,
   query,
   REPO_ROOT,
-  SERVICE_NAMES,
-  type ServiceName,
   startPipeline,
   startTestNats,
   startTestServers,
@@ -45,7 +44,7 @@ before(async () => {
   nats = await startTestNats(natsOptions);
   driver = testDriver(servers.neo4jUri, servers.neo4jAuth);
   await clearGraph(driver);
-  const ports = Object.fromEntries(await Promise.all(SERVICE_NAMES.map(async (n) => [n, await freePort()]))) as Record<ServiceName, number>;
+  const ports = await freeServicePorts();
   pipeline = await startPipeline({
     natsUrl: nats.url,
     natsCredentialsFile: nats.nats.credentialsFile,

@@ -5,6 +5,7 @@ export { type CollectedSpan, OtlpCollector } from './otlp.js';
 export { chooseTestServers, probeContainerServers, TEST_CONTAINER_IMAGES } from './server-choice.js';
 export { startTestServers, type TestServerOptions, type TestServers } from './servers.js';
 export {
+  freeServicePorts,
   harnessGrpcToken,
   type PipelineOptions,
   pipelineEnv,

@@ -4,12 +4,18 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_PORTS } from '@trajectory/config';
+import { freePort } from '@trajectory/local-servers';
 import { type GrpcClientAuth, waitUntilServing } from '@trajectory/runtime';
 import { serviceNatsEnv } from './nats.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const SERVICE_NAMES = ['ingestion', 'segmentation', 'graph', 'samples', 'training'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/** A free loopback port for each service, so that a test's pipeline runs beside any other. */
+export async function freeServicePorts(): Promise<Record<ServiceName, number>> {
+  return Object.fromEntries(await Promise.all(SERVICE_NAMES.map(async (n) => [n, await freePort()]))) as Record<ServiceName, number>;
+}
 
 export interface ServiceProcess {
   name: ServiceName;
