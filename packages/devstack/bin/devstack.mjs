@@ -420,6 +420,14 @@ const commands = {
   test,
   up,
   setup: () => setup({ python: true }),
+  // The whole-history benchmark on a fresh clone in one command: the set-up `npm start` does, then
+  // bench/end-to-end.mjs with the options given after `--` (it starts its own servers).
+  bench: async () => {
+    setup();
+    step(`the end-to-end benchmark: node bench/end-to-end.mjs ${process.argv.slice(3).join(' ')}`);
+    const code = await runAsync(process.execPath, [join(ROOT, 'bench', 'end-to-end.mjs'), ...process.argv.slice(3)]);
+    if (code !== 0) throw new Error(`the end-to-end benchmark exited with ${code}`);
+  },
   'servers-start': async () => {
     ensureDebianPackages();
     run('bash', [join(ROOT, 'deploy', 'local', 'neo4j-launcher', 'build.sh')]);
