@@ -21,7 +21,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExportSource, Message } from '@trajectory/contracts';
-import { writeConversationGraphs } from '../services/graph/dist/adapters/neo4j-store.js';
+import { writeConversationGraphs } from '@trajectory/graph';
 import { args, flag, option } from './lib/cli-args.mjs';
 import { baselineSameGraph, clearGraph, countGraph, edgeRowsByType, freshNeo4j } from './lib/graph-baseline.mjs';
 import { prng } from './lib/synthetic-export.mjs';

@@ -2,10 +2,10 @@
 // nothing but large batches is asked of it. bench/graph-write.mjs writes it beside the service's
 // write path on a generated graph, bench/end-to-end.mjs on the graph a whole history made.
 import { rmSync } from 'node:fs';
+import { migrate } from '@trajectory/graph';
 import { startNeo4j } from '@trajectory/local-servers';
 import { neo4jRelationshipType } from '@trajectory/relations';
 import neo4j from 'neo4j-driver';
-import { migrate } from '../../services/graph/dist/adapters/neo4j-store.js';
 
 const seconds = (t0) => (performance.now() - t0) / 1000;
 const iso = (d) => (d ? d.toISOString() : null);

@@ -49,13 +49,12 @@ RUN case "${SERVICE}" in ingestion|segmentation|graph|samples|training) ;; \
     esac
 # The service and the workspace packages it depends on (deploy/local has no build task: its Neo4j
 # launcher is built with Maven by npm start / npm test, never in an image).
-RUN npx turbo run build --filter="@trajectory/${SERVICE}..."
+RUN npx turbo run build --filter="@trajectory/${SERVICE}-service..."
 # Collect just the compiled output (no sources, no tests) for the runtime stage, and the data files
-# a package reads at run time (samples' JSON Schemas of the records it validates). services/*/dist:
-# a service that imports another (training uses samples' spot-check rule) needs its output too;
-# only SERVICE and what it depends on were built.
+# a package reads at run time (the samples library's JSON Schemas of the records it validates); only
+# SERVICE and the libraries it depends on were built.
 RUN mkdir -p /out \
- && for dist in packages/*/dist services/*/dist "services/${SERVICE}/schemas"; do \
+ && for dist in packages/*/dist services/*/dist packages/samples/schemas; do \
       [ -d "$dist" ] || continue; mkdir -p "/out/$(dirname "$dist")"; cp -R "$dist" "/out/$dist"; \
     done \
  && find /out \( -name '*.test.js' -o -name '*.test.js.map' -o -name '*.test.d.ts' \) -delete
@@ -65,7 +64,7 @@ COPY --from=manifests /app ./
 ARG SERVICE
 # onnxruntime-node (segmentation's embeddings) ships CPU binaries for every OS in the package,
 # ~290 MB; only the Linux ones can run here. Its install script only fetches GPU add-ons.
-RUN npm ci --omit=dev --ignore-scripts --workspace="@trajectory/${SERVICE}" \
+RUN npm ci --omit=dev --ignore-scripts --workspace="@trajectory/${SERVICE}-service" \
  && rm -rf node_modules/onnxruntime-node/bin/napi-v*/darwin node_modules/onnxruntime-node/bin/napi-v*/win32 \
  && npm cache clean --force
 

@@ -14,8 +14,8 @@ from conftest import FIXTURE_DATASET, PACKAGE, REPO, missing
 
 def test_fixture_matches_the_samples_package(tmp_path):
     node = shutil.which("node")
-    if node is None or not (REPO / "services" / "samples" / "dist" / "index.js").exists():
-        missing("node or the built samples package (services/samples/dist) is missing")
+    if node is None or not (REPO / "packages" / "samples" / "dist" / "index.js").exists():
+        missing("node or the built samples package (packages/samples/dist) is missing")
     proc = subprocess.run(
         [node, str(PACKAGE / "scripts" / "make_fixture_dataset.mjs"), str(tmp_path)],
         capture_output=True, text=True, cwd=REPO, timeout=120,

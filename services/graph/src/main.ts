@@ -1,10 +1,10 @@
 import { PoisonMessageError, publishEvent, SUBJECTS, startWorker, WORK_QUEUES } from '@trajectory/bus';
 import { DEFAULT_PORTS, neo4jConfigShape, z } from '@trajectory/config';
 import { ConversationSegmented, GraphServiceService, GraphStored } from '@trajectory/contracts';
+import { isNeo4jUnavailable, migrate, writeConversationGraphs } from '@trajectory/graph';
 import { main, runService } from '@trajectory/runtime';
 import { ATTR_CONVERSATION_ID, withSpan } from '@trajectory/telemetry';
 import neo4j from 'neo4j-driver';
-import { isNeo4jUnavailable, migrate, writeConversationGraphs } from './adapters/neo4j-store.js';
 import { graphQueryService } from './adapters/query-service.js';
 import { createWriteBatcher } from './adapters/write-batcher.js';
 

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { finished } from 'node:stream/promises';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import { publishEvent, SUBJECTS } from '@trajectory/bus';
@@ -20,7 +20,8 @@ import {
   type UploadExportChunk,
   type UploadExportResult,
 } from '@trajectory/contracts';
-import { main, runService } from '@trajectory/runtime';
+import { createRedactor, DEFAULT_LIMITS, ingestExport, redactionModeFromEnv } from '@trajectory/ingestion';
+import { answerStream, answerUnary, main, runService, ServiceError } from '@trajectory/runtime';
 import { ATTR_CONVERSATION_ID, SpanKind, withSpan } from '@trajectory/telemetry';
 import {
   INGEST_RECORD_TTL_MS,
@@ -34,9 +35,6 @@ import {
   objectIngestedConversations,
   spoolLine,
 } from './adapters/kv.js';
-import { ingestExport } from './core/ingest.js';
-import { createRedactor, redactionModeFromEnv } from './core/redact.js';
-import { DEFAULT_LIMITS } from './core/types.js';
 
 const positive = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -89,26 +87,32 @@ main(() =>
           call: grpc.ServerReadableStream<UploadExportChunk, UploadExportResult>,
           callback: grpc.sendUnaryData<UploadExportResult>,
         ) {
-          handleUpload(call)
-            .then((result) => callback(null, result))
-            .catch((err: Error & { code?: number }) => {
+          answerUnary(
+            handleUpload(call).catch((err: unknown) => {
               logger.error({ err }, 'upload failed');
-              callback({ code: err.code ?? grpc.status.INTERNAL, details: err.message });
-            });
+              throw err;
+            }),
+            callback,
+          );
         },
         getIngest(call: grpc.ServerUnaryCall<GetIngestRequest, IngestStatus>, callback: grpc.sendUnaryData<IngestStatus>) {
-          jobs
-            .get(call.request.ingestId)
-            .then((status) =>
-              status ? callback(null, status) : callback({ code: grpc.status.NOT_FOUND, details: `no ingest ${call.request.ingestId}` }),
-            )
-            .catch((err: Error) => callback(err));
+          const { ingestId } = call.request;
+          answerUnary(
+            jobs.get(ingestId).then((status) => {
+              if (!status) throw new ServiceError('NOT_FOUND', `no ingest ${ingestId}`);
+              return status;
+            }),
+            callback,
+          );
         },
         listIngestedConversations(call: grpc.ServerWritableStream<GetIngestRequest, IngestedConversationPage>) {
-          listConversations(call).catch((err: Error & { code?: number }) => {
-            logger.error({ err, ingestId: call.request.ingestId }, 'listing ingested conversations failed');
-            call.emit('error', { code: err.code ?? grpc.status.INTERNAL, details: err.message });
-          });
+          answerStream(
+            call,
+            listConversations(call).catch((err: unknown) => {
+              logger.error({ err, ingestId: call.request.ingestId }, 'listing ingested conversations failed');
+              throw err;
+            }),
+          );
         },
       });
 
@@ -116,15 +120,12 @@ main(() =>
         const { ingestId } = call.request;
         const pages = isIngestId(ingestId) ? await ingested.pages(ingestId) : undefined;
         if (!pages) {
-          throw Object.assign(new Error(`no conversations of ingest ${ingestId}: unknown, still running, failed or expired`), {
-            code: grpc.status.NOT_FOUND,
-          });
+          throw new ServiceError('NOT_FOUND', `no conversations of ingest ${ingestId}: unknown, still running, failed or expired`);
         }
         for await (const conversations of pages) {
           if (call.cancelled) return;
           if (!call.write({ conversations })) await Promise.race([once(call, 'drain'), once(call, 'cancelled')]);
         }
-        call.end();
       }
 
       async function handleUpload(call: grpc.ServerReadableStream<UploadExportChunk, UploadExportResult>): Promise<UploadExportResult> {
@@ -152,9 +153,8 @@ main(() =>
           try {
             await jobs.create(status);
           } catch (err) {
-            throw Object.assign(err as Error, {
-              code: err instanceof IngestIdTakenError ? grpc.status.ALREADY_EXISTS : grpc.status.UNAVAILABLE,
-            });
+            const taken = err instanceof IngestIdTakenError;
+            throw new ServiceError(taken ? 'ALREADY_EXISTS' : 'UNAVAILABLE', (err as Error).message, { cause: err });
           }
           claimed = true;
           lastSaved = Date.now();
@@ -237,7 +237,7 @@ main(() =>
           for await (const chunk of call as AsyncIterable<UploadExportChunk>) {
             if (chunk.header) {
               if (status.ingestId) {
-                throw Object.assign(new Error('only the first chunk may be a header'), { code: grpc.status.INVALID_ARGUMENT });
+                throw new ServiceError('INVALID_ARGUMENT', 'only the first chunk may be a header');
               }
               status.fileName = basename(chunk.header.fileName) || 'upload';
               status.ingestId = isIngestId(chunk.header.ingestId) ? chunk.header.ingestId : randomUUID();
@@ -245,21 +245,20 @@ main(() =>
               await claim();
             } else if (chunk.data) {
               if (!status.ingestId) {
-                throw Object.assign(new Error('the first chunk must be a header with the file name'), {
-                  code: grpc.status.INVALID_ARGUMENT,
-                });
+                throw new ServiceError('INVALID_ARGUMENT', 'the first chunk must be a header with the file name');
               }
               status.bytesReceived += chunk.data.length;
               if (status.bytesReceived > config.INGESTION_MAX_UPLOAD_BYTES) {
-                throw Object.assign(new Error(`upload exceeds INGESTION_MAX_UPLOAD_BYTES (${config.INGESTION_MAX_UPLOAD_BYTES})`), {
-                  code: grpc.status.RESOURCE_EXHAUSTED,
-                });
+                throw new ServiceError(
+                  'RESOURCE_EXHAUSTED',
+                  `upload exceeds INGESTION_MAX_UPLOAD_BYTES (${config.INGESTION_MAX_UPLOAD_BYTES})`,
+                );
               }
               if (!out.write(chunk.data)) await once(out, 'drain');
               void save();
             }
           }
-          if (!status.ingestId) throw Object.assign(new Error('the upload had no header'), { code: grpc.status.INVALID_ARGUMENT });
+          if (!status.ingestId) throw new ServiceError('INVALID_ARGUMENT', 'the upload had no header');
           out.end();
           await finished(out);
         } catch (err) {

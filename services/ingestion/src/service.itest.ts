@@ -11,10 +11,10 @@ import {
   IngestState,
   type UploadExportResult,
 } from '@trajectory/contracts';
+import { oneMessageConversation } from '@trajectory/ingestion/testing';
 import { freePort } from '@trajectory/local-servers';
 import { createClient, unary } from '@trajectory/runtime';
 import { REPO_ROOT, resetBus, type ServiceProcess, startServiceProcess, startTestServers, type TestServers } from '@trajectory/testkit';
-import { oneMessageConversation } from './core/ingest.test-helper.js';
 
 // The ingestion service as it runs, against a real NATS: what a client of its gRPC API sees.
 

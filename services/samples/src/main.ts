@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { openDatasetRegistry, publishEvent, SUBJECTS } from '@trajectory/bus';
 import { DEFAULT_PORTS, grpcTarget, z } from '@trajectory/config';
 import {
@@ -27,18 +27,26 @@ import {
   type ValidateDatasetResponse,
 } from '@trajectory/contracts';
 import { defaultRelationWeights } from '@trajectory/relations';
-import { answerUnary, createClient, main, runService } from '@trajectory/runtime';
-import { DEFAULT_SYSTEM_PROMPT } from './core/build.js';
-import { buildDataset, type DatasetSettings } from './core/dataset.js';
-import { DEFAULT_MAX_TOKENS } from './core/exports.js';
-import { factRecords, parseFacts } from './core/facts.js';
-import { MIN_REAL_SHARE, WARN_REAL_SHARE } from './core/mix.js';
-import type { DatasetRecord, MemoryRecord } from './core/records.js';
-import { DEFAULT_EVAL_SHARE, EVAL_MAX_RECORDS } from './core/split.js';
+import { answerUnary, createClient, main, runService, ServiceError, type ServiceStatus } from '@trajectory/runtime';
 import {
+  buildDataset,
+  type DatasetRecord,
+  type DatasetSettings,
+  DECAY_DAYS,
+  DEFAULT_CONTEXT_SIZE,
+  DEFAULT_EVAL_SHARE,
+  DEFAULT_MAX_TOKENS,
+  DEFAULT_SYSTEM_PROMPT,
+  DEFAULT_TARGET_ROLES,
   type DrawCandidate,
   drawAnswers,
+  EVAL_MAX_RECORDS,
+  factRecords,
+  loadTokenCounter,
+  type MemoryRecord,
+  MIN_REAL_SHARE,
   newSpotCheck,
+  parseFacts,
   recordVerdict,
   SPOT_CHECK_SEED,
   SPOT_CHECK_SIZE,
@@ -46,16 +54,11 @@ import {
   SpotCheckError,
   spotCheckContext,
   spotCheckStatus,
-} from './core/spot-check.js';
-import {
-  DECAY_DAYS,
-  DEFAULT_CONTEXT_SIZE,
-  DEFAULT_TARGET_ROLES,
+  validateRecords,
+  WARN_REAL_SHARE,
   WEIGHT_NORMALISATIONS,
   type WeightNormalisation,
-} from './core/trajectories.js';
-import { validateRecords } from './core/validate.js';
-import { loadTokenCounter } from './tokenizer.js';
+} from '@trajectory/samples';
 
 const list = (s: string) =>
   s
@@ -88,22 +91,27 @@ const relationWeights = z
  * are never all kept).
  */
 async function* readRecords(path: string): AsyncGenerator<DatasetRecord> {
-  const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
-  for await (const line of lines) if (line.trim()) yield JSON.parse(line) as DatasetRecord;
+  try {
+    const lines = createInterface({ input: createReadStream(path), crlfDelay: Number.POSITIVE_INFINITY });
+    for await (const line of lines) if (line.trim()) yield JSON.parse(line) as DatasetRecord;
+  } catch (err) {
+    throw missingFile(err);
+  }
 }
 
-/** gRPC status of a failed spot-check call. */
-const spotCheckStatusCode = (err: Error) =>
-  (err as { notFound?: boolean }).notFound || (err as NodeJS.ErrnoException).code === 'ENOENT'
-    ? grpc.status.NOT_FOUND
-    : err instanceof SpotCheckError
-      ? grpc.status.INVALID_ARGUMENT
-      : grpc.status.INTERNAL;
+/** A file that is not there (a dataset's records, a path to validate) is NOT_FOUND to the client. */
+const missingFile = (err: unknown) =>
+  err instanceof Error && (err as NodeJS.ErrnoException).code === 'ENOENT'
+    ? new ServiceError('NOT_FOUND', err.message, { cause: err })
+    : err;
 
+const notFound = (datasetId: string) => new ServiceError('NOT_FOUND', `no dataset ${datasetId}`);
+
+/** A unary handler of `work`; `otherwise` is the status of its failures that are no ServiceError (INTERNAL). */
 const unary =
-  <Req, Res>(work: (request: Req) => Promise<Res>, statusOf?: (err: Error) => grpc.status) =>
+  <Req, Res>(work: (request: Req) => Promise<Res>, otherwise?: ServiceStatus) =>
   (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) =>
-    answerUnary(work(call.request), callback, statusOf);
+    answerUnary(work(call.request), callback, otherwise);
 
 main(() =>
   runService({
@@ -226,7 +234,9 @@ main(() =>
 
       async function validate(request: ValidateDatasetRequest): Promise<ValidateDatasetResponse> {
         const lines = createInterface({ input: createReadStream(request.path), crlfDelay: Number.POSITIVE_INFINITY });
-        const result = await validateRecords(lines);
+        const result = await validateRecords(lines).catch((err: unknown) => {
+          throw missingFile(err);
+        });
         return {
           valid: result.valid,
           errors: result.errors.map((e) => ({ line: e.line, message: `${basename(request.path)}: ${e.message}` })),
@@ -235,12 +245,11 @@ main(() =>
 
       async function get(request: GetDatasetRequest): Promise<DatasetManifest> {
         const manifest = await registry.get(request.datasetId);
-        if (!manifest) throw Object.assign(new Error(`no dataset ${request.datasetId}`), { notFound: true });
+        if (!manifest) throw notFound(request.datasetId);
         return manifest;
       }
 
       const threshold = config.SAMPLES_SPOT_CHECK_THRESHOLD;
-      const notFound = (datasetId: string) => Object.assign(new Error(`no dataset ${datasetId}`), { notFound: true });
 
       async function listDatasets(): Promise<ListDatasetsResponse> {
         const datasets = (await registry.list()).map(
@@ -307,10 +316,15 @@ main(() =>
       }
 
       async function judge(request: RecordVerdictRequest): Promise<SpotCheckStatus> {
-        const updated = await registry.update(request.datasetId, (current) => ({
-          ...current,
-          spotCheck: recordVerdict(current.spotCheck, request, new Date(), threshold),
-        }));
+        const updated = await registry
+          .update(request.datasetId, (current) => ({
+            ...current,
+            spotCheck: recordVerdict(current.spotCheck, request, new Date(), threshold),
+          }))
+          .catch((err: unknown) => {
+            // What the spot-check cannot take (a rejection without a reason, a record not drawn) is the request's fault.
+            throw err instanceof SpotCheckError ? new ServiceError('INVALID_ARGUMENT', err.message, { cause: err }) : err;
+          });
         if (!updated) throw notFound(request.datasetId);
         const status = spotCheckStatus(updated.datasetId, updated.spotCheck, threshold);
         logger.info(
@@ -332,15 +346,13 @@ main(() =>
       }
 
       addGrpcService(SamplesServiceService, {
-        buildDataset: unary(build, () => grpc.status.UNAVAILABLE),
-        validateDataset: unary(validate, (err) =>
-          (err as NodeJS.ErrnoException).code === 'ENOENT' ? grpc.status.NOT_FOUND : grpc.status.INVALID_ARGUMENT,
-        ),
-        getDataset: unary(get, (err) => ((err as { notFound?: boolean }).notFound ? grpc.status.NOT_FOUND : grpc.status.INTERNAL)),
+        buildDataset: unary(build, 'UNAVAILABLE'),
+        validateDataset: unary(validate, 'INVALID_ARGUMENT'),
+        getDataset: unary(get),
         listDatasets: unary(listDatasets),
-        drawSpotCheck: unary(drawSpotCheck, spotCheckStatusCode),
-        recordVerdict: unary(judge, spotCheckStatusCode),
-        getSpotCheck: unary(getSpotCheck, spotCheckStatusCode),
+        drawSpotCheck: unary(drawSpotCheck),
+        recordVerdict: unary(judge),
+        getSpotCheck: unary(getSpotCheck),
       });
     },
   }),

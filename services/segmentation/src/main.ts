@@ -3,8 +3,8 @@ import { DEFAULT_PORTS, z } from '@trajectory/config';
 import { ConversationIngested, ConversationSegmented } from '@trajectory/contracts';
 import { ENCODER_CHOICES, type EncoderChoice, loadEmbedder, withEmbeddingCache } from '@trajectory/embeddings';
 import { main, runService } from '@trajectory/runtime';
+import { DEFAULT_LANGUAGES, segmentConversation, segmenterName } from '@trajectory/segmentation';
 import { ATTR_CONVERSATION_ID } from '@trajectory/telemetry';
-import { DEFAULT_LANGUAGES, segmentConversation, segmenterName } from './core/segment.js';
 
 main(() =>
   runService({

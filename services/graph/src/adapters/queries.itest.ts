@@ -11,11 +11,11 @@ import {
   type TopicEvolutionRequest,
   type TopicPoint,
 } from '@trajectory/contracts';
+import { migrate, writeConversationGraphs } from '@trajectory/graph';
+import { FIXTURE_COUNTS, fixtureEvents } from '@trajectory/graph/testing';
 import { createClient, unary } from '@trajectory/runtime';
 import { clearGraph, startTestServers, type TestServers, testDriver } from '@trajectory/testkit';
 import type { Driver } from 'neo4j-driver';
-import { FIXTURE_COUNTS, fixtureEvents } from './fixture-graph.test-helper.js';
-import { migrate, writeConversationGraphs } from './neo4j-store.js';
 import { graphQueryService } from './query-service.js';
 
 let servers: TestServers;

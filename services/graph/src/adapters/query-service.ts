@@ -1,7 +1,6 @@
 import { once } from 'node:events';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import type { GraphServiceServer } from '@trajectory/contracts';
-import neo4j, { type Driver, Neo4jError, type SessionConfig } from 'neo4j-driver';
 import {
   CONVERSATION_GRAPH_PARAMS,
   CONVERSATION_GRAPH_QUERY,
@@ -33,22 +32,21 @@ import {
   toRefinementChainView,
   toStoredConversation,
   toTopicPoint,
-} from '../core/read.js';
+} from '@trajectory/graph';
+import { answerUnary, grpcStatusOf, ServiceError } from '@trajectory/runtime';
+import neo4j, { type Driver, Neo4jError, type SessionConfig } from 'neo4j-driver';
 
-type Status = Partial<grpc.StatusObject> & { code: grpc.status; details: string };
-
-const status = (code: grpc.status, details: string): Status => ({ code, details, metadata: new grpc.Metadata() });
-
-/** A driver or query failure as a gRPC status. */
-function toStatus(err: unknown): Status {
-  if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'number' && 'details' in err) return err as Status;
-  const message = err instanceof Error ? err.message : String(err);
-  if (err instanceof Neo4jError) {
-    if (err.code === 'ServiceUnavailable' || err.code === 'SessionExpired') return status(grpc.status.UNAVAILABLE, message);
-    if (err.code.startsWith('Neo.ClientError.Statement.')) return status(grpc.status.INVALID_ARGUMENT, message);
-  }
-  return status(grpc.status.INTERNAL, message);
+/** A driver or query failure as clients see it: the database away is UNAVAILABLE, a statement it refused INVALID_ARGUMENT. */
+function neo4jFailure(err: unknown): unknown {
+  if (!(err instanceof Neo4jError)) return err;
+  const away = err.code === 'ServiceUnavailable' || err.code === 'SessionExpired';
+  if (away) return new ServiceError('UNAVAILABLE', err.message, { cause: err });
+  if (err.code.startsWith('Neo.ClientError.Statement.')) return new ServiceError('INVALID_ARGUMENT', err.message, { cause: err });
+  return err;
 }
+
+/** The status a failed server stream ends with. */
+const toStatus = (err: unknown) => grpcStatusOf(neo4jFailure(err));
 
 export interface QueryServiceOptions {
   /** How StreamConversationGraphs cuts the history into page queries (default CONVERSATION_PAGE). */
@@ -100,14 +98,13 @@ export function graphQueryService(driver: Driver, database: SessionConfig = {}, 
     });
   };
 
-  const unary = <M>(callback: grpc.sendUnaryData<M>, work: () => Promise<M | Status>) => {
-    work()
-      .then((res) => {
-        if (res && typeof res === 'object' && 'code' in res && 'details' in res && typeof res.code === 'number') callback(res as Status);
-        else callback(null, res as M);
-      })
-      .catch((err: unknown) => callback(toStatus(err)));
-  };
+  const unary = <M>(callback: grpc.sendUnaryData<M>, work: () => Promise<M>) =>
+    answerUnary(
+      work().catch((err: unknown) => {
+        throw neo4jFailure(err);
+      }),
+      callback,
+    );
 
   return {
     getStats(_call, callback) {
@@ -118,7 +115,7 @@ export function graphQueryService(driver: Driver, database: SessionConfig = {}, 
       unary(callback, async () => {
         const versions = call.request.conversations;
         if (versions.length > MAX_STORED_QUERY)
-          return status(grpc.status.INVALID_ARGUMENT, `at most ${MAX_STORED_QUERY} conversations a call, not ${versions.length}`);
+          throw new ServiceError('INVALID_ARGUMENT', `at most ${MAX_STORED_QUERY} conversations a call, not ${versions.length}`);
         if (versions.length === 0) return { conversations: [] };
         const rows = await read<StoredConversationRow>(STORED_CONVERSATIONS_QUERY, STORED_CONVERSATIONS_PARAMS(versions));
         return { conversations: rows.map(toStoredConversation) };
@@ -148,9 +145,10 @@ export function graphQueryService(driver: Driver, database: SessionConfig = {}, 
     getConversationGraph(call, callback) {
       unary(callback, async () => {
         const id = call.request.conversationId;
-        if (!id) return status(grpc.status.INVALID_ARGUMENT, 'conversation_id is required');
+        if (!id) throw new ServiceError('INVALID_ARGUMENT', 'conversation_id is required');
         const row = (await read<ConversationGraphRow>(CONVERSATION_GRAPH_QUERY, CONVERSATION_GRAPH_PARAMS([id])))[0];
-        return row ? toConversationGraph(row) : status(grpc.status.NOT_FOUND, `no conversation ${id}`);
+        if (!row) throw new ServiceError('NOT_FOUND', `no conversation ${id}`);
+        return toConversationGraph(row);
       });
     },
 
@@ -163,18 +161,19 @@ export function graphQueryService(driver: Driver, database: SessionConfig = {}, 
     getNeighbourhood(call, callback) {
       unary(callback, async () => {
         const { nodeId, depth, limit } = call.request;
-        if (!nodeId) return status(grpc.status.INVALID_ARGUMENT, 'node_id is required');
+        if (!nodeId) throw new ServiceError('INVALID_ARGUMENT', 'node_id is required');
         const rows = await read<Parameters<typeof toNeighbourhood>[0]>(
           NEIGHBOURHOOD_QUERIES[neighbourhoodDepth(depth)],
           NEIGHBOURHOOD_PARAMS(nodeId, limit),
         );
-        return rows[0] ? toNeighbourhood(rows[0]) : status(grpc.status.NOT_FOUND, `no node ${nodeId}`);
+        if (!rows[0]) throw new ServiceError('NOT_FOUND', `no node ${nodeId}`);
+        return toNeighbourhood(rows[0]);
       });
     },
 
     topicEvolution(call) {
       if (call.request.text.trim() === '') {
-        call.emit('error', status(grpc.status.INVALID_ARGUMENT, 'text is required'));
+        call.emit('error', grpcStatusOf(new ServiceError('INVALID_ARGUMENT', 'text is required')));
         return;
       }
       const params = TOPIC_EVOLUTION_PARAMS(call.request);

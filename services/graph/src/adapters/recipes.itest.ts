@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { migrate, writeConversationGraphs } from '@trajectory/graph';
+import { fixtureEvents } from '@trajectory/graph/testing';
 import { clearGraph, query, REPO_ROOT, startTestServers, type TestServers, testDriver } from '@trajectory/testkit';
 import type { Driver } from 'neo4j-driver';
-import { fixtureEvents } from './fixture-graph.test-helper.js';
-import { migrate, writeConversationGraphs } from './neo4j-store.js';
 
 /** The recipes exactly as docs/graph.md shows them: `### Recipe: name` then a cypher block. */
 function recipes(): Map<string, string> {

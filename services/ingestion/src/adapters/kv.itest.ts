@@ -4,10 +4,8 @@ import { after, before, test } from 'node:test';
 import { Kvm } from '@nats-io/kv';
 import { type Bus, connectBus, publishEvent, STREAMS, SUBJECTS } from '@trajectory/bus';
 import { ConversationIngested } from '@trajectory/contracts';
+import { createRedactor, DEFAULT_LIMITS, ingestExport } from '@trajectory/ingestion';
 import { REPO_ROOT, resetBus, startTestServers, type TestServers } from '@trajectory/testkit';
-import { ingestExport } from '../core/ingest.js';
-import { createRedactor } from '../core/redact.js';
-import { DEFAULT_LIMITS } from '../core/types.js';
 import { kvLedger, LEDGER_BUCKET } from './kv.js';
 
 let servers: TestServers;

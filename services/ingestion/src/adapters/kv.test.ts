@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { IngestState, IngestStatus } from '@trajectory/contracts';
-import { emptyReport } from '../core/ingest.js';
+import { emptyReport } from '@trajectory/ingestion';
 import { encodeStatus } from './kv.js';
 
 test('a status is encoded within its byte budget, its report lists shortened and its totals kept', () => {

@@ -7,7 +7,7 @@ import type { KV } from '@nats-io/kv';
 import type { ObjectStore } from '@nats-io/obj';
 import { BUCKETS } from '@trajectory/bus';
 import { IngestedConversation, IngestStatus } from '@trajectory/contracts';
-import type { Ledger, LedgerEntry } from '../core/ingest.js';
+import type { Ledger, LedgerEntry } from '@trajectory/ingestion';
 
 export const LEDGER_BUCKET = BUCKETS.ingestLedger;
 export const JOBS_BUCKET = BUCKETS.ingestJobs;

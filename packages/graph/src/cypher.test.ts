@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type ConversationSegmented, ExportSource, Message } from '@trajectory/contracts';
-import { fixtureEvents } from '../adapters/fixture-graph.test-helper.js';
 import { branchPairs, conversationGraphStatements, RELATIONSHIP_TYPES } from './cypher.js';
+import { fixtureEvents } from './fixture-graph.test-helper.js';
 
 test('every relation of the vocabulary maps to an upper-case relationship type', () => {
   assert.deepEqual([...RELATIONSHIP_TYPES].sort(), [

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Fits the topic-boundary scorer and writes src/core/topic-model.json (the committed parameters
+// Fits the topic-boundary scorer and writes src/topic-model.json (the committed parameters
 // that topics.ts loads). Reads only the repository's fixtures/.
 //
-//   node services/segmentation/scripts/fit-topic-model.mjs            # the default embedder + lexical
+//   node packages/segmentation/scripts/fit-topic-model.mjs            # the default embedder + lexical
 //   options:
 //     --embedder ID     fit for this embedder id: the embedder loaded (below) must have it, else the
 //                       script stops; its entry in the file is replaced, other embedders' entries stay
@@ -11,7 +11,7 @@
 //     --model-dir DIR   the embedder's model folder (default: @trajectory/embeddings' default)
 //     --lexical-only    refit only the lexical scorer (no embedder needed)
 //     --no-lexical      leave the lexical scorer as it is
-//     --out FILE        default services/segmentation/src/core/topic-model.json
+//     --out FILE        default services/segmentation/src/topic-model.json
 //     --folds N         cross-validation folds (default 5)
 //     --threads N       onnxruntime threads for embedding (default 2)
 // Build first: npx turbo run build --filter=@trajectory/segmentation...  (then build again, so that
@@ -66,7 +66,7 @@ const option = (name, fallback) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : fallback;
 };
-const OUT = resolve(option('out', join(here, '..', 'src', 'core', 'topic-model.json')));
+const OUT = resolve(option('out', join(here, '..', 'src', 'topic-model.json')));
 const FOLDS = Number(option('folds', '5'));
 const THREADS = Number(option('threads', '2'));
 const lexicalOnly = args.includes('--lexical-only');

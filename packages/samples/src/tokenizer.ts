@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { characterCounter, type TokenCounter } from './core/exports.js';
+import { characterCounter, type TokenCounter } from './exports.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

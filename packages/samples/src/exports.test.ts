@@ -32,9 +32,9 @@ import {
 } from './exports.js';
 import type { DatasetRecord, Split, TrajectoryTurn } from './records.js';
 
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const PYTHON = join(resolve(ROOT, process.env.TRAJECTORY_DATA_DIR ?? '.trajectory'), 'venv', 'bin', 'python');
-const CHECK = fileURLToPath(new URL('../../scripts/check_exports.py', import.meta.url));
+const CHECK = fileURLToPath(new URL('../scripts/check_exports.py', import.meta.url));
 const SETUP = 'node packages/devstack/bin/devstack.mjs setup';
 
 const conv = { conversationId: 'c1', nodeIds: ['n1', 'n2'] };

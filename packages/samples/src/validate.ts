@@ -1,5 +1,5 @@
-// Checks dataset records against the JSON Schemas in services/samples/schemas (draft 2020-12, Ajv 8).
-// The schemas are read at run time from the package folder: ../../schemas from src/core or dist/core.
+// Checks dataset records against the JSON Schemas in packages/samples/schemas (draft 2020-12, Ajv 8).
+// The schemas are read at run time from the package folder: ../schemas from src or dist.
 import { createReadStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -9,7 +9,7 @@ import addFormatsModule from 'ajv-formats';
 import { RECORD_TYPES, type RecordType } from './records.js';
 
 /** Where the record schemas live: `<package>/schemas/<type>.schema.json`. */
-export const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
+export const SCHEMA_DIR = fileURLToPath(new URL('../schemas/', import.meta.url));
 
 export interface RecordCheck {
   valid: boolean;
