@@ -5,6 +5,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { DURATION_BUCKETS_S, extractTraceContext, injectTraceContext, meter, tracer } from '@trajectory/telemetry';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
+import { ServiceError, type ServiceStatus } from './errors.js';
 
 const metadataSetter = { set: (m: grpc.Metadata, k: string, v: string) => m.set(k, v) };
 const metadataGetter = {
@@ -188,19 +189,37 @@ export function unary<Req, Res>(
 }
 
 /**
- * Answers a unary call with a promise's outcome; `statusOf` picks the gRPC status of a failure
- * (default INTERNAL), whose message becomes the status details.
+ * The status a failed call ends with, the one place a failure becomes a gRPC status: a
+ * ServiceError's own, anything else `otherwise` (what an unexpected failure of the call means;
+ * INTERNAL unless the handler says), with the error's message as the details.
  */
-export function answerUnary<T>(
-  work: Promise<T>,
-  callback: grpc.sendUnaryData<T>,
-  statusOf: (err: Error) => grpc.status = () => grpc.status.INTERNAL,
-): void {
+export function grpcStatusOf(err: unknown, otherwise: ServiceStatus = 'INTERNAL'): grpc.StatusObject {
+  return {
+    code: grpc.status[err instanceof ServiceError ? err.status : otherwise],
+    details: err instanceof Error ? err.message : String(err),
+    metadata: new grpc.Metadata(),
+  };
+}
+
+/** Answers a unary call with a promise's outcome, a failure with its grpcStatusOf. */
+export function answerUnary<T>(work: Promise<T>, callback: grpc.sendUnaryData<T>, otherwise?: ServiceStatus): void {
   work.then(
     (res) => callback(null, res),
+    (err: unknown) => callback(grpcStatusOf(err, otherwise)),
+  );
+}
+
+/**
+ * Answers a server-streaming call with the outcome of `work`, which writes its messages: the call
+ * ends when it resolves, or fails with its grpcStatusOf; a client that went away gets neither.
+ */
+export function answerStream<Req, Res>(call: grpc.ServerWritableStream<Req, Res>, work: Promise<void>, otherwise?: ServiceStatus): void {
+  work.then(
+    () => {
+      if (!call.cancelled) call.end();
+    },
     (err: unknown) => {
-      const error = err instanceof Error ? err : new Error(String(err));
-      callback({ code: statusOf(error), details: error.message });
+      if (!call.cancelled) call.emit('error', grpcStatusOf(err, otherwise));
     },
   );
 }

@@ -1,5 +1,7 @@
 export type { Dependency, DependencyOptions } from './dependencies.js';
+export { ServiceError, type ServiceStatus } from './errors.js';
 export {
+  answerStream,
   answerUnary,
   bearerTokenInterceptor,
   bearerTokenServerInterceptor,
@@ -8,6 +10,7 @@ export {
   createGrpcServer,
   type GrpcClientAuth,
   type GrpcServerAuth,
+  grpcStatusOf,
   traceClientInterceptor,
   tracedImplementation,
   unary,

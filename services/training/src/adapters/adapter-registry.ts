@@ -4,14 +4,19 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { type ObjectStore, Objm } from '@nats-io/obj';
 import { BUCKETS } from '@trajectory/bus';
 import { Adapter } from '@trajectory/contracts';
+import { ServiceError } from '@trajectory/runtime';
 import { AdapterRejected, adapterObjectName, checkAdapterListing } from '../core/adapters.js';
 
 export const ADAPTER_REGISTRY_BUCKET = BUCKETS.adapterRegistry;
 export const ADAPTER_OBJECTS_BUCKET = BUCKETS.adapterObjects;
 
-/** An adapter id the registry does not know, or a file it does not list. */
-export class AdapterNotFound extends Error {
+/** An adapter id the registry does not know, or a file it does not list: NOT_FOUND to a client. */
+export class AdapterNotFound extends ServiceError {
   override name = 'AdapterNotFound';
+
+  constructor(message: string) {
+    super('NOT_FOUND', message);
+  }
 }
 
 /** The bytes of an object store entry as they arrive (the store checks its own digest at the end). */

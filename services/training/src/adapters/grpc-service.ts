@@ -1,4 +1,4 @@
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { type Bus, type DatasetRegistry, publishEvent, SUBJECTS } from '@trajectory/bus';
 import {
   type AdapterChunk,
@@ -13,7 +13,7 @@ import {
   TrainingJobChanged,
   type TrainingServiceServer,
 } from '@trajectory/contracts';
-import { answerUnary } from '@trajectory/runtime';
+import { answerStream, answerUnary, ServiceError } from '@trajectory/runtime';
 import type { Logger } from '@trajectory/telemetry';
 import { rechunk } from '../core/adapters.js';
 import {
@@ -31,15 +31,6 @@ import {
 import { AdapterNotFound, type AdapterRegistry } from './adapter-registry.js';
 import type { JobRegistry } from './job-registry.js';
 
-class NotFound extends Error {
-  override name = 'NotFound';
-}
-
-/** CancelJob on a job that already ended. */
-class JobEnded extends Error {
-  override name = 'JobEnded';
-}
-
 export interface TrainingServiceDeps {
   bus: Bus;
   jobs: JobRegistry;
@@ -50,23 +41,14 @@ export interface TrainingServiceDeps {
   now?: () => Date;
 }
 
-function statusOf(e: Error): grpc.status {
-  return e instanceof InvalidJobRequest
-    ? grpc.status.INVALID_ARGUMENT
-    : e instanceof DatasetRefused || e instanceof JobEnded
-      ? grpc.status.FAILED_PRECONDITION
-      : e instanceof NotFound || e instanceof AdapterNotFound
-        ? grpc.status.NOT_FOUND
-        : grpc.status.INTERNAL;
+/** The core's refusals of a submission as clients see them: a request it cannot take, a dataset not fit to train on. */
+function refusal(err: unknown): unknown {
+  if (err instanceof InvalidJobRequest) return new ServiceError('INVALID_ARGUMENT', err.message, { cause: err });
+  if (err instanceof DatasetRefused) return new ServiceError('FAILED_PRECONDITION', err.message, { cause: err });
+  return err;
 }
 
-const reply = <T>(work: Promise<T>, callback: grpc.sendUnaryData<T>) => answerUnary(work, callback, statusOf);
-
-/** The status a failed server stream ends with. */
-function toStatus(err: unknown): Partial<grpc.StatusObject> {
-  const e = err instanceof Error ? err : new Error(String(err));
-  return { code: statusOf(e), details: e.message };
-}
+const noJob = (jobId: string) => new ServiceError('NOT_FOUND', `no training job ${jobId}`);
 
 /** Writes one message, waiting for the client when its buffer is full. */
 function write<T>(call: grpc.ServerWritableStream<unknown, T>, message: T): Promise<void> {
@@ -87,16 +69,16 @@ export function trainingService(deps: TrainingServiceDeps): TrainingServiceServe
 
   const getJob = async (jobId: string): Promise<TrainingJob> => {
     const stored = jobId ? await jobs.read(jobId).catch(() => undefined) : undefined;
-    if (!stored) throw new NotFound(`no training job ${jobId}`);
+    if (!stored) throw noJob(jobId);
     return stored.job;
   };
 
   return {
     submitJob(call: grpc.ServerUnaryCall<SubmitJobRequest, TrainingJob>, callback: grpc.sendUnaryData<TrainingJob>) {
-      reply(
+      answerUnary(
         (async () => {
           const request = call.request;
-          if (!request.datasetId) throw new InvalidJobRequest('dataset_id is required');
+          if (!request.datasetId) throw new ServiceError('INVALID_ARGUMENT', 'dataset_id is required');
           const manifest = admitDataset(request.datasetId, await datasets.get(request.datasetId).catch(() => undefined));
           const spotCheck = admitSpotCheck(manifest, request.overrideSpotCheck);
           const job = newQueuedJob(
@@ -124,63 +106,63 @@ export function trainingService(deps: TrainingServiceDeps): TrainingServiceServe
             );
           }
           return stored;
-        })(),
+        })().catch((err: unknown) => {
+          throw refusal(err);
+        }),
         callback,
       );
     },
 
     getJob(call: grpc.ServerUnaryCall<GetJobRequest, TrainingJob>, callback: grpc.sendUnaryData<TrainingJob>) {
-      reply(getJob(call.request.jobId), callback);
+      answerUnary(getJob(call.request.jobId), callback);
     },
 
     listJobs(_call: grpc.ServerUnaryCall<ListJobsRequest, ListJobsResponse>, callback: grpc.sendUnaryData<ListJobsResponse>) {
-      reply(
+      answerUnary(
         jobs.list().then((list) => ({ jobs: list })),
         callback,
       );
     },
 
     watchJob(call: grpc.ServerWritableStream<GetJobRequest, TrainingJob>) {
-      (async () => {
-        const jobId = call.request.jobId;
-        const current = jobId ? await jobs.read(jobId).catch(() => undefined) : undefined;
-        if (!current) throw new NotFound(`no training job ${jobId}`);
-        await write(call, current.job);
-        if (isTerminal(current.job.state)) return;
-        const watch = await jobs.watch(jobId);
-        call.once('cancelled', () => watch.stop());
-        if (call.cancelled) watch.stop(); // the client left while the watch was being set up
-        let revision = current.revision;
-        try {
-          for await (const stored of watch) {
-            if (!stored) throw new NotFound(`training job ${jobId} was deleted`);
-            // The watch starts with the entry as it is now: skip what was already sent.
-            if (stored.revision <= revision) continue;
-            revision = stored.revision;
-            await write(call, stored.job);
-            if (isTerminal(stored.job.state)) break;
+      answerStream(
+        call,
+        (async () => {
+          const jobId = call.request.jobId;
+          const current = jobId ? await jobs.read(jobId).catch(() => undefined) : undefined;
+          if (!current) throw noJob(jobId);
+          await write(call, current.job);
+          if (isTerminal(current.job.state)) return;
+          const watch = await jobs.watch(jobId);
+          call.once('cancelled', () => watch.stop());
+          if (call.cancelled) watch.stop(); // the client left while the watch was being set up
+          let revision = current.revision;
+          try {
+            for await (const stored of watch) {
+              if (!stored) throw new ServiceError('NOT_FOUND', `training job ${jobId} was deleted`);
+              // The watch starts with the entry as it is now: skip what was already sent.
+              if (stored.revision <= revision) continue;
+              revision = stored.revision;
+              await write(call, stored.job);
+              if (isTerminal(stored.job.state)) break;
+            }
+          } finally {
+            watch.stop();
           }
-        } finally {
-          watch.stop();
-        }
-      })().then(
-        () => {
-          if (!call.cancelled) call.end();
-        },
-        (err) => {
-          if (!call.cancelled) call.emit('error', toStatus(err));
-        },
+        })(),
       );
     },
 
     cancelJob(call: grpc.ServerUnaryCall<GetJobRequest, TrainingJob>, callback: grpc.sendUnaryData<TrainingJob>) {
-      reply(
+      answerUnary(
         (async () => {
           const jobId = call.request.jobId;
           await getJob(jobId);
           const applied = await jobs.mutate(jobId, (job) => {
-            if (!job) throw new NotFound(`no training job ${jobId}`);
-            if (isTerminal(job.state)) throw new JobEnded(`training job ${jobId} already ${stateSubject(job.state)}: nothing to cancel`);
+            if (!job) throw noJob(jobId);
+            if (isTerminal(job.state)) {
+              throw new ServiceError('FAILED_PRECONDITION', `training job ${jobId} already ${stateSubject(job.state)}: nothing to cancel`);
+            }
             return applyEvent(job, cancelEvent(job), now());
           });
           const job = applied.job as TrainingJob;
@@ -198,34 +180,30 @@ export function trainingService(deps: TrainingServiceDeps): TrainingServiceServe
       call: grpc.ServerUnaryCall<ListAdaptersRequest, ListAdaptersResponse>,
       callback: grpc.sendUnaryData<ListAdaptersResponse>,
     ) {
-      reply(
+      answerUnary(
         adapters.list(call.request.datasetId).then((list) => ({ adapters: list })),
         callback,
       );
     },
 
     fetchAdapter(call: grpc.ServerWritableStream<FetchAdapterRequest, AdapterChunk>) {
-      (async () => {
-        const adapterId = call.request.adapterId;
-        const adapter = adapterId ? await adapters.get(adapterId) : undefined;
-        if (!adapter) throw new AdapterNotFound(`no adapter ${adapterId}`);
-        await write(call, { adapter, fileName: '', data: Buffer.alloc(0) });
-        for (const file of adapter.files) {
-          let sent = false;
-          for await (const data of rechunk(adapters.file(adapter, file.name))) {
-            await write(call, { fileName: file.name, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) });
-            sent = true;
+      answerStream(
+        call,
+        (async () => {
+          const adapterId = call.request.adapterId;
+          const adapter = adapterId ? await adapters.get(adapterId) : undefined;
+          if (!adapter) throw new AdapterNotFound(`no adapter ${adapterId}`);
+          await write(call, { adapter, fileName: '', data: Buffer.alloc(0) });
+          for (const file of adapter.files) {
+            let sent = false;
+            for await (const data of rechunk(adapters.file(adapter, file.name))) {
+              await write(call, { fileName: file.name, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) });
+              sent = true;
+            }
+            // An empty file still arrives, as one empty chunk.
+            if (!sent) await write(call, { fileName: file.name, data: Buffer.alloc(0) });
           }
-          // An empty file still arrives, as one empty chunk.
-          if (!sent) await write(call, { fileName: file.name, data: Buffer.alloc(0) });
-        }
-      })().then(
-        () => {
-          if (!call.cancelled) call.end();
-        },
-        (err) => {
-          if (!call.cancelled) call.emit('error', toStatus(err));
-        },
+        })(),
       );
     },
   };
