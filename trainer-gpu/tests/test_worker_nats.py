@@ -1,7 +1,7 @@
 """The worker against a real nats-server (JetStream): jobs in, events and adapters out.
 
 The stream, the trainer's durable consumer and the buckets are created with the settings of
-packages/bus/src/topology.ts (trajectory_trainer.topology.ensure_topology), the job is queued as
+packages/bus/src/topology.json (trajectory_trainer.topology.ensure_topology), the job is queued as
 the training service does (KV entry + trajectory.training.queued), and the events are read back
 from the stream.
 """

@@ -4,9 +4,9 @@ import { type ObjectStore, Objm } from '@nats-io/obj';
 import { ClaimCheck, type JsonCodec } from '@trajectory/contracts';
 import { type Context, extractTraceContext, injectTraceContext } from '@trajectory/telemetry';
 import type { Bus } from './connection.js';
-import { BUCKETS } from './topology.js';
+import { BUCKETS, CLAIM_CHECK_HEADER } from './topology.js';
 
-export const CLAIM_CHECK_HEADER = 'Trajectory-Claim-Check';
+export { CLAIM_CHECK_HEADER };
 export const CLAIM_BUCKET = BUCKETS.claims;
 /**
  * Attempts of one publish: each waits up to the client's 5 s request timeout, so a publish rides

@@ -10,44 +10,51 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
+// The names and settings live in topology.json because the Python trainer (trainer-gpu/) reads the
+// same file: a rename there reaches both sides at once. tsc copies it next to this module in dist/.
+import topology from './topology.json' with { type: 'json' };
 
 /** Every subject the pipeline publishes on. Documented in the README. */
 export const SUBJECTS = {
-  conversationIngested: 'trajectory.conversation.ingested',
-  conversationSegmented: 'trajectory.conversation.segmented',
-  graphStored: 'trajectory.graph.stored',
-  datasetBuilt: 'trajectory.dataset.built',
+  conversationIngested: topology.subjects.conversationIngested,
+  conversationSegmented: topology.subjects.conversationSegmented,
+  graphStored: topology.subjects.graphStored,
+  datasetBuilt: topology.subjects.datasetBuilt,
   /** trajectory.training.<state>: queued, running, progress, succeeded, failed, cancelled */
-  training: (state: string) => `trajectory.training.${state}`,
-  adapterPublished: 'trajectory.adapter.published',
-  deadLetter: (consumer: string) => `trajectory.dlq.${consumer}`,
+  training: (state: string) => topology.subjects.training.replace('{state}', state),
+  adapterPublished: topology.subjects.adapterPublished,
+  deadLetter: (consumer: string) => topology.subjects.deadLetter.replace('{consumer}', consumer),
 } as const;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+type StreamSpec = (typeof topology.streams)[keyof typeof topology.streams];
+
+/** The value of one of @nats-io/jetstream's enum objects that the file names, checked at load. */
+function member<T extends Record<string, string>>(values: T, value: string, what: string): T[keyof T] {
+  const found = Object.values(values).find((v) => v === value);
+  if (found === undefined) throw new Error(`topology.json: ${what} '${value}' is none of ${Object.values(values).join(', ')}`);
+  return found as T[keyof T];
+}
+
+function streamConfig(spec: StreamSpec) {
+  return {
+    name: spec.name,
+    subjects: spec.subjects,
+    retention: member(RetentionPolicy, spec.retention, `${spec.name} retention`),
+    storage: member(StorageType, spec.storage, `${spec.name} storage`),
+    discard: member(DiscardPolicy, spec.discard, `${spec.name} discard`),
+    max_age: nanos(spec.maxAgeDays * DAY_MS),
+    // 10 minutes in the file: long enough to swallow a re-upload of the same export and every redelivery burst.
+    duplicate_window: nanos(spec.duplicateWindowMs),
+    num_replicas: spec.replicas,
+  } satisfies Partial<StreamConfig> & { name: string; subjects: string[] };
+}
+
 export const STREAMS = {
-  events: {
-    name: 'TRAJECTORY_EVENTS',
-    subjects: ['trajectory.conversation.>', 'trajectory.graph.>', 'trajectory.dataset.>', 'trajectory.training.>', 'trajectory.adapter.>'],
-    retention: RetentionPolicy.Limits,
-    storage: StorageType.File,
-    discard: DiscardPolicy.Old,
-    max_age: nanos(30 * DAY_MS),
-    // Long enough to swallow a re-upload of the same export and every redelivery burst.
-    duplicate_window: nanos(10 * 60 * 1000),
-    num_replicas: 1,
-  },
-  deadLetters: {
-    name: 'TRAJECTORY_DLQ',
-    subjects: ['trajectory.dlq.>'],
-    retention: RetentionPolicy.Limits,
-    storage: StorageType.File,
-    discard: DiscardPolicy.Old,
-    max_age: nanos(90 * DAY_MS),
-    duplicate_window: nanos(10 * 60 * 1000),
-    num_replicas: 1,
-  },
-} satisfies Record<string, Partial<StreamConfig> & { name: string; subjects: string[] }>;
+  events: streamConfig(topology.streams.events),
+  deadLetters: streamConfig(topology.streams.deadLetters),
+};
 
 export interface WorkQueueSpec {
   stream: string;
@@ -66,77 +73,29 @@ export interface WorkQueueSpec {
 }
 
 /**
- * The ack window of the consumers startWorker serves: short, because a live worker renews it with
- * heartbeats during long work, and it is all that a killed worker's messages wait before they
- * are redelivered.
- */
-const WORKER_ACK_WAIT_MS = 10_000;
-
-/**
  * Durable pull consumers. Every worker of a service binds to the same durable, so JetStream
  * hands each message to one of them: scaling out is starting another process.
+ *
+ * - segmentation, graph, trainingRegistry: served by startWorker, whose ack window is short
+ *   (10 s) because a live worker renews it with heartbeats during long work, and it is all that a
+ *   killed worker's messages wait before they are redelivered.
+ * - trainer: training jobs for GPU trainers (trainer-gpu/, Python), one job per trainer at a time.
+ *   A trainer marks its job in progress at least every ackWait; a trainer that dies stops doing
+ *   so, and the job is redelivered to the next trainer, which resumes from the job's last
+ *   checkpoint.
+ * - trainingRegistry: the training service folds the trainers' events into the job registry.
  */
-export const WORK_QUEUES = {
-  segmentation: {
-    stream: STREAMS.events.name,
-    durable: 'segmentation',
-    filterSubject: SUBJECTS.conversationIngested,
-    maxDeliver: 5,
-    backoffMs: [1_000, 5_000, 15_000, 30_000],
-    ackWaitMs: WORKER_ACK_WAIT_MS,
-    maxAckPending: 256,
-  },
-  graph: {
-    stream: STREAMS.events.name,
-    durable: 'graph-writer',
-    filterSubject: SUBJECTS.conversationSegmented,
-    maxDeliver: 5,
-    backoffMs: [1_000, 5_000, 15_000, 30_000],
-    ackWaitMs: WORKER_ACK_WAIT_MS,
-    maxAckPending: 256,
-  },
-  /**
-   * Training jobs for GPU trainers (trainer-gpu/, Python): one job per trainer at a time. A trainer
-   * marks its job in progress at least every ackWait; a trainer that dies stops doing so, and the
-   * job is redelivered to the next trainer, which resumes from the job's last checkpoint.
-   */
-  trainer: {
-    stream: STREAMS.events.name,
-    durable: 'trainer',
-    filterSubject: SUBJECTS.training('queued'),
-    maxDeliver: 5,
-    backoffMs: [5_000, 30_000, 60_000],
-    ackWaitMs: 60_000,
-    maxAckPending: 16,
-  },
-  /** The training service folds the trainers' events into the job registry. */
-  trainingRegistry: {
-    stream: STREAMS.events.name,
-    durable: 'training-registry',
-    filterSubject: 'trajectory.training.>',
-    maxDeliver: 10,
-    backoffMs: [500, 2_000, 10_000],
-    ackWaitMs: WORKER_ACK_WAIT_MS,
-    maxAckPending: 256,
-  },
-} satisfies Record<string, WorkQueueSpec>;
+export const WORK_QUEUES = topology.workQueues satisfies Record<string, WorkQueueSpec>;
 
 /**
  * JetStream KV buckets and object stores: those shared between services (and the Python trainer),
  * ingestion's own, and the claim checks of events larger than max_payload. The NATS users'
  * permissions (permissions.ts) name them.
  */
-export const BUCKETS = {
-  trainingJobs: 'trajectory_training_jobs',
-  adapterRegistry: 'trajectory_adapter_registry',
-  adapterObjects: 'trajectory_adapters',
-  datasetManifests: 'trajectory_dataset_manifests',
-  datasetObjects: 'trajectory_datasets',
-  ingestLedger: 'trajectory_ingest_ledger',
-  ingestJobs: 'trajectory_ingest_jobs',
-  ingestedConversations: 'trajectory_ingested_conversations',
-  claims: 'trajectory_claims',
-} as const;
+export const BUCKETS = Object.freeze(topology.buckets);
+
+/** Events larger than max_payload travel as a ClaimCheck under this header (events.ts). */
+export const CLAIM_CHECK_HEADER = topology.claimCheckHeader;
 
 function consumerConfig(spec: WorkQueueSpec): Partial<ConsumerConfig> {
   return {

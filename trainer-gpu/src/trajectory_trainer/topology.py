@@ -1,6 +1,8 @@
-"""The JetStream names the trainer shares with the TypeScript side (packages/bus/src/topology.ts).
+"""The JetStream names the trainer shares with the TypeScript services.
 
-A test reads topology.ts and checks these values against it, so a rename there fails here.
+Both read one file, packages/bus/src/topology.json: this package's ``topology.json`` is a link to
+it, which a wheel build (pip install trainer-gpu) turns into a copy, so an installed trainer needs
+no checkout. A rename there reaches both sides at once.
 ``ensure_topology`` creates the stream, the trainer's durable consumer and the buckets with the
 same settings as the TypeScript services do; the worker never calls it (the training service
 owns the consumer), tests and local experiments do.
@@ -8,7 +10,10 @@ owns the consumer), tests and local experiments do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
 
 __all__ = [
     "BUCKETS",
@@ -16,28 +21,46 @@ __all__ = [
     "CLAIM_CHECK_HEADER",
     "EVENTS_STREAM",
     "EVENTS_SUBJECTS",
+    "TOPOLOGY_FILE",
     "TRAINER_QUEUE",
     "WorkQueue",
+    "dead_letter_subject",
     "ensure_topology",
     "training_subject",
 ]
 
-EVENTS_STREAM = "TRAJECTORY_EVENTS"
-EVENTS_SUBJECTS = (
-    "trajectory.conversation.>",
-    "trajectory.graph.>",
-    "trajectory.dataset.>",
-    "trajectory.training.>",
-    "trajectory.adapter.>",
-)
+#: packages/bus/src/topology.json, through the link next to this module (or its copy in a wheel).
+TOPOLOGY_FILE = Path(__file__).with_name("topology.json")
+
+
+def _load() -> dict[str, Any]:
+    try:
+        return json.loads(TOPOLOGY_FILE.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RuntimeError(
+            f"{TOPOLOGY_FILE} is missing: it links to packages/bus/src/topology.json, so the trainer must be "
+            "installed from a checkout that has packages/bus (the Dockerfile copies that file beside trainer-gpu/)"
+        ) from None
+
+
+_TOPOLOGY = _load()
+_EVENTS = _TOPOLOGY["streams"]["events"]
+
+EVENTS_STREAM: str = _EVENTS["name"]
+EVENTS_SUBJECTS: tuple[str, ...] = tuple(_EVENTS["subjects"])
 #: Duplicate window of the events stream (Nats-Msg-Id dedupe), seconds.
-EVENTS_DUPLICATE_WINDOW_S = 10 * 60
-EVENTS_MAX_AGE_S = 30 * 24 * 60 * 60
+EVENTS_DUPLICATE_WINDOW_S: int = _EVENTS["duplicateWindowMs"] // 1000
+EVENTS_MAX_AGE_S: int = _EVENTS["maxAgeDays"] * 24 * 60 * 60
 
 
 def training_subject(state: str) -> str:
     """trajectory.training.<state>: queued, running, progress, succeeded, failed, cancelled."""
-    return f"trajectory.training.{state}"
+    return str(_TOPOLOGY["subjects"]["training"]).replace("{state}", state)
+
+
+def dead_letter_subject(consumer: str) -> str:
+    """trajectory.dlq.<consumer>: where a consumer's poison messages go."""
+    return str(_TOPOLOGY["subjects"]["deadLetter"]).replace("{consumer}", consumer)
 
 
 @dataclass(frozen=True)
@@ -51,34 +74,45 @@ class WorkQueue:
     max_ack_pending: int
 
 
-TRAINER_QUEUE = WorkQueue(
-    stream=EVENTS_STREAM,
-    durable="trainer",
-    filter_subject=training_subject("queued"),
-    max_deliver=5,
-    backoff_ms=(5_000, 30_000, 60_000),
-    ack_wait_ms=60_000,
-    max_ack_pending=16,
-)
+def _work_queue(spec: dict[str, Any]) -> WorkQueue:
+    return WorkQueue(
+        stream=spec["stream"],
+        durable=spec["durable"],
+        filter_subject=spec["filterSubject"],
+        max_deliver=spec["maxDeliver"],
+        backoff_ms=tuple(spec["backoffMs"]),
+        ack_wait_ms=spec["ackWaitMs"],
+        max_ack_pending=spec["maxAckPending"],
+    )
+
+
+TRAINER_QUEUE = _work_queue(_TOPOLOGY["workQueues"]["trainer"])
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 @dataclass(frozen=True)
 class Buckets:
-    training_jobs: str = "trajectory_training_jobs"
-    adapter_registry: str = "trajectory_adapter_registry"
-    adapter_objects: str = "trajectory_adapters"
-    dataset_manifests: str = "trajectory_dataset_manifests"
-    dataset_objects: str = "trajectory_datasets"
-    ingest_ledger: str = "trajectory_ingest_ledger"
-    ingest_jobs: str = "trajectory_ingest_jobs"
-    ingested_conversations: str = "trajectory_ingested_conversations"
-    claims: str = "trajectory_claims"
+    """The file's ``buckets``, under the TypeScript names in snake case (trainingJobs: training_jobs)."""
+
+    training_jobs: str
+    adapter_registry: str
+    adapter_objects: str
+    dataset_manifests: str
+    dataset_objects: str
+    ingest_ledger: str
+    ingest_jobs: str
+    ingested_conversations: str
+    claims: str
 
 
-BUCKETS = Buckets()
+BUCKETS = Buckets(**{f.name: _TOPOLOGY["buckets"][_camel(f.name)] for f in fields(Buckets)})
 
 #: Events too large for max_payload travel as a ClaimCheck (packages/bus/src/events.ts).
-CLAIM_CHECK_HEADER = "Trajectory-Claim-Check"
+CLAIM_CHECK_HEADER: str = _TOPOLOGY["claimCheckHeader"]
 CLAIM_BUCKET = BUCKETS.claims
 
 
@@ -97,12 +131,12 @@ async def ensure_topology(js, *, ack_wait_ms: int | None = None) -> None:
             api.StreamConfig(
                 name=EVENTS_STREAM,
                 subjects=list(EVENTS_SUBJECTS),
-                retention=api.RetentionPolicy.LIMITS,
-                storage=api.StorageType.FILE,
-                discard=api.DiscardPolicy.OLD,
+                retention=api.RetentionPolicy(_EVENTS["retention"]),
+                storage=api.StorageType(_EVENTS["storage"]),
+                discard=api.DiscardPolicy(_EVENTS["discard"]),
                 max_age=EVENTS_MAX_AGE_S,
                 duplicate_window=EVENTS_DUPLICATE_WINDOW_S,
-                num_replicas=1,
+                num_replicas=_EVENTS["replicas"],
             )
         )
     q = TRAINER_QUEUE

@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from .args import Hyperparameters, WorkerArguments
-from .topology import BUCKETS, CLAIM_BUCKET, CLAIM_CHECK_HEADER, TRAINER_QUEUE, training_subject
+from .topology import BUCKETS, CLAIM_BUCKET, CLAIM_CHECK_HEADER, TRAINER_QUEUE, dead_letter_subject, training_subject
 
 __all__ = ["JobCancelled", "Worker", "adapter_id_for", "msg_id", "sha256_file"]
 
@@ -351,7 +351,7 @@ class Worker:
             letter.payload_base64 = True
         _now_timestamp(letter.failed_at)
         try:
-            await self.js.publish(f"trajectory.dlq.{TRAINER_QUEUE.durable}", to_json(letter).encode())
+            await self.js.publish(dead_letter_subject(TRAINER_QUEUE.durable), to_json(letter).encode())
         except Exception as exc:  # noqa: BLE001
             log.error("dead-letter publish failed: %s", exc)
 
