@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// A whole history through every service (issue 14): a seeded ChatGPT export of the seed's size
-// (bench/generate-export.mjs's corpus: 1,122 conversations, in the order of 250,000 cognitive
+// A whole history through every service: a seeded ChatGPT export the size of the seed pipeline's
+// history (bench/generate-export.mjs's corpus: 1,122 conversations, in the order of 250,000 cognitive
 // nodes) goes through `trajectory run` as a person runs it, against real NATS and Neo4j (fresh
-// local servers of deploy/local for each run) and every service as its own process, started as
+// local servers of tooling/local-servers for each run) and every service as its own process, started as
 // `npm start` starts them (testkit's startPipeline), with 1 and then 2 segmentation workers.
 //
 // Per stage, from the events' JetStream timestamps (the server's clock):
@@ -67,7 +67,7 @@ const TARGETS = { totalSeconds: 60, peakRssBytes: 1.5 * 1024 ** 3, graphVsBaseli
 /** The graph service's defaults (services/graph/src/main.ts): conversations per transaction, one transaction at a time. */
 const SERVICE_GROUP = 32;
 const REPLAY_SLICE = 128;
-const CLI = join(REPO_ROOT, 'packages', 'cli', 'bin', 'trajectory.mjs');
+const CLI = join(REPO_ROOT, 'apps', 'cli', 'bin', 'trajectory.mjs');
 
 const say = (s) => process.stderr.write(`${s}\n`);
 const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '-');
@@ -505,7 +505,7 @@ if (graphReplays) {
 }
 
 // ---------- targets ----------
-console.log('\ntargets (issue 14):');
+console.log('\ntargets:');
 for (const run of runs)
   console.log(
     `  total <= ${TARGETS.totalSeconds} s (${fmt(run.counts.conversations)} conversations, ${run.workers} worker(s), ${cores} cores): ${fmt(run.seconds, 1)} s: ${metOrNot(run.seconds <= TARGETS.totalSeconds)}`,

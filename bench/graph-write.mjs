@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Write throughput of the graph service into a real local Neo4j 5.26 (deploy/local/servers.mjs),
+// Write throughput of the graph service into a real local Neo4j 5.26 (tooling/local-servers/servers.mjs),
 // at seed scale: about 5,200 synthetic segmented conversations, 260,000 nodes and 274,000
 // node-node edges (deterministic, seeded generator).
 //
@@ -20,11 +20,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { mulberry32 } from '@trajectory/config/util';
 import { ExportSource, Message } from '@trajectory/contracts';
 import { writeConversationGraphs } from '@trajectory/graph';
 import { args, flag, option } from './lib/cli-args.mjs';
 import { baselineSameGraph, clearGraph, countGraph, edgeRowsByType, freshNeo4j } from './lib/graph-baseline.mjs';
-import { prng } from './lib/synthetic-export.mjs';
+import { plainTableOf } from './lib/plain-table.mjs';
 
 // ---------- arguments ----------
 const VALUE_OPTIONS = ['--grid-scale', '--groups', '--parallel', '--batch', '--best'];
@@ -59,7 +60,7 @@ function text(rand, length) {
 
 /** Conversation `i` of the synthetic seed set, as the segmentation service would emit it. */
 function syntheticEvent(i) {
-  const rand = prng(0x5eed + i * 7919);
+  const rand = mulberry32(0x5eed + i * 7919);
   const cid = `conv-${String(i).padStart(5, '0')}`;
   const count = 40 + Math.floor(rand() * 21); // 40..60, mean 50
   const start = START + Math.floor(rand() * (SPAN_MS - 86_400_000));
@@ -220,14 +221,6 @@ function row(method, setting, counts, secs, base) {
   });
   return { nps, eps };
 }
-function printTable(list) {
-  const cols = Object.keys(list[0]);
-  const width = cols.map((c) => Math.max(c.length, ...list.map((r) => String(r[c]).length)));
-  const line = (cells) => cells.map((c, i) => (i < 2 ? String(c).padEnd(width[i]) : String(c).padStart(width[i]))).join('  ');
-  console.log(line(cols));
-  console.log(width.map((w) => '-'.repeat(w)).join('  '));
-  for (const r of list) console.log(line(cols.map((c) => r[c])));
-}
 
 const started = now();
 const events = eventsAt(scale);
@@ -310,7 +303,7 @@ const svc = row('B writeConversationGraphs', `G=${best.group} conv/tx, P=${best.
 const vsSame = (svc.nps / sameGraph.nps + svc.eps / sameGraph.eps) / 2;
 
 console.log('');
-printTable(rows);
+console.log(plainTableOf(rows, { left: 2 }));
 console.log('');
 console.log(
   `B also wrote ${fmt(bCounts.allNodes - bCounts.nodes)} other nodes (Conversation, Message, Source, RefinementChain) and ` +

@@ -21,7 +21,7 @@
 //      old method   what the service ran before: TextTiling depth scores over 0.75 × embedding
 //          cosine + 0.25 × lexical cohesion (legacyDetectTopicShifts), with and without the model.
 //      topic model  the service's scorer (topicShifts in topics.ts, fitted on TIAGE train + dev by
-//          services/segmentation/scripts/fit-topic-model.mjs), every utterance a candidate, the
+//          packages/segmentation/scripts/fit-topic-model.mjs), every utterance a candidate, the
 //          dialogue decision rule; units built as the service builds a message's (topicUnitsOf):
 //          with the sentence embedder, and lexical only (the fallback without the model).
 // 2. Topic starts in real ChatGPT conversations (bench/lib/real-gold.mjs): fixtures/refinement's
@@ -100,7 +100,7 @@ const rawEmbedder = flag('lexical') ? null : await loadEmbedder();
 const embedder = memoEmbedder(rawEmbedder);
 if (rawEmbedder && !defaultTopicModel().signals[rawEmbedder.id]) {
   note(
-    `no fitted topic scorer for ${rawEmbedder.id}: the topic model decides with its lexical scorer (fit one: node services/segmentation/scripts/fit-topic-model.mjs)`,
+    `no fitted topic scorer for ${rawEmbedder.id}: the topic model decides with its lexical scorer (fit one: node packages/segmentation/scripts/fit-topic-model.mjs)`,
   );
 }
 if (!embedder)
@@ -304,7 +304,7 @@ if (!asJson) {
   );
 }
 
-// ---------- 4. the whole real export: relations beside the seed's, judged precision, sample shapes ----------
+// ---------- 4. the whole real export: relations beside the seed pipeline's distribution, judged precision, sample shapes ----------
 // fixtures/chatgpt-export: a real ChatGPT export of 192 conversations (June 2023). The seed pipeline
 // reported, over 1,122 conversations, the distribution below with 15,506 chains (its detector was a
 // keyword list: a comparison, not the truth). fixtures/relations/judged-edges.json holds edges of

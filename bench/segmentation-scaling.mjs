@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Scaling of the segmentation service: W worker processes (1, then 2) bound to the one durable
 // JetStream work queue (WORK_QUEUES.segmentation), each with SEGMENTATION_CONCURRENCY=1 and
-// onnxruntime on 1 thread, so one process is one core. Target from the issue: 2 workers reach
+// onnxruntime on 1 thread, so one process is one core. Target: 2 workers reach
 // at least 1.7x the throughput of 1 on a 2-core machine.
 //
 // Workload: the real ChatGPT exports in the repository's fixtures/chatgpt (see fixtures/README.md
@@ -36,7 +36,7 @@
 //   options: --workers 1,2  --stall 180 (seconds without progress before giving up)  --keep-logs
 //            --quiet-wait 120 (seconds to wait, before each run, for other processes to leave the CPUs)
 // Servers: NATS_URL + NEO4J_URI from the environment, else what testkit starts (containers or the
-// local servers of deploy/local); only NATS is used. Exits 1 when a conversation is missing or
+// local servers of tooling/local-servers); only NATS is used. Exits 1 when a conversation is missing or
 // segmented more than once; a missed scaling target is printed, not an error.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
@@ -47,6 +47,7 @@ import { conversationContentHash, createRedactor, DEFAULT_LIMITS, ingestExport }
 import { freePort } from '@trajectory/local-servers';
 import { REPO_ROOT, resetBus, startServiceProcess, startTestServers } from '@trajectory/testkit';
 import { flag, option } from './lib/cli-args.mjs';
+import { plainTableOf } from './lib/plain-table.mjs';
 import { childrenCpuSeconds, machineCpuSeconds, processCpuSeconds } from './lib/proc-stats.mjs';
 
 // ---------- arguments ----------
@@ -396,14 +397,9 @@ if (json) {
     'CPU per worker (cores)': r.perWorker.map((w) => fmt(w.cpuShare, 2)).join(' / '),
     'idle tail (s)': r.perWorker.map((w) => fmt(w.idleTailSeconds, 1)).join(' / '),
   }));
-  const cols = Object.keys(rows[0]);
-  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
-  const line = (cells) => cells.map((c, i) => String(c).padStart(width[i])).join('  ');
   console.log('');
   console.log(`cores: ${cores}; model: ${model}; ${N} conversations (${originals.length} originals, ${fmt(messages)} messages)`);
-  console.log(line(cols));
-  console.log(width.map((w) => '-'.repeat(w)).join('  '));
-  for (const r of rows) console.log(line(cols.map((c) => r[c])));
+  console.log(plainTableOf(rows, { left: 0 }));
   console.log('');
   for (const r of results) {
     console.log(

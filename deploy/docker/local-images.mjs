@@ -3,7 +3,7 @@
 // for a machine whose Docker engine cannot pull them (no registry reachable, as on the project's
 // CI machines). They are made from what this machine already has: a Debian root file system from
 // debootstrap, this host's Node.js, Debian's nats-server, the Neo4j 5 Community launcher of
-// deploy/local, and a minimal collector compiled from the Go module proxy (deploy/otel-collector). Real
+// tooling/local-servers, and a minimal collector compiled from the Go module proxy (deploy/otel-collector). Real
 // deployments keep the official images (the compose file's defaults); the compose test passes
 // these in with build args and deploy/docker/compose.local-images.yml.
 //
@@ -21,7 +21,7 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildNeo4jLauncher, LAUNCHER_DIR, LAUNCHER_JAR } from '../local/servers.mjs';
+import { buildNeo4jLauncher, LAUNCHER_DIR, LAUNCHER_JAR } from '../../tooling/local-servers/servers.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The collector's Go module: main.go wires the OTLP receiver, batch processor and file exporter. */
@@ -135,7 +135,7 @@ ENTRYPOINT ["nats-server"]
 }
 
 /**
- * Neo4j 5.26 Community in the launcher of deploy/local, listening on all interfaces of the
+ * Neo4j 5.26 Community in the launcher of tooling/local-servers, listening on all interfaces of the
  * container. Like the official image it takes NEO4J_AUTH=neo4j/PASSWORD and keeps its store in
  * /data.
  */

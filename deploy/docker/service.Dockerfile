@@ -47,7 +47,7 @@ ARG SERVICE
 RUN case "${SERVICE}" in ingestion|segmentation|graph|samples|training) ;; \
       *) echo "build with --build-arg SERVICE=ingestion|segmentation|graph|samples|training (got '${SERVICE}')" >&2; exit 1 ;; \
     esac
-# The service and the workspace packages it depends on (deploy/local has no build task: its Neo4j
+# The service and the workspace packages it depends on (tooling/local-servers has no build task: its Neo4j
 # launcher is built with Maven by npm start / npm test, never in an image).
 RUN npx turbo run build --filter="@trajectory/${SERVICE}-service..."
 # Collect just the compiled output (no sources, no tests) for the runtime stage, and the data files

@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { natsPasswordVariable, natsUsers } from '@trajectory/bus';
-import { natsConfig } from '../local/servers.mjs';
+import { natsConfig } from '../../tooling/local-servers/servers.mjs';
 
 export const NATS_CONF = join(dirname(fileURLToPath(import.meta.url)), 'nats.conf');
 

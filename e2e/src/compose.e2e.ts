@@ -23,7 +23,7 @@ const COMPOSE_FILE = join(REPO_ROOT, 'deploy', 'docker-compose.yml');
 const LOCAL_IMAGES_OVERRIDE = join(REPO_ROOT, 'deploy', 'docker', 'compose.local-images.yml');
 const SAMPLE_EXPORT = join(REPO_ROOT, 'examples', 'sample-export', 'conversations.json');
 const SAMPLE_FACTS = join(REPO_ROOT, 'examples', 'facts.yaml');
-const CLI = join(REPO_ROOT, 'packages', 'cli', 'bin', 'trajectory.mjs');
+const CLI = join(REPO_ROOT, 'apps', 'cli', 'bin', 'trajectory.mjs');
 const OFFICIAL_IMAGES = [
   'node:20-bookworm-slim',
   'nats:2.10-alpine',

@@ -15,7 +15,7 @@ import type { Driver } from 'neo4j-driver';
 // training (exit 0, saying where the page is). The smaller real
 // exports are checked offline by bench/test/real-exports.test.mjs.
 const REAL_EXPORT = join(REPO_ROOT, 'fixtures', 'chatgpt-export', 'pkuppens_2023-06_export.conversations.json');
-const CLI = join(REPO_ROOT, 'packages', 'cli', 'bin', 'trajectory.mjs');
+const CLI = join(REPO_ROOT, 'apps', 'cli', 'bin', 'trajectory.mjs');
 
 let servers: TestServers;
 let driver: Driver;

@@ -1,4 +1,4 @@
-// Neo4j Browser on the local Neo4j (deploy/local): the page the README and docs/graph.md send
+// Neo4j Browser on the local Neo4j (tooling/local-servers): the page the README and docs/graph.md send
 // people to. Starts a Neo4j of its own (the shared one of `npm test` has no known HTTP port),
 // loads the Browser page over HTTP in Debian's chromium driven by playwright-core, logs in to
 // the Bolt URL as neo4j with the server's generated password (a login without credentials is

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks an export folder (services/samples/src/core/exports.ts) with the consumers' own rules.
+"""Checks an export folder (packages/samples/src/exports.ts) with the consumers' own rules.
 
     python check_exports.py EXPORT_DIR [--info-only]
 

@@ -35,7 +35,7 @@ import type { DatasetRecord, Split, TrajectoryTurn } from './records.js';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const PYTHON = join(resolve(ROOT, process.env.TRAJECTORY_DATA_DIR ?? '.trajectory'), 'venv', 'bin', 'python');
 const CHECK = fileURLToPath(new URL('../scripts/check_exports.py', import.meta.url));
-const SETUP = 'node packages/devstack/bin/devstack.mjs setup';
+const SETUP = 'node tooling/devstack/bin/devstack.mjs setup';
 
 const conv = { conversationId: 'c1', nodeIds: ['n1', 'n2'] };
 const base = (id: string, split: Split, weight: number) => ({ id, split, weight, source: conv });

@@ -466,7 +466,7 @@ const existing = existsSync(OUT) ? JSON.parse(readFileSync(OUT, 'utf8')) : { sig
 const file = {
   format: 'trajectory-topic-model/1',
   about:
-    'Topic-boundary scorer parameters, one entry per sentence embedder id and `lexical`; written by services/segmentation/scripts/fit-topic-model.mjs (see its header), read by src/core/topics.ts.',
+    'Topic-boundary scorer parameters, one entry per sentence embedder id and `lexical`; written by packages/segmentation/scripts/fit-topic-model.mjs (see its header), read by src/core/topics.ts.',
   signals: { ...(existing.signals ?? {}) },
 };
 if (!lexicalOnly) {

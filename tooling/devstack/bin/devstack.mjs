@@ -51,7 +51,7 @@ function ensureDebianPackages() {
     ['mvn', 'maven'],
     ['python3', 'python3'],
     // headless, for the tests that drive Neo4j Browser (e2e/src/integration/neo4j-browser.itest.ts)
-    // and the web page (apps/web/src/web.e2e.ts)
+    // and the web page (e2e/src/web.e2e.ts)
     ['chromium', 'chromium'],
   ];
   const missing = wanted.filter(([bin]) => !has(bin) && !existsSync(`/usr/sbin/${bin}`)).map(([, pkg]) => pkg);
@@ -139,14 +139,14 @@ function setup({ python = false } = {}) {
   run('npx', ['turbo', 'run', 'build', '--output-logs=errors-only']);
   // Not a turbo task: a service image's build runs turbo over the workspaces a service depends on,
   // which include this tooling (through the test harness), and has no Java.
-  run('bash', [join(ROOT, 'deploy', 'local', 'neo4j-launcher', 'build.sh')]);
+  run('bash', [join(ROOT, 'tooling', 'local-servers', 'neo4j-launcher', 'build.sh')]);
   // Before `test` runs turbo's unit tests: the samples export test loads its files with the
   // venv's Hugging Face `datasets` (trainer-gpu[test]) and fails under CI without it.
   return python ? ensurePythonTrainer() : undefined;
 }
 
 async function localServers() {
-  return import(join(ROOT, 'deploy', 'local', 'servers.mjs'));
+  return import(join(ROOT, 'tooling', 'local-servers', 'servers.mjs'));
 }
 
 /**
@@ -306,7 +306,7 @@ async function start() {
     step(`running the main job on the bundled sample export (${SAMPLE_EXPORT.replace(`${ROOT}/`, '')})`);
     code = await runAsync(
       process.execPath,
-      [join(ROOT, 'packages', 'cli', 'bin', 'trajectory.mjs'), 'run', SAMPLE_EXPORT, '--facts', SAMPLE_FACTS],
+      [join(ROOT, 'apps', 'cli', 'bin', 'trajectory.mjs'), 'run', SAMPLE_EXPORT, '--facts', SAMPLE_FACTS],
       pipeline.env,
       (text) => {
         output += text;
@@ -344,7 +344,7 @@ function spotCheckGate(runOutput) {
 }
 
 function findTests(suffix) {
-  const roots = ['packages', 'services', 'apps', 'e2e'].map((d) => join(ROOT, d));
+  const roots = ['packages', 'tooling', 'services', 'apps', 'e2e'].map((d) => join(ROOT, d));
   const found = [];
   const walk = (dir) => {
     for (const name of readdirSync(dir)) {
@@ -430,7 +430,7 @@ const commands = {
   },
   'servers-start': async () => {
     ensureDebianPackages();
-    run('bash', [join(ROOT, 'deploy', 'local', 'neo4j-launcher', 'build.sh')]);
+    run('bash', [join(ROOT, 'tooling', 'local-servers', 'neo4j-launcher', 'build.sh')]);
     // The NATS users' permissions come from packages/bus.
     ensureNpmPackages();
     run('npx', ['turbo', 'run', 'build', '--filter=@trajectory/bus', '--output-logs=errors-only']);

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const cli = join(root, 'packages', 'cli', 'bin', 'trajectory.mjs');
+const cli = join(root, 'apps', 'cli', 'bin', 'trajectory.mjs');
 const sample = join(root, 'e2e', 'fixtures', 'chatgpt', 'conversations.json');
 
 test('trajectory inspect prints the ingest report offline, with no server running', () => {

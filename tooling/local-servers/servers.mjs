@@ -157,7 +157,7 @@ function javaCommand() {
 /** Builds the launcher with Maven when its jar is missing or older than its sources. */
 export function buildNeo4jLauncher() {
   const result = spawnSync('bash', [join(LAUNCHER_DIR, 'build.sh')], { stdio: 'inherit' });
-  if (result.status !== 0) throw new Error('building deploy/local/neo4j-launcher failed (see Maven output above)');
+  if (result.status !== 0) throw new Error('building tooling/local-servers/neo4j-launcher failed (see Maven output above)');
 }
 
 /** The local Neo4j's one user (Neo4j Community has no roles). */

@@ -83,7 +83,7 @@ export class TestNats {
 }
 
 /**
- * nats-server (deploy/local) with auth on: every deployment user with its permissions and the
+ * nats-server (tooling/local-servers) with auth on: every deployment user with its permissions and the
  * harness's admin, their passwords in DATA_DIR/nats-credentials.json (kept across restarts on the
  * same folder).
  */

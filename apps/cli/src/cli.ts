@@ -88,7 +88,7 @@ function requireConversations(file: string, report: IngestReport): void {
   throw new NothingReadError(`nothing could be read from ${file}: ${why}`);
 }
 
-/** Builds a dataset version and prints its report (the seed's tables and the gates). */
+/** Builds a dataset version and prints its report (formatDatasetReport: the report's tables, then the gates). */
 async function buildAndReport(targets: Targets, values: { out?: string | undefined; facts?: string | undefined }) {
   const dataset = await buildDataset(targets, {
     ...(values.out ? { outputDir: values.out } : {}),

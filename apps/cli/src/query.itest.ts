@@ -1,4 +1,4 @@
-// `trajectory query` against the Neo4j `npm test` starts (deploy/local's launcher, as `npm start`
+// `trajectory query` against the Neo4j `npm test` starts (tooling/local-servers's launcher, as `npm start`
 // runs it): read-only where it matters. The server has auth on and reads no host file with LOAD
 // CSV; the CLI runs a statement only when EXPLAIN says it reads, in a READ transaction that the
 // server refuses to write in.

@@ -28,13 +28,13 @@ export function loadTargets(env: NodeJS.ProcessEnv = process.env) {
 export type Targets = ReturnType<typeof loadTargets>;
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-/** Where `npm start` keeps the local servers' state and generated credentials (deploy/local/servers.mjs). */
+/** Where `npm start` keeps the local servers' state and generated credentials (tooling/local-servers/servers.mjs). */
 const localServersDir = (env: NodeJS.ProcessEnv) => join(resolve(REPO_ROOT, env.TRAJECTORY_DATA_DIR || '.trajectory'), 'servers');
 
 /**
  * The token of the local services (TRAJECTORY_DATA_DIR/servers/grpc-token, default .trajectory/
  * in the repository, which npm start and npm run up generate: ensureGrpcToken in
- * deploy/local/servers.mjs), or undefined when there is none.
+ * tooling/local-servers/servers.mjs), or undefined when there is none.
  */
 function localGrpcToken(env: NodeJS.ProcessEnv): string | undefined {
   try {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '@trajectory/testkit';
 
 /** The CLI as a person runs it (`npx trajectory`), for tests that run it as a process. */
-export const CLI_BIN = join(REPO_ROOT, 'packages', 'cli', 'bin', 'trajectory.mjs');
+export const CLI_BIN = join(REPO_ROOT, 'apps', 'cli', 'bin', 'trajectory.mjs');
 
 export interface CliRun {
   code: number | null;

@@ -36,7 +36,7 @@ export interface TestServerOptions {
  * starts one pair for the whole run and exports all three); NATS_URL without it is not used (a
  * NATS of the harness's own shares NEO4J_URI's Neo4j instead). Otherwise containers where a container
  * runtime answers and can provide the images (an engine without a registry or the images cached
- * cannot: then one line says so); otherwise the local servers of deploy/local.
+ * cannot: then one line says so); otherwise the local servers of tooling/local-servers.
  * TRAJECTORY_TEST_SERVERS=local|containers overrides the choice (chooseTestServers).
  */
 export async function startTestServers(options: TestServerOptions = {}): Promise<TestServers> {
