@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { finished } from 'node:stream/promises';
 import type { ConversationGraph, DatasetReport } from '@trajectory/contracts';
+import { writeAtomic } from './atomic-file.js';
 import {
   type ConversationTurns,
   conversationRecords,
@@ -214,25 +212,17 @@ export function datasetReport(
   };
 }
 
-async function writeJsonl(path: string, records: Iterable<DatasetRecord>): Promise<string> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const out = createWriteStream(tmp);
-  const hash = createHash('sha256');
-  try {
+/** Writes the records as JSONL, whole or not at all, and returns the sha256 of the file. */
+function writeJsonl(path: string, records: Iterable<DatasetRecord>): Promise<string> {
+  return writeAtomic(path, async (file) => {
+    const hash = createHash('sha256');
     for (const record of records) {
       const line = `${JSON.stringify(record)}\n`;
       hash.update(line);
-      if (!out.write(line)) await once(out, 'drain');
+      await file.write(line);
     }
-    out.end();
-    await finished(out);
-  } catch (err) {
-    out.destroy();
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await rename(tmp, path);
-  return hash.digest('hex');
+    return hash.digest('hex');
+  });
 }
 
 /**

@@ -39,11 +39,9 @@
 // (USER_TARGET_SYSTEM); `userTargets: 'skip'` leaves them out of the SFT files instead
 // (counted in `skipped.userTargets`).
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { finished } from 'node:stream/promises';
+import { AtomicFile, writeJsonAtomic } from './atomic-file.js';
 import type { DatasetRecord, PreferenceRecord, TrajectoryRecord } from './records.js';
 
 export type Role = 'system' | 'user' | 'assistant';
@@ -519,49 +517,11 @@ function datasetInfoEntry(key: Exclude<FileKey, 'dpo'>, fileName: string): Recor
   }
 }
 
-/** A JSONL file written to a temporary name, renamed into place on commit, with backpressure. */
-class JsonlWriter {
-  readonly tmp: string;
-  private out: WriteStream | undefined;
-  count = 0;
-  constructor(
-    readonly dir: string,
-    readonly name: string,
-  ) {
-    this.tmp = join(dir, `.${name}.${process.pid}.tmp`);
-  }
-  async write(line: string): Promise<void> {
-    this.out ??= createWriteStream(this.tmp);
-    this.count += 1;
-    if (!this.out.write(line)) await once(this.out, 'drain');
-  }
-  /** Renames the file into place; a file with no rows is not written (and a stale one removed). */
-  async commit(): Promise<void> {
-    if (!this.out) {
-      await rm(join(this.dir, this.name), { force: true });
-      return;
-    }
-    this.out.end();
-    await finished(this.out);
-    await rename(this.tmp, join(this.dir, this.name));
-  }
-  async abort(): Promise<void> {
-    this.out?.destroy();
-    await rm(this.tmp, { force: true });
-  }
-}
-
 /** p50, p95 and max of a list of lengths (0 for none). */
 export function lengthStats(values: readonly number[]): LengthStats {
   const sorted = [...values].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
   return { p50: at(0.5), p95: at(0.95), max: sorted.at(-1) ?? 0 };
-}
-
-async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  await rename(tmp, path);
 }
 
 /**
@@ -575,15 +535,15 @@ export async function exportDataset(
 ): Promise<ExportManifest> {
   await mkdir(dir, { recursive: true });
   const userTargets = options.userTargets ?? 'swap';
-  const writers = new Map<string, { spec: FileSpec; key: FileKey; writer: JsonlWriter }>();
+  const writers = new Map<string, { spec: FileSpec; key: FileKey; writer: AtomicFile }>();
   for (const [key, spec] of Object.entries(FILES) as [FileKey, (typeof FILES)[FileKey]][]) {
     for (const split of ['train', 'eval'] as const) {
       const name = split === 'train' ? spec.name : evalName(spec.name);
-      writers.set(`${key}:${split}`, { key, spec: { ...spec, name, split }, writer: new JsonlWriter(dir, name) });
+      writers.set(`${key}:${split}`, { key, spec: { ...spec, name, split }, writer: new AtomicFile(join(dir, name), { dropEmpty: true }) });
     }
   }
   const write = (key: FileKey, split: 'train' | 'eval', line: string) =>
-    (writers.get(`${key}:${split}`) as { writer: JsonlWriter }).writer.write(line);
+    (writers.get(`${key}:${split}`) as { writer: AtomicFile }).writer.write(line);
   const skipped = { heldout: 0, userTargets: 0, unusable: 0, tooLong: 0 };
   const counter = memoised(options.tokenCounter ?? characterCounter);
   const maxTokens = options.maxTokens ?? DEFAULT_MAX_TOKENS;
@@ -642,12 +602,12 @@ export async function exportDataset(
   const files: ExportedFile[] = [];
   const datasetInfo: Record<string, unknown> = {};
   for (const { key, spec, writer } of writers.values()) {
-    if (writer.count === 0) continue;
+    if (writer.writes === 0) continue;
     files.push({
       name: spec.name,
       format: spec.format,
       split: spec.split,
-      records: writer.count,
+      records: writer.writes,
       weighted: spec.weighted,
       ...(spec.weighted ? {} : { weightsApplied: false as const, note: spec.note }),
     });
