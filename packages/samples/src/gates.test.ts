@@ -4,7 +4,6 @@ import { factRecords } from './facts.js';
 import {
   evalSplitGate,
   nearDuplicateGate,
-  nearDuplicates,
   outputUniqueness,
   realShareGate,
   runGates,
@@ -13,6 +12,7 @@ import {
   uniquenessGate,
   validateAll,
 } from './gates.js';
+import { nearDuplicates } from './near-duplicates.js';
 import type { ChatRecord, DatasetRecord, MemoryRecord, TrajectoryRecord } from './records.js';
 import { validateRecords } from './validate.js';
 

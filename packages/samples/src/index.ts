@@ -7,6 +7,7 @@ export * from './exports.js';
 export * from './facts.js';
 export * from './gates.js';
 export * from './mix.js';
+export * from './near-duplicates.js';
 export * from './records.js';
 export * from './report.js';
 export * from './split.js';
