@@ -4,8 +4,8 @@
 // conversations that iterate as real work does (pasted errors, challenges and acknowledged
 // revisions, changed requirements, restarts, restated questions), branches from regenerations
 // and edits, code blocks, images beside text, tool chains, five languages with marker words and
-// a few messages in other scripts. The default is sized after the seed history of issue 14:
-// 1,122 conversations, in the order of 250,000 cognitive nodes. The same options give the same
+// a few messages in other scripts. The default is sized after the history the seed pipeline
+// reported on: 1,122 conversations, in the order of 250,000 cognitive nodes. The same options give the same
 // bytes.
 //
 //   node bench/generate-export.mjs --out history.zip                  # 1,122 conversations

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Peak resident memory of ingestion's offline path (ingestExport, the service's core, with a
 // publish that drops each event) must not grow with the number of conversations, nor with the
-// size of one value in a conversation (issue 17, rows 5 and 6). Each case runs in a fresh
-// process, which reports its peak RSS (VmHWM) and time:
+// size of one value in a conversation. Each case runs in a fresh process, which reports its peak
+// RSS (VmHWM) and time:
 //
 //   - 20,000 vs 200,000 tiny conversations;
 //   - one conversation holding a 10 MB vs a 400 MB string, between two small ones (under

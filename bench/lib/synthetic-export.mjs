@@ -287,7 +287,7 @@ export function syntheticExport(count, seed = 1) {
 // lists with the seeded PRNG, so no two answers are near-duplicates (the samples service's gate
 // fails a history that repeats itself) and the segmenter embeds sentences it has not cached.
 
-/** The seed pipeline's history (issue 14): what the default corpus is sized after. */
+/** The history the seed pipeline reported on (its counts, as BENCHMARKS.md cites them): what the default corpus is sized after. */
 export const SEED_HISTORY = {
   conversations: 1122,
   nodes: 259_534,
@@ -659,7 +659,7 @@ const SENTENCES = {
     detail: ['Es para {f}, unas {n} filas.', 'El {N} está {J} y no puedo {V}lo.'],
   },
 };
-/** Languages of a history's conversations, most English, as the seed's was. */
+/** Languages of a history's conversations, most English, as the seed pipeline's history was. */
 const LANGUAGES = [
   ['en', 0.72],
   ['nl', 0.1],

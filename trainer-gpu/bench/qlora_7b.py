@@ -3,9 +3,9 @@
 
     python trainer-gpu/bench/qlora_7b.py [--model DIR] [--examples 70] [--epochs 5] [--out DIR]
 
-The data: ``--examples`` conversations (default 70, the seed's personal set) drawn with a fixed
-seed from the repository's sample dataset (tests/fixtures/dataset, built by the samples service's
-code from the bundled facts and a conversation), trained for ``--epochs`` with the job defaults
+The data: ``--examples`` conversations (default 70, the size of the seed pipeline's personal
+set) drawn with a fixed seed from the repository's sample dataset (tests/fixtures/dataset, built
+by the samples service's code from the bundled facts and a conversation), trained for ``--epochs`` with the job defaults
 (LoRA r=64/alpha=128 on q/k/v/o/gate/up/down, batch 2 x accumulation 4, lr 3e-4 cosine, gradient
 checkpointing, 4-bit NF4 + double quantisation + bf16 compute).
 
@@ -17,7 +17,7 @@ about 15 GB; not timed), with a byte-level BPE tokenizer trained in code on the 
 from Qwen's tokenizer (printed as tokens per example).
 
 Timed, as the trainer runs a job (train.run_training): reading the data, loading and quantising
-the model from disk, training, writing the adapter = ``time_to_adapter_s``. The target (issue 7):
+the model from disk, training, writing the adapter = ``time_to_adapter_s``. The target:
 an adapter in at most 3 minutes on one H100, model load included.
 
 Needs CUDA and bitsandbytes (``pip install 'trajectory-trainer[gpu]'``): it exits with status 2

@@ -13,9 +13,9 @@ The data: the memory records the samples service builds from ``--facts``
 (scripts/fact_records.mjs: 30+ phrasings per fact, a held-out share of them, negatives and "I
 don't know" examples, the facts in the system prompt). For each ``--phrasings`` N (0: all of
 them) an adapter is trained on N training phrasings per fact (a fixed draw) plus every training
-negative and unknown, with the seed's recipe: LoRA r=64, alpha=128 on q/k/v/o/gate/up/down, lr
-3e-4 cosine, 5 epochs, batch 2 x 4 (gradient checkpointing off: it saves memory, not time, on
-the CPU). Every run is asked the same held-out questions (recall.py's rules); the first row is
+negative and unknown, with the seed pipeline's recipe: LoRA r=64, alpha=128 on
+q/k/v/o/gate/up/down, lr 3e-4 cosine, 5 epochs, batch 2 x 4 (gradient checkpointing off: it
+saves memory, not time, on the CPU). Every run is asked the same held-out questions (recall.py's rules); the first row is
 the base model without an adapter, which reads the facts from its system prompt. The questions
 are asked with one CPU thread (greedy decoding of a small batch is latency-bound: on a busy
 machine OpenMP's spinning threads made it 6x slower), training uses torch's default threads.

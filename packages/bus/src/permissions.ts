@@ -136,8 +136,9 @@ const API = '$JS.API';
  */
 function orderedConsumers(kind: 'kv' | 'objects', stream: string, client: NatsUserAccess['client']): string[] {
   // Ordered consumers ask for flow control: on a large read (an object of many chunks, a claim
-  // check of a long conversation at the seed's size) the server waits for the client's reply to
-  // $JS.FC.<stream>.…, and without it the read stalls and the work item is never acked.
+  // check of one of the long conversations of a 1,122-conversation history) the server waits for
+  // the client's reply to $JS.FC.<stream>.…, and without it the read stalls and the work item is
+  // never acked.
   const flowControl = `$JS.FC.${stream}.>`;
   if (client === 'nats-py') return kind === 'objects' ? [`${API}.CONSUMER.CREATE.${stream}`, `${API}.STREAM.NAMES`, flowControl] : [];
   const info = kind === 'kv' ? [`${API}.CONSUMER.INFO.${stream}.*`] : [];

@@ -120,7 +120,7 @@ export const CONVERSATION_GRAPH_PARAMS = (ids: string[]) => ({ ids, types: RELAT
  * The conversations StreamConversationGraphs sends, in its order, with their node counts: cheap
  * (index lookups, no node content), so the graphs themselves can be read a page at a time. Reading
  * every graph in one query holds the whole history in one transaction, past the transaction memory
- * limit of a small Neo4j (346.5 MiB for 1,122 conversations and 253,689 nodes, issue 14).
+ * limit of a small Neo4j (346.5 MiB for 1,122 conversations and 253,689 nodes in the end-to-end bench).
  */
 export const CONVERSATION_IDS_QUERY = `
   MATCH (c:Conversation)

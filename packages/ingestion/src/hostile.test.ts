@@ -153,7 +153,7 @@ test('one bad UTF-8 byte mid-file costs nothing: all 20 conversations land, the 
 });
 
 test('an oversized value is skipped as it streams past, named by element, byte and size; the rest lands', async () => {
-  // 2 MiB of string against a 1 MiB limit: the issue's 400 MB against 64 MiB, at test size
+  // 2 MiB of string against a 1 MiB limit: a 400 MB value against the 64 MiB default, at test size
   // (`node fixtures/hostile/generate.mjs DIR --oversized-mib 400` writes that one).
   await check(
     large['oversized-value.json'] as string,

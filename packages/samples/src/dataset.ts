@@ -101,7 +101,7 @@ export interface BuiltDataset {
 
 /**
  * What the report needs from the graphs beyond the records, as counters: a list per edge or per
- * sample would grow with the history (a quarter of a million edges at the seed's size).
+ * sample would grow with the history (a quarter of a million edges in a 1,122-conversation history).
  */
 class CorpusTally {
   conversations = 0;
@@ -175,7 +175,7 @@ function dedupeMixFields(
   };
 }
 
-/** The seed's tables for a dataset: record types and splits, sample shapes, relations, weights, chains, facts. */
+/** The report's tables for a dataset: record types and splits, sample shapes, relations, weights, chains, facts. */
 export function datasetReport(
   records: readonly RecordHead[],
   tally: CorpusTally,

@@ -1,4 +1,4 @@
-// Personal fact variations (issue 6, part 5): from a user's facts file, question phrasings along five
+// Personal fact variations: from a user's facts file, question phrasings along five
 // dimensions (punctuation, formality, directness, subject/object swap, typos) with varied answers,
 // a held-out set of phrasings per fact for the recall eval, negative examples (general questions
 // that must not trigger the fact) and "I don't know" examples for facts the user never gave.

@@ -1,4 +1,4 @@
-// Quality gates a dataset must pass before it may be used for training (issue 6, part 6): schema,
+// Quality gates a dataset must pass before it may be used for training: schema,
 // uniqueness of outputs per record type, near-duplicates (what de-duplication left), type balance
 // (a warning), an eval split with hard cases, and the share of real records (a warning below 50 %,
 // a failure below 35 %). Pure functions over records; a failed gate says why in `reason`.

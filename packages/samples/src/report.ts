@@ -3,8 +3,8 @@ import type { TrajectoryRecord } from './records.js';
 import { spotCheckBlock } from './spot-check.js';
 
 /**
- * The seed's comparison of segmentations, measured on the samples each one yields: how many, how
- * many see more than one turn of context, and how many turns (messages) a sample spans.
+ * Segmentations compared by the samples each one yields, as the seed pipeline compared its own: how
+ * many, how many see more than one turn of context, and how many turns (messages) a sample spans.
  */
 export interface SampleShapeRow {
   method: string;
@@ -142,7 +142,10 @@ export function splitExportWeightBlock(manifest: DatasetManifest): string[] {
 
 const pct = (x: number) => `${x.toFixed(1)}%`;
 
-/** The dataset report as the CLI prints it: the seed's tables, then the gates. */
+/**
+ * The dataset report as the CLI prints it: its tables (sample shapes, relations, record types and
+ * splits, weights, chains, facts), then the gates.
+ */
 export function formatDatasetReport(manifest: DatasetManifest): string {
   const r = manifest.report;
   if (!r) return `dataset ${manifest.datasetId}: no report`;

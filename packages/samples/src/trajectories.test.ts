@@ -7,7 +7,7 @@ import { DECAY_DAYS, normaliseWeights, RELATION_WEIGHTS, timeDecay, trajectoryRe
 const referenceDate = new Date('2026-01-01T00:00:00Z');
 const both = { referenceDate, contextSize: 3, targetRoles: ['user', 'assistant'] };
 
-test('the default weights are the issue table: iteration_final 2.5, refines 2.0, ... follows 1.0', () => {
+test('the default weights: iteration_final 2.5, refines 2.0, ... follows 1.0', () => {
   assert.deepEqual(
     { ...RELATION_WEIGHTS },
     {

@@ -196,8 +196,8 @@ export function weightDistribution<T extends RecordHead>(records: readonly T[], 
   const above = (rs: readonly T[]) => (rs.length > 0 ? (100 * rs.filter((r) => r.weight > mean * (1 + 1e-9)).length) / rs.length : 0);
   const rows = (key: (r: T) => string) => {
     const groups = new Map<string, T[]>();
-    // Appended in place and folded without spreading: at the seed's size a group holds 10⁵
-    // records, past the engine's argument limit, and copying the group on each record is quadratic.
+    // Appended in place and folded without spreading: in a 1,122-conversation history a group holds
+    // 10⁵ records, past the engine's argument limit, and copying the group on each record is quadratic.
     for (const r of weighted) {
       const group = groups.get(key(r));
       if (group) group.push(r);

@@ -13,7 +13,10 @@ const relations = (s: Segmentation, relation: string) =>
 const edgeOf = (s: Segmentation, relation: string, fromText: RegExp): Edge | undefined =>
   s.edges.find((e) => e.relation === relation && fromText.test(textOf(s, e.fromId)));
 
-/** The seed's example: the last user turn restates the first question, refined by the pushback. */
+/**
+ * A variant of the design's own example (fixtures/seed/laptop.md): the last user turn restates the
+ * first question, refined by the pushback.
+ */
 const LAPTOP: [string, string][] = [
   ['user', 'Which laptop should I buy for software development?'],
   [

@@ -1,7 +1,7 @@
 """Training arguments as dataclasses, parsed from the command line as TRL's scripts do.
 
 :class:`Hyperparameters` mirrors ``trajectory.v1.TrainingHyperparameters`` field by field (a test
-keeps them in step) with the defaults of the issue filled in: a job's zero values mean "the
+keeps them in step) with the job defaults filled in: a job's zero values mean "the
 default", as on the TypeScript side. :class:`TrainArguments` and :class:`WorkerArguments` hold
 what a local run and a NATS worker need besides.
 
