@@ -62,7 +62,7 @@ if (process.argv[2] === '--child') {
 }
 
 const { flag, option } = await import('./lib/cli-args.mjs');
-const { prng } = await import('./lib/synthetic-export.mjs');
+const { mulberry32 } = await import('@trajectory/config/util');
 const { formatTable } = await import('@trajectory/samples');
 const { DEFAULT_LIMITS } = await import('@trajectory/ingestion');
 
@@ -219,7 +219,7 @@ try {
   ];
   for (const { name, label, make } of families) {
     const json = join(dir, 'conversations.json');
-    const input = await make(json, prng(seed));
+    const input = await make(json, mulberry32(seed));
     const zip = join(dir, 'export.zip');
     await zipOf(json, zip);
     for (const [container, path] of [

@@ -34,6 +34,7 @@ import { loadSentenceEmbedder, loadStaticEmbedder, withEmbeddingCache } from '@t
 import { readConversations } from '@trajectory/ingestion';
 import { segmentConversation, splitIntoUnits } from '@trajectory/segmentation';
 import { flag, option } from './lib/cli-args.mjs';
+import { plainTable } from './lib/plain-table.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const FIXTURES = join(here, '..', 'fixtures');
@@ -295,13 +296,7 @@ const report = { workload, rounds, results, ratio, agreements, cache, units, not
 if (asJson) {
   console.log(JSON.stringify(report, null, 2));
 } else {
-  const table = (header, rows) => {
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-    const line = (cells) => cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
-    console.log(line(header));
-    console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-    for (const r of rows) console.log(line(r));
-  };
+  const table = (header, rows) => console.log(plainTable(header, rows));
   const f = (x, d = 2) => (x === undefined || x === null || Number.isNaN(x) ? '-' : x.toFixed(d));
   console.log(
     `\nWorkload${smoke ? ' (--smoke: the first 3 conversations)' : ''}: ${workload.conversations} conversations, ${workload.messages} messages, ${workload.sentences} prose sentences ` +

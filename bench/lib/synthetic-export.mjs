@@ -13,22 +13,11 @@
 import { once } from 'node:events';
 import { createWriteStream, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
+import { mulberry32 } from '@trajectory/config/util';
 import yazl from 'yazl';
 
 export const TOOL_CALL_MARK = 'zzToolCallMark';
 export const TOOL_OUTPUT_MARK = 'zzToolOutputMark';
-
-/** mulberry32: a small seeded PRNG, numbers in [0, 1). */
-export function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const QUESTIONS = [
   'How do I configure multiple databases in Django?',
@@ -272,7 +261,7 @@ export function syntheticConversation(index, random) {
 
 /** `count` synthetic conversations from `seed`: the same seed gives the same export. */
 export function syntheticExport(count, seed = 1) {
-  const random = prng(seed);
+  const random = mulberry32(seed);
   return Array.from({ length: count }, (_, i) => syntheticConversation(i, random));
 }
 
@@ -855,7 +844,7 @@ export function historyConversation(index, random, { start, meanExchanges }) {
  * with the service's segmenter (bench/generate-export.mjs --measure counts them).
  */
 export function* historyConversations(count, { seed = 1, from = SEED_HISTORY.from, to = SEED_HISTORY.to, meanExchanges = 55 } = {}) {
-  const random = prng(seed);
+  const random = mulberry32(seed);
   const t0 = Date.parse(from) / 1000;
   const span = Date.parse(to) / 1000 - t0;
   // sqrt: the density of conversations grows linearly over the years.

@@ -1,3 +1,4 @@
+import { isObject } from '@trajectory/config/util';
 import { type Conversation, ExportSource, type Message, type MessagePart } from '@trajectory/contracts';
 import { buildMessage, epochSecondsTime, part, textsWithin } from './message.js';
 import type { ParseContext } from './types.js';
@@ -33,8 +34,7 @@ export class ExportFormatError extends Error {
 }
 
 /** True when an export element looks like a ChatGPT conversation. */
-export const isChatGptConversation = (raw: unknown): boolean =>
-  typeof raw === 'object' && raw !== null && !Array.isArray(raw) && 'mapping' in raw;
+export const isChatGptConversation = (raw: unknown): boolean => isObject(raw) && 'mapping' in raw;
 
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 
@@ -60,12 +60,11 @@ function shapeOf(value: unknown): string {
 function partsOf(parts: unknown[] | undefined, textType: string, note: PartNote): MessagePart[] {
   return (Array.isArray(parts) ? parts : []).flatMap((p, index): MessagePart[] => {
     if (typeof p === 'string') return p === '' ? [] : [part(textType, p)];
-    if (p && typeof p === 'object' && !Array.isArray(p)) {
-      const o = p as Record<string, unknown>;
-      const kind = str(o.content_type);
-      if (kind === 'image_asset_pointer') return [part('image', '', { reference: str(o.asset_pointer) })];
-      if (kind.endsWith('_asset_pointer')) return [part('file', '', { reference: str(o.asset_pointer) || kind })];
-      if (typeof o.text === 'string') return [part(textType, o.text)];
+    if (isObject(p)) {
+      const kind = str(p.content_type);
+      if (kind === 'image_asset_pointer') return [part('image', '', { reference: str(p.asset_pointer) })];
+      if (kind.endsWith('_asset_pointer')) return [part('file', '', { reference: str(p.asset_pointer) || kind })];
+      if (typeof p.text === 'string') return [part(textType, p.text)];
     }
     const { texts, depth } = textsWithin(p, PART_TEXT_KEYS);
     const shape = shapeOf(p);
@@ -140,7 +139,7 @@ function isHidden(message: ChatGptMessage): boolean {
 /** At most this many node ids are quoted when a message lists the nodes of a cycle. */
 const CYCLE_IDS_SHOWN = 6;
 
-const isNode = (value: unknown): value is ChatGptNode => !!value && typeof value === 'object' && !Array.isArray(value);
+const isNode = (value: unknown): value is ChatGptNode => isObject(value);
 
 /** Parent links of a mapping: which nodes start a tree, and each node's children in the export's order. */
 interface Forest {

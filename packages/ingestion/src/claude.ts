@@ -1,3 +1,4 @@
+import { isObject } from '@trajectory/config/util';
 import { type Conversation, ExportSource, type Message, type MessagePart } from '@trajectory/contracts';
 import { buildMessage, isoTime, jsonText, part, textsWithin } from './message.js';
 import type { ParseContext } from './types.js';
@@ -28,7 +29,6 @@ interface ClaudeMessage {
 
 type Block = Record<string, unknown> & { type?: unknown };
 
-const isObject = (value: unknown): value is Record<string, unknown> => !!value && typeof value === 'object' && !Array.isArray(value);
 const str = (value: unknown): string => (typeof value === 'string' ? value : '');
 
 function role(sender: unknown): string {

@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
+import { isObject } from '@trajectory/config/util';
 import { type Conversation, ExportSource, type Message, type MessagePart } from '@trajectory/contracts';
 import { buildMessage, isoTime, part } from './message.js';
 import type { ParseContext, ParsedItem } from './types.js';
 
 const hash = (...values: string[]): string => createHash('sha256').update(values.join('\u0000')).digest('hex').slice(0, 32);
-
-const isObject = (value: unknown): value is Record<string, unknown> => !!value && typeof value === 'object' && !Array.isArray(value);
 
 function conversationOf(id: string, source: ExportSource, title: string, messages: Message[], ctx: ParseContext): Conversation {
   const times = messages.flatMap((m) => (m.createdAt ? [m.createdAt.getTime()] : []));

@@ -4,20 +4,9 @@
  * provider's format (prefix, alphabet, length), so the source holds no string that a secret
  * scanner or a push protection would take for a live credential.
  */
+import { mulberry32 } from '@trajectory/config/util';
 
-/** mulberry32: small, seeded, good enough to look random. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const random = generator(20240611);
+const random = mulberry32(20240611);
 
 const LOWER = 'abcdefghijklmnopqrstuvwxyz';
 const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';

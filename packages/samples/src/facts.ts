@@ -4,6 +4,7 @@
 // that must not trigger the fact) and "I don't know" examples for facts the user never gave.
 // Everything is deterministic: randomness comes from a PRNG seeded with the fact id.
 import { createHash } from 'node:crypto';
+import { isObject, mulberry32 } from '@trajectory/config/util';
 import { parseDocument } from 'yaml';
 import type { MemoryRecord, Split } from './records.js';
 
@@ -121,7 +122,6 @@ function collapse(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const capitalise = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -133,17 +133,8 @@ export function mentionsValue(text: string, value: string): boolean {
   return new RegExp(`(^|[^\\p{L}\\p{N}])${escapeRegExp(v)}($|[^\\p{L}\\p{N}])`, 'iu').test(text);
 }
 
-/** mulberry32: a small, fast 32-bit PRNG; seeded from a hash, never from Math.random. */
-function prng(seedHex: string): () => number {
-  let a = Number.parseInt(seedHex.slice(0, 8), 16) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded from a hash (its first 32 bits), never from Math.random. */
+const prng = (seedHex: string): (() => number) => mulberry32(Number.parseInt(seedHex.slice(0, 8), 16));
 
 function shuffled<T>(items: readonly T[], random: () => number): T[] {
   const out = [...items];
