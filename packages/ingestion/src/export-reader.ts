@@ -1,7 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
-import { TextDecoder } from 'node:util';
-import { decodeWindows1252, detectBom, ENCODING_LABELS, isUtf32Bom, SNIFF_BYTES, sniffUtf16, utf8Census } from './text-encoding.js';
+import type { TextDecoder } from 'node:util';
+import { decodeWindows1252, detectEncoding, ENCODING_LABELS, SNIFF_BYTES, utf16Decoder } from './text-encoding.js';
+import { utf8Census } from './well-formed.js';
 
 /** One top-level element of a JSON export, or why one could not be read. */
 export type JsonElement = { ok: true; index: number; place: string; value: unknown } | { ok: false; place: string; message: string };
@@ -135,14 +136,11 @@ class TranscodedSource {
   }
 
   private start(head: Buffer): Chunk {
-    if (isUtf32Bom(head)) throw new Error('UTF-32 text is not supported; save it as UTF-8');
-    const bom = detectBom(head);
-    const sniffed = bom ? undefined : sniffUtf16(head);
-    this.encoding = bom?.encoding ?? sniffed ?? 'utf-8';
-    this.sniffed = sniffed !== undefined;
-    this.offset = bom?.length ?? 0;
-    // A second U+FEFF after the mark is text, not a mark: it keeps the offsets exact.
-    if (this.utf16) this.utf16Decoder = new TextDecoder(this.encoding, { ignoreBOM: true });
+    const { encoding, bomLength, sniffed } = detectEncoding(head);
+    this.encoding = encoding;
+    this.sniffed = sniffed;
+    this.offset = bomLength;
+    if (encoding !== 'utf-8') this.utf16Decoder = utf16Decoder(encoding);
     return this.decode(head.subarray(this.offset));
   }
 

@@ -15,10 +15,11 @@ import {
 import { readExportEntries } from './archive.js';
 import { isChatGptConversation, normaliseChatGptConversation } from './chatgpt.js';
 import { normaliseClaudeConversation } from './claude.js';
+import { decodeTextStream } from './decode-stream.js';
 import { readJsonElements } from './export-reader.js';
 import { isMarkdownTranscript, parseJsonlConversations, parseMarkdownTranscript, parseNotes } from './generic.js';
+import { readTextWithFallback } from './read-text.js';
 import { createRedactor } from './redact.js';
-import { decodeTextStream, readTextWithFallback } from './text-encoding.js';
 import { DEFAULT_LIMITS, type ExportEntry, type IngestLimits, type ParseContext, type ParsedItem, type Redactor } from './types.js';
 
 /** What ingestion remembers of a conversation it published, to publish only what changed. */

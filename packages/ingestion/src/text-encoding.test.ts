@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
-import { decodeTextStream, findInvalidUtf8, readTextWithFallback, sniffUtf16 } from './text-encoding.js';
+import { decodeTextStream } from './decode-stream.js';
+import { readTextWithFallback } from './read-text.js';
+import { sniffUtf16 } from './text-encoding.js';
+import { findInvalidUtf8 } from './well-formed.js';
 
 /** A byte stream of `bytes`, in chunks of `size` bytes. */
 function chunked(bytes: Buffer, size = bytes.length || 1): Readable {
