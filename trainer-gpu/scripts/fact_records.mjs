@@ -13,7 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { DEFAULT_SYSTEM_PROMPT, factRecords, parseFacts } = await import(
-  pathToFileURL(join(ROOT, 'services', 'samples', 'dist', 'index.js')).href
+  pathToFileURL(join(ROOT, 'packages', 'samples', 'dist', 'index.js')).href
 );
 
 const [path, limit] = process.argv.slice(2);

@@ -15,7 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const samples = await import(pathToFileURL(join(ROOT, 'services', 'samples', 'dist', 'index.js')).href);
+const samples = await import(pathToFileURL(join(ROOT, 'packages', 'samples', 'dist', 'index.js')).href);
 const {
   buildDataset,
   DECAY_DAYS,
