@@ -17,7 +17,9 @@ import { isChatGptConversation, normaliseChatGptConversation } from './chatgpt.j
 import { normaliseClaudeConversation } from './claude.js';
 import { decodeTextStream } from './decode-stream.js';
 import { readJsonElements } from './export-reader.js';
-import { isMarkdownTranscript, parseJsonlConversations, parseMarkdownTranscript, parseNotes } from './generic.js';
+import { parseJsonlConversations } from './jsonl.js';
+import { isMarkdownTranscript, parseMarkdownTranscript } from './markdown.js';
+import { parseNotes } from './notes.js';
 import { readTextWithFallback } from './read-text.js';
 import { createRedactor } from './redact.js';
 import { DEFAULT_LIMITS, type ExportEntry, type IngestLimits, type ParseContext, type ParsedItem, type Redactor } from './types.js';
