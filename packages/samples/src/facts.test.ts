@@ -217,6 +217,13 @@ test('YAML and JSON facts files parse the same', () => {
   assert.deepEqual(parseFacts('- {subject: my son, relation: age, value: 7}', 'f.yml'), [
     { subject: 'my son', relation: 'age', value: '7' },
   ]);
+  // Whatever YAML reads as a number or a yes/no is taken as its text, .inf and .nan included.
+  assert.deepEqual(
+    parseFacts('- {subject: I, relation: vegan, value: true}\n- {subject: I, relation: lucky number, value: .inf}', 'f.yml').map(
+      (f) => f.value,
+    ),
+    ['true', 'Infinity'],
+  );
   assert.deepEqual(parseFacts('[]', 'empty.json'), []);
 });
 
