@@ -1,4 +1,5 @@
-// Benches that cannot rot: every bench under bench/ runs here at a tiny scale, as `npm test`
+// Benches that cannot rot: every bench under bench/ (and a library's own, such as
+// packages/ingestion/bench) runs here at a tiny scale, as `npm test`
 // runs it, and must finish and print its table. The figures are not checked (they are printed
 // for people, and a timed assertion on a shared 2-core machine would be noise); that the bench
 // runs its whole path on the code of this commit is.
@@ -25,6 +26,12 @@ test('graph-write: the service and both baselines write a tiny seed-shaped graph
   assert.match(out, /A plain UNWIND, nodes\+edges/);
   assert.match(out, /B writeConversationGraphs\s+G=8 conv\/tx, P=2\s+493\s+525/);
   assert.match(out, /The service reaches [\d.]+x of the nodes\+edges baseline/);
+});
+
+test('utf8-validation (packages/ingestion/bench): the hand UTF-8 walker beside the platform, on 1 MiB', () => {
+  const out = runBench('../packages/ingestion/bench/utf8-validation.mjs', ['--mib', '1', '--runs', '1']);
+  assert.match(out, /hand walker \(findInvalidUtf8\)\s+\S+ MB\/s\s+\S+ ms\s+-> 1047576/);
+  assert.match(out, /UTF-16 to text/);
 });
 
 test('segmentation-quality --smoke: TIAGE, the real-conversation gold and the relation table', () => {
