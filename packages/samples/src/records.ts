@@ -1,81 +1,30 @@
 /**
  * The records of a dataset, one JSON object per line. `schemas/<type>.schema.json` is the
- * contract for files; these types mirror it for the code that builds and exports records.
+ * contract for files and the source of these types: scripts/generate-types.mjs writes them into
+ * src/gen at build time (named after each schema's title), and this module names them for the code.
  */
-export type RecordType = 'chat' | 'qa' | 'preference' | 'knowledge' | 'memory' | 'trajectory';
-export const RECORD_TYPES: readonly RecordType[] = ['chat', 'qa', 'preference', 'knowledge', 'memory', 'trajectory'];
+import type { ChatRecord, KnowledgeRecord, MemoryRecord, PreferenceRecord, QaRecord, TrajectoryRecord } from './gen/records.js';
 
-export type Split = 'train' | 'eval' | 'heldout';
-
-/** Lineage: which conversation and nodes a record came from, or which personal fact. */
-export type RecordSource = { conversationId: string; nodeIds: string[] } | { factId: string };
-
-interface RecordBase {
-  id: string;
-  weight: number;
-  source: RecordSource;
-  split: Split;
-  tags?: string[];
-}
-
-export interface ChatRecord extends RecordBase {
-  type: 'chat';
-  /** The system prompt; may be empty. */
-  instruction: string;
-  /** One to three previous turns as `User: ...` / `Assistant: ...` lines. */
-  input: string;
-  /** The next assistant turn. */
-  output: string;
-}
-
-export interface QaRecord extends RecordBase {
-  type: 'qa';
-  question: string;
-  answer: string;
-}
-
-export interface PreferenceRecord extends RecordBase {
-  type: 'preference';
-  prompt: string;
-  chosen: string;
-  rejected: string;
-}
-
-export interface KnowledgeRecord extends RecordBase {
-  type: 'knowledge';
-  topic: string;
-  content: string;
-}
-
-export interface MemoryRecord extends RecordBase {
-  type: 'memory';
-  subject: string;
-  relation: string;
-  value: string;
-  question: string;
-  answer: string;
-  /** fact: asks for the fact; negative: a general question that must not trigger it; unknown: a fact never given. */
-  kind: 'fact' | 'negative' | 'unknown';
-  system: string;
-}
-
-export interface TrajectoryTurn {
-  role: string;
-  text: string;
-  nodeId: string;
-  /** When the node was said (ISO 8601), for the person spot-checking the record; absent where the source had no time. */
-  createdAt?: string;
-}
-
-export interface TrajectoryRecord extends RecordBase {
-  type: 'trajectory';
-  context: TrajectoryTurn[];
-  next: TrajectoryTurn;
-  relation: string;
-  ageDays: number;
-}
+export type { ChatRecord, KnowledgeRecord, MemoryRecord, PreferenceRecord, QaRecord, TrajectoryRecord };
 
 export type DatasetRecord = ChatRecord | QaRecord | PreferenceRecord | KnowledgeRecord | MemoryRecord | TrajectoryRecord;
+
+export type RecordType = DatasetRecord['type'];
+// An object rather than a list so that the compiler holds it to the schemas: a type missing here, or
+// one no schema has, is an error. Its order is the order messages list the types in.
+const TYPES = { chat: true, qa: true, preference: true, knowledge: true, memory: true, trajectory: true } satisfies Record<
+  RecordType,
+  true
+>;
+export const RECORD_TYPES: readonly RecordType[] = Object.keys(TYPES) as RecordType[];
+
+export type Split = DatasetRecord['split'];
+
+/** Lineage: which conversation and nodes a record came from, or which personal fact. */
+export type RecordSource = DatasetRecord['source'];
+
+/** One node of a trajectory record's context, or its next node. */
+export type TrajectoryTurn = TrajectoryRecord['next'];
 
 /**
  * What the build keeps of a record while its texts wait on disk (the build's spool): what

@@ -99,6 +99,29 @@ function formatError(e: ErrorObject): string | undefined {
   }
 }
 
+/**
+ * Of each `anyOf` that failed (a record's source: graph lineage or a fact), the errors of the branch
+ * closest to passing (fewest errors; the first on a tie), without the `anyOf` error itself: a
+ * record missing its nodeIds is told that, not also everything a fact source would need.
+ */
+function closestBranches(errors: ErrorObject[]): ErrorObject[] {
+  let kept = errors;
+  for (const failed of errors.filter((e) => e.keyword === 'anyOf')) {
+    const prefix = `${failed.schemaPath}/`;
+    const counts = new Map<number, number>();
+    for (const e of kept) {
+      if (e.schemaPath.startsWith(prefix)) {
+        const branch = Number.parseInt(e.schemaPath.slice(prefix.length), 10);
+        counts.set(branch, (counts.get(branch) ?? 0) + 1);
+      }
+    }
+    const best = [...counts].sort(([a, n], [b, m]) => n - m || a - b)[0]?.[0];
+    if (best === undefined) continue;
+    kept = kept.filter((e) => e !== failed && (!e.schemaPath.startsWith(prefix) || e.schemaPath.startsWith(`${prefix}${best}/`)));
+  }
+  return kept;
+}
+
 /** Checks one record against the schema of its `type`, plus the rules JSON Schema cannot say. */
 export function validateRecord(record: unknown): RecordCheck {
   if (typeof record !== 'object' || record === null || Array.isArray(record)) {
@@ -112,7 +135,7 @@ export function validateRecord(record: unknown): RecordCheck {
   const validate = validators().get(type) as ValidateFunction;
   const errors: string[] = [];
   if (!validate(record)) {
-    for (const e of validate.errors ?? []) {
+    for (const e of closestBranches(validate.errors ?? [])) {
       const message = formatError(e);
       if (message !== undefined && !errors.includes(message)) errors.push(message);
     }

@@ -4,15 +4,19 @@
   one conversation per line, system message first when there is one, ending with assistant. The
   weight goes into the loss (loss.py); TRL's SFTTrainer would silently drop it.
 - ``sft.eval.jsonl`` (eval split, optional): the same rows, for the eval loss.
-- ``records.jsonl``: every record; the ``memory`` records with ``split: heldout`` are the recall
-  evaluation's questions. They are never trained on: they reach no export, and an sft row with a
-  held-out record's id is refused here too.
+- ``records.jsonl``: every record, each checked against the JSON Schema of its type: the files in
+  packages/samples/schemas that the samples service validates with (``schemas`` next to this module
+  links to that folder; a wheel holds a copy). The ``memory`` records with ``split: heldout`` are
+  the recall evaluation's questions. They are never trained on: they reach no export, and an sft
+  row with a held-out record's id is refused here too.
 
-Errors name the file and the line: ``sft.jsonl:12: weight: must be a finite number >= 0``.
+Errors name the file and the line: ``sft.jsonl:12: weight: must be a finite number >= 0``,
+``records.jsonl:3: memory record /value: '' should be non-empty``.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -21,19 +25,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
 __all__ = [
     "DatasetError",
     "MemoryQuestion",
+    "SCHEMA_DIR",
     "SftExample",
     "TrainingData",
     "dataset_dir_of",
     "load_dataset",
     "read_heldout",
     "read_sft",
+    "record_error",
+    "record_validators",
 ]
 
 ROLES = ("system", "user", "assistant")
-MEMORY_KINDS = ("fact", "negative", "unknown")
+
+#: packages/samples/schemas, through the link next to this module (or its copy in a wheel).
+SCHEMA_DIR = Path(__file__).with_name("schemas")
 
 
 class DatasetError(ValueError):
@@ -147,17 +159,57 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _string(path: Path, line: int, obj: dict, key: str, *, required: bool = True, allow_empty: bool = False) -> str:
-    value = obj.get(key)
-    if value is None:
-        if required:
-            raise DatasetError(path, line, f"{key}: missing required field")
-        return ""
-    if not isinstance(value, str):
-        raise DatasetError(path, line, f"{key}: expected a string")
-    if not value and not allow_empty:
-        raise DatasetError(path, line, f"{key}: must not be empty")
-    return value
+@functools.cache
+def record_validators() -> dict[str, Draft202012Validator]:
+    """One validator per record type, keyed by type: ``<type>.schema.json`` in SCHEMA_DIR."""
+    files = sorted(SCHEMA_DIR.glob("*.schema.json"))
+    if not files:
+        raise RuntimeError(
+            f"no record schemas in {SCHEMA_DIR}: it links to packages/samples/schemas, so install the trainer "
+            "from a checkout that has that folder (a wheel takes a copy)"
+        )
+    validators = {}
+    for file in files:
+        schema = json.loads(file.read_text(encoding="utf-8"))
+        Draft202012Validator.check_schema(schema)
+        validators[file.name.removesuffix(".schema.json")] = Draft202012Validator(schema)
+    return validators
+
+
+def _closest(error: ValidationError) -> ValidationError:
+    """Of an anyOf that failed (a record's source: graph lineage or a fact), an error of the branch
+    closest to passing (fewest errors; the first on a tie), as the samples service reports it."""
+    while error.validator in ("anyOf", "oneOf") and error.context:
+        branches: dict[int, list[ValidationError]] = {}
+        for e in error.context:
+            branches.setdefault(int(e.relative_schema_path[0]), []).append(e)
+        _, errors = min(branches.items(), key=lambda item: (len(item[1]), item[0]))
+        error = best_match(errors) or errors[0]
+    return error
+
+
+def _describe(error: ValidationError) -> str:
+    error = _closest(error)
+    where = "".join(f"/{part}" for part in error.absolute_path) or "/"
+    description = error.schema.get("description") if isinstance(error.schema, dict) else None
+    if error.validator == "pattern" and isinstance(description, str):
+        # A pattern says little to a reader (and the instance may be long): its description says it.
+        return f"{where} must be {description}"
+    message = error.message if len(error.message) <= 200 else f"{error.message[:200]}..."
+    return f"{where}: {message}"
+
+
+def record_error(record: dict[str, Any]) -> str | None:
+    """What is wrong with a record by the schema of its type, or None (the first problem only)."""
+    validators = record_validators()
+    kind = record.get("type")
+    if kind is None:
+        return "/type is required"
+    validator = validators.get(kind) if isinstance(kind, str) else None
+    if validator is None:
+        return f"/type must be one of {', '.join(validators)} (got {json.dumps(kind)})"
+    error = best_match(validator.iter_errors(record))
+    return None if error is None else f"{kind} record {_describe(error)}"
 
 
 def read_sft(path: Path) -> list[SftExample]:
@@ -195,30 +247,30 @@ def read_sft(path: Path) -> list[SftExample]:
 
 
 def read_heldout(path: Path) -> tuple[list[MemoryQuestion], int]:
-    """The held-out memory records of records.jsonl, and the number of records."""
+    """The held-out memory records of records.jsonl, and the number of records; every record must
+    pass the schema of its type."""
     questions: list[MemoryQuestion] = []
     count = 0
     for line, obj in _lines(path):
         count += 1
-        if obj.get("type") != "memory" or obj.get("split") != "heldout":
+        problem = record_error(obj)
+        if problem is not None:
+            raise DatasetError(path, line, problem)
+        if obj["type"] != "memory" or obj["split"] != "heldout":
             continue
-        kind = _string(path, line, obj, "kind")
-        if kind not in MEMORY_KINDS:
-            raise DatasetError(path, line, f"kind: expected one of {', '.join(MEMORY_KINDS)}, got {kind!r}")
-        source = obj.get("source") if isinstance(obj.get("source"), dict) else {}
-        tags = obj.get("tags") or []
+        # The schema guarantees every field read here (value is empty only for kind unknown).
         questions.append(
             MemoryQuestion(
-                id=_string(path, line, obj, "id"),
-                fact_id=str(source.get("factId") or ""),
-                subject=_string(path, line, obj, "subject"),
-                relation=_string(path, line, obj, "relation"),
-                value=_string(path, line, obj, "value", allow_empty=kind == "unknown"),
-                question=_string(path, line, obj, "question"),
-                answer=_string(path, line, obj, "answer"),
-                kind=kind,
-                system=_string(path, line, obj, "system"),
-                tags=tuple(t for t in tags if isinstance(t, str)),
+                id=obj["id"],
+                fact_id=obj["source"]["factId"],
+                subject=obj["subject"],
+                relation=obj["relation"],
+                value=obj["value"],
+                question=obj["question"],
+                answer=obj["answer"],
+                kind=obj["kind"],
+                system=obj["system"],
+                tags=tuple(obj.get("tags", ())),
             )
         )
     return questions, count
