@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -7,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,6 +38,25 @@ def missing(what: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"CI is set but {what}")
     pytest.skip(what)
+
+
+def node_json(script: str, *modules: Path, stdin: str | None = None, what: str) -> Any:
+    """Runs an ES-module snippet with node against built TypeScript modules (their file URLs are
+    ``process.argv[1:]``) and returns what it printed, parsed as JSON: how a test compares the
+    TypeScript side of a shared contract with this package's."""
+    node = shutil.which("node")
+    if node is None or not all(module.exists() for module in modules):
+        missing(f"node or {what} is missing")
+    proc = subprocess.run(
+        [str(node), "--input-type=module", "-e", script, *(module.as_uri() for module in modules)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
 
 
 @pytest.fixture

@@ -4,12 +4,10 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 
 import pytest
 
-from conftest import FIXTURE_DATASET, REPO, missing
+from conftest import FIXTURE_DATASET, REPO, missing, node_json
 from trajectory_trainer.data import SCHEMA_DIR, record_error, record_validators
 
 SAMPLES = REPO / "packages" / "samples"
@@ -87,10 +85,6 @@ def test_records_are_judged_by_their_schema():
 
 def test_typescript_and_python_give_the_same_verdicts():
     """The built @trajectory/samples' validateRecord (Ajv) on the same records."""
-    node = shutil.which("node")
-    built = SAMPLES / "dist" / "validate.js"
-    if node is None or not built.exists():
-        missing("node or the built samples package (packages/samples/dist) is missing")
     valid, invalid = cases()
     records = valid + invalid
     script = (
@@ -98,16 +92,12 @@ def test_typescript_and_python_give_the_same_verdicts():
         "let text = ''; for await (const chunk of process.stdin) text += chunk;"
         "console.log(JSON.stringify(JSON.parse(text).map((r) => validateRecord(r).valid)));"
     )
-    proc = subprocess.run(
-        [node, "--input-type=module", "-e", script, built.as_uri()],
-        input=json.dumps(records),
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=60,
+    ts = node_json(
+        script,
+        SAMPLES / "dist" / "validate.js",
+        stdin=json.dumps(records),
+        what="the built samples package (packages/samples/dist)",
     )
-    assert proc.returncode == 0, proc.stderr
-    ts = json.loads(proc.stdout)
     assert ts == [True] * len(valid) + [False] * len(invalid)
     assert [record_error(r) is None for r in records] == ts
 

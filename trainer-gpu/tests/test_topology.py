@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from dataclasses import asdict
 
 import pytest
 
-from conftest import REPO, missing
+from conftest import REPO, missing, node_json
 from trajectory_trainer import topology
 from trajectory_trainer.topology import (
     BUCKETS,
@@ -84,9 +82,6 @@ def test_python_values_are_the_files(data):
 
 def test_typescript_and_python_give_the_same_values(data):
     """What the built @trajectory/bus exports, next to what this package does."""
-    node = shutil.which("node")
-    if node is None or not (BUS / "dist" / "topology.js").exists():
-        missing("node or the built bus package (packages/bus/dist) is missing")
     script = (
         "const t = await import(process.argv[1]);"
         "const e = await import(process.argv[2]);"
@@ -97,15 +92,9 @@ def test_typescript_and_python_give_the_same_values(data):
         " training: t.SUBJECTS.training('queued'), deadLetter: t.SUBJECTS.deadLetter('trainer'),"
         " header: e.CLAIM_CHECK_HEADER, claimBucket: e.CLAIM_BUCKET }));"
     )
-    proc = subprocess.run(
-        [node, "--input-type=module", "-e", script, *((BUS / "dist" / name).as_uri() for name in ("topology.js", "events.js"))],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=60,
+    ts = node_json(
+        script, BUS / "dist" / "topology.js", BUS / "dist" / "events.js", what="the built bus package (packages/bus/dist)"
     )
-    assert proc.returncode == 0, proc.stderr
-    ts = json.loads(proc.stdout)
     assert ts["stream"] == EVENTS_STREAM
     assert tuple(ts["subjects"]) == EVENTS_SUBJECTS
     assert ts["maxAgeNanos"] == EVENTS_MAX_AGE_S * 10**9
