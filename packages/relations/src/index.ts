@@ -60,10 +60,6 @@ const BY_NAME = new Map(RELATION_TABLE.map((spec) => [spec.name, spec]));
 /** Relation names in table order. */
 export const RELATION_NAMES: readonly string[] = RELATION_TABLE.map((spec) => spec.name);
 
-export function isRelation(name: string): boolean {
-  return BY_NAME.has(name);
-}
-
 export function relationSpec(name: string): RelationSpec {
   const spec = BY_NAME.get(name);
   if (!spec) throw new Error(`unknown relation "${name}" (known: ${RELATION_NAMES.join(', ')})`);

@@ -3,8 +3,8 @@ import { after, before, beforeEach, test } from 'node:test';
 import { type ConversationSegmented, Message } from '@trajectory/contracts';
 import { clearGraph, query, startTestServers, type TestServers, testDriver } from '@trajectory/testkit';
 import type { Driver } from 'neo4j-driver';
-import { MIGRATIONS } from './cypher.js';
-import { FIXTURE_COUNTS, fixtureEvents } from './fixture-graph.test-helper.js';
+import { MIGRATIONS } from '../cypher.js';
+import { FIXTURE_COUNTS, fixtureEvents } from '../fixture-graph.test-helper.js';
 import { migrate, writeConversationGraph, writeConversationGraphs } from './neo4j-store.js';
 
 let servers: TestServers;

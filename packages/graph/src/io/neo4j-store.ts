@@ -1,6 +1,6 @@
 import type { ConversationSegmented } from '@trajectory/contracts';
 import neo4j, { type Driver, Neo4jError, type SessionConfig } from 'neo4j-driver';
-import { conversationGraphStatements, MIGRATIONS } from './cypher.js';
+import { conversationGraphStatements, MIGRATIONS } from '../cypher.js';
 
 /** Applies the schema migrations not yet recorded in the database, in order. */
 export async function migrate(driver: Driver, session: SessionConfig = {}): Promise<string[]> {
