@@ -12,19 +12,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-
-/** Which layer a workspace folder (relative to the root) belongs to. */
-function layerOf(folder) {
-  const top = folder.split('/')[0];
-  if (top === 'packages') return 'library';
-  if (top === 'tooling') return 'tooling';
-  if (top === 'services' || top === 'apps') return 'deployable';
-  if (top === 'e2e' || top === 'bench') return 'check';
-  return 'unknown';
-}
+import { layerOf, ROOT, workspaces } from './workspaces.mjs';
 
 /** The layers each layer may depend on, at run time and in its tests. */
 const ALLOWED = {
@@ -33,38 +21,6 @@ const ALLOWED = {
   deployable: { runtime: ['library'], test: ['library', 'tooling'] },
   check: { runtime: ['library', 'tooling', 'deployable', 'check'], test: ['library', 'tooling', 'deployable', 'check'] },
 };
-
-/** Every workspace of the root package.json: folder, name, layer and declared internal dependencies. */
-export function workspaces(root = ROOT) {
-  const patterns = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).workspaces;
-  const folders = patterns.flatMap((pattern) => {
-    if (!pattern.endsWith('/*')) return [pattern];
-    const parent = pattern.slice(0, -2);
-    return readdirSync(join(root, parent))
-      .map((name) => `${parent}/${name}`)
-      .filter((folder) => statSync(join(root, folder)).isDirectory());
-  });
-  return folders
-    .filter((folder) => {
-      try {
-        statSync(join(root, folder, 'package.json'));
-        return true;
-      } catch {
-        return false;
-      }
-    })
-    .map((folder) => {
-      const pkg = JSON.parse(readFileSync(join(root, folder, 'package.json'), 'utf8'));
-      const internal = (deps) => Object.keys(deps ?? {}).filter((name) => name.startsWith('@trajectory/'));
-      return {
-        folder,
-        name: pkg.name,
-        layer: layerOf(folder),
-        runtime: internal({ ...pkg.dependencies, ...pkg.peerDependencies, ...pkg.optionalDependencies }),
-        test: internal(pkg.devDependencies),
-      };
-    });
-}
 
 const SOURCE = /\.(?:ts|tsx|mts|mjs|js)$/;
 const SKIP = new Set(['node_modules', 'dist', '.turbo', 'target']);
@@ -147,6 +103,40 @@ test('sources import only the workspaces their package.json declares, never anot
   assert.deepEqual(wrong, []);
 });
 
+// The libraries that are the services' cores. Each keeps what touches files, sockets or processes
+// in its `src/io/`; the rest is functions over data, tested without servers or a file system.
+const CORE_LIBRARIES = ['packages/ingestion', 'packages/segmentation', 'packages/graph', 'packages/samples'];
+const IO_MODULES =
+  /^(?:node:)?(?:fs|fs\/promises|net|http|https|http2|child_process|os|readline|worker_threads|dgram|dns)$|^@nats-io\/|^@grpc\/grpc-js$/;
+
+/** Import and re-export statements, with `type` when the statement imports types only. */
+const STATEMENT = /\b(?:import|export)\s+(type\s+)?(?:[^'";]*?\bfrom\s*)?['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]/g;
+
+/** The imports of a core file that do I/O: an I/O module, or a library's own `io/` folder (`import type` does none). */
+function ioImports(text) {
+  const found = [];
+  for (const [, typeOnly, specifier = '', dynamic] of text.matchAll(STATEMENT)) {
+    const target = dynamic ?? specifier;
+    if (typeOnly && !dynamic) continue;
+    if (IO_MODULES.test(target) || (target.startsWith('.') && /(?:^|\/)io\//.test(target))) found.push(target);
+  }
+  return found;
+}
+
+test("the services' core libraries do no I/O outside their src/io/", () => {
+  const wrong = [];
+  for (const folder of CORE_LIBRARIES) {
+    const src = join(ROOT, folder, 'src');
+    for (const file of sources(src)) {
+      const inside = relative(src, file);
+      // The entry point offers both halves; generated code is generated.
+      if (isTestFile(inside) || inside === 'index.ts' || ['io', 'gen'].includes(inside.split(sep)[0])) continue;
+      for (const specifier of ioImports(readFileSync(file, 'utf8'))) wrong.push(`${relative(ROOT, file)} imports ${specifier}`);
+    }
+  }
+  assert.deepEqual(wrong, [], 'move the I/O into src/io/, or hand the core data instead of a path');
+});
+
 test('the check itself catches an upward edge', () => {
   // A deployable depending on another deployable is what the layout forbids.
   assert.equal(ALLOWED.deployable.runtime.includes('deployable'), false);
@@ -154,4 +144,9 @@ test('the check itself catches an upward edge', () => {
   assert.equal(layerOf('packages/graph'), 'library');
   assert.equal(isTestFile('src/a.itest.ts'), true);
   assert.equal(isTestFile('src/main.ts'), false);
+  assert.deepEqual(ioImports("import { readFile } from 'node:fs/promises';\nimport { x } from './io/spool.js';"), [
+    'node:fs/promises',
+    './io/spool.js',
+  ]);
+  assert.deepEqual(ioImports("import type { Stats } from 'node:fs';\nimport { Readable } from 'node:stream';"), []);
 });
