@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { ConversationGraph } from '@trajectory/contracts';
 import { DEFAULT_SYSTEM_PROMPT } from './build.js';
-import { buildDataset } from './dataset.js';
 import { factRecords, parseFacts } from './facts.js';
 import { edge, node } from './fixtures.test-helper.js';
+import { buildDataset } from './io/dataset.js';
 import { DECAY_DAYS, DEFAULT_CONTEXT_SIZE, DEFAULT_TARGET_ROLES } from './trajectories.js';
 
 const SENTENCES = [

@@ -1,24 +1,13 @@
 import { createHash } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { ConversationGraph, DatasetReport } from '@trajectory/contracts';
-import { writeAtomic } from './atomic-file.js';
-import {
-  type ConversationTurns,
-  conversationRecords,
-  conversationTurns,
-  PREFERENCE_SOURCES,
-  type RecordOptions,
-  turnPairSpans,
-} from './build.js';
+import { type ConversationTurns, PREFERENCE_SOURCES, type RecordOptions, turnPairSpans } from './build.js';
 import { type Deduplicated, dedupeRecords } from './dedupe.js';
-import { DEFAULT_MAX_TOKENS, type ExportManifest, exportDataset, type TokenCounter } from './exports.js';
-import { type GatesOutcome, loadEach, runGates } from './gates.js';
+import { DEFAULT_MAX_TOKENS, type ExportManifest, type TokenCounter } from './exports.js';
+import { type GatesOutcome, runGates } from './gates.js';
 import { capMemory, type MemoryCap, MIN_REAL_SHARE, realShare, WARN_REAL_SHARE } from './mix.js';
 import type { DatasetRecord, MemoryRecord, RecordHead } from './records.js';
 import { relationRows, SampleShapeTally, trajectorySpan } from './report.js';
 import { assignEvalSplit, EVAL_MAX_RECORDS, type SplitSummary } from './split.js';
-import { RecordSpool, type SpooledHead } from './spool.js';
 import { normaliseWeights, type WeightDistribution, type WeightNormalisation, weightDistribution } from './trajectories.js';
 
 export interface DatasetSettings extends RecordOptions {
@@ -38,7 +27,7 @@ export interface DatasetSettings extends RecordOptions {
 }
 
 /** The report's fields 30-39: how the eval split was drawn, the exports' lengths and DPO pairs, the weights. */
-type SplitExportWeightFields = Pick<
+export type SplitExportWeightFields = Pick<
   DatasetReport,
   | 'evalSplit'
   | 'evalConversations'
@@ -52,7 +41,11 @@ type SplitExportWeightFields = Pick<
   | 'weightAboveMeanPercent'
 >;
 
-function splitExportWeightFields(split: SplitSummary, exports: ExportManifest, weights: WeightDistribution): SplitExportWeightFields {
+export function splitExportWeightFields(
+  split: SplitSummary,
+  exports: ExportManifest,
+  weights: WeightDistribution,
+): SplitExportWeightFields {
   const { lengths, dpo } = exports;
   return {
     evalSplit: split.method,
@@ -103,7 +96,7 @@ export interface BuiltDataset {
  * What the report needs from the graphs beyond the records, as counters: a list per edge or per
  * sample would grow with the history (a quarter of a million edges in a 1,122-conversation history).
  */
-class CorpusTally {
+export class CorpusTally {
   conversations = 0;
   readonly relations = new Map<string, number>();
   chains = 0;
@@ -131,7 +124,7 @@ function countBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
 }
 
 /** The report's fields 20-29: de-duplication, preference pairs per source, real versus synthetic. */
-type DedupeMixFields = Pick<
+export type DedupeMixFields = Pick<
   DatasetReport,
   | 'deduplication'
   | 'preferencePairsBySource'
@@ -145,7 +138,7 @@ type DedupeMixFields = Pick<
   | 'warnRealShare'
 >;
 
-function dedupeMixFields(
+export function dedupeMixFields(
   records: readonly RecordHead[],
   deduplicated: Deduplicated<RecordHead>,
   cap: MemoryCap,
@@ -212,108 +205,68 @@ export function datasetReport(
   };
 }
 
-/** Writes the records as JSONL, whole or not at all, and returns the sha256 of the file. */
-function writeJsonl(path: string, records: Iterable<DatasetRecord>): Promise<string> {
-  return writeAtomic(path, async (file) => {
-    const hash = createHash('sha256');
-    for (const record of records) {
-      const line = `${JSON.stringify(record)}\n`;
-      hash.update(line);
-      await file.write(line);
-    }
-    return hash.digest('hex');
-  });
+/** What the build keeps of a record while it decides: a conversation record's head, or a memory record whole. */
+export type BuildItem = RecordHead | MemoryRecord;
+
+/** The records a dataset keeps, with how they were chosen, weighted, split and gated. */
+export interface SelectedRecords<T extends BuildItem> {
+  records: T[];
+  deduplicated: Deduplicated<T>;
+  memoryCap: MemoryCap;
+  thresholds: { minRealShare: number; warnRealShare: number };
+  weightNormalisation: WeightNormalisation;
+  weightScale: number;
+  weights: WeightDistribution;
+  split: SplitSummary;
+  gates: GatesOutcome;
 }
 
 /**
- * Builds a dataset version: records of every type from the graphs (plus the memory records of the
- * facts file), the eval split, schema validation, the quality gates, the report and the trainer
- * exports, in `<rootDir>/<datasetId>/`. Records are ordered by type and id, so the same graph and
- * settings always give the same files and id.
- *
- * Each conversation's records go to the build's spool (spool.ts) as they are made; what stays in
- * memory is each record's head, the de-duplication and gate sketches, and the eval split's hashes
- * of turn texts, so the build's memory grows with the number of records and not with their texts.
- * The memory records (a facts file's, a few hundred) are kept whole.
+ * Chooses a dataset's records among `items` (in place: weights normalised, the eval split drawn)
+ * and orders them by type and id, so the same graph and settings always give the same files.
+ * `load` reads a record's texts back; `yearOf` is the year of a record's target, for the weights by year.
  */
-export async function buildDataset(
-  graphs: AsyncIterable<ConversationGraph>,
-  rootDir: string,
+export function selectRecords<T extends BuildItem>(
+  items: T[],
   settings: DatasetSettings,
-  memory: readonly MemoryRecord[] = [],
-): Promise<BuiltDataset> {
-  await mkdir(rootDir, { recursive: true });
-  const building = join(rootDir, `.building-${process.pid}-${Date.now()}`);
-  await mkdir(building, { recursive: true });
-  const spool = new RecordSpool(join(building, '.records.spool'));
-  try {
-    type Item = SpooledHead | MemoryRecord;
-    const load = (item: Item): DatasetRecord => ('bytes' in item ? spool.read(item) : item);
-    const tally = new CorpusTally();
-    const items: Item[] = [];
-    // The year of each record's target (its last node), for the weights by year.
-    const years = new Map<string, string>();
-    for await (const graph of graphs) {
-      const turns = conversationTurns(graph);
-      const own = conversationRecords(graph, settings, turns);
-      tally.add(graph, own, turns);
-      for (const r of own) {
-        const last = 'nodeIds' in r.source ? r.source.nodeIds.at(-1) : undefined;
-        const at = last ? turns.links.nodes.get(last)?.createdAt : undefined;
-        years.set(r.id, at ? String(at.getUTCFullYear()) : 'unknown');
-      }
-      for (const head of spool.add(own)) items.push(head);
-    }
-    for (const r of memory) items.push(r);
-    // Records that repeat the training signal of a better-weighted one go (dedupe.ts), and the facts
-    // file's phrasings are capped so that they do not swamp a small history (mix.ts).
-    const thresholds = { minRealShare: settings.minRealShare ?? MIN_REAL_SHARE, warnRealShare: settings.warnRealShare ?? WARN_REAL_SHARE };
-    const deduplicated = dedupeRecords(items, { load });
-    const memoryCap = capMemory(deduplicated.records, { realShare: thresholds.warnRealShare });
-    const records = memoryCap.records;
-    items.length = 0;
-    const weightNormalisation = settings.weightNormalisation ?? 'mean';
-    const weightScale = normaliseWeights(records, weightNormalisation);
-    const weights = weightDistribution(records, (r) => years.get(r.id) ?? 'unknown');
-    const split = assignEvalSplit(records, { evalShare: settings.evalShare, evalMaxRecords: settings.evalMaxRecords, load });
-    records.sort((a, b) => a.type.localeCompare(b.type) || a.id.localeCompare(b.id));
+  load: (item: T) => DatasetRecord,
+  yearOf: (id: string) => string,
+): SelectedRecords<T> {
+  // Records that repeat the training signal of a better-weighted one go (dedupe.ts), and the facts
+  // file's phrasings are capped so that they do not swamp a small history (mix.ts).
+  const thresholds = { minRealShare: settings.minRealShare ?? MIN_REAL_SHARE, warnRealShare: settings.warnRealShare ?? WARN_REAL_SHARE };
+  const deduplicated = dedupeRecords(items, { load });
+  const memoryCap = capMemory(deduplicated.records, { realShare: thresholds.warnRealShare });
+  const records = memoryCap.records;
+  items.length = 0;
+  const weightNormalisation = settings.weightNormalisation ?? 'mean';
+  const weightScale = normaliseWeights(records, weightNormalisation);
+  const weights = weightDistribution(records, (r) => yearOf(r.id));
+  const split = assignEvalSplit(records, { evalShare: settings.evalShare, evalMaxRecords: settings.evalMaxRecords, load });
+  records.sort((a, b) => a.type.localeCompare(b.type) || a.id.localeCompare(b.id));
+  const gates = runGates(records, { realShare: { minShare: thresholds.minRealShare, warnShare: thresholds.warnRealShare }, load });
+  return { records, deduplicated, memoryCap, thresholds, weightNormalisation, weightScale, weights, split, gates };
+}
 
-    const gates = runGates(records, { realShare: { minShare: thresholds.minRealShare, warnShare: thresholds.warnRealShare }, load });
-    const recordsHash = await writeJsonl(join(building, 'records.jsonl'), loadEach(records, load));
-    const datasetId = createHash('sha256')
-      .update(JSON.stringify({ ...settings, referenceDate: settings.referenceDate.toISOString() }))
-      .update(recordsHash)
-      .digest('hex')
-      .slice(0, 16);
-    const maxTokens = settings.maxTokens ?? DEFAULT_MAX_TOKENS;
-    const exports = await exportDataset(loadEach(records, load), building, {
-      systemPrompt: settings.systemPrompt,
-      maxTokens,
-      ...(settings.tokenCounter ? { tokenCounter: settings.tokenCounter } : {}),
-    });
-    const report = datasetReport(
-      records,
-      tally,
-      gates,
-      splitExportWeightFields(split, exports, weights),
-      dedupeMixFields(records, deduplicated, memoryCap, thresholds),
-    );
-    await writeFile(join(building, 'report.json'), `${JSON.stringify({ report, gates }, null, 2)}\n`);
-    await spool.remove();
-    const dir = join(rootDir, datasetId);
-    await rm(dir, { recursive: true, force: true });
-    await rename(building, dir);
-    const manifestSettings = {
-      evalMaxRecords: settings.evalMaxRecords ?? EVAL_MAX_RECORDS,
-      maxTokens,
-      lengthMeasure: exports.lengths.measure,
-      weightNormalisation,
-      weightScale,
-    };
-    return { datasetId, dir, recordsPath: join(dir, 'records.jsonl'), records, report, gates, exports, split, manifestSettings };
-  } catch (err) {
-    await spool.remove();
-    await rm(building, { recursive: true, force: true });
-    throw err;
-  }
+/** A version's id: a hash of the settings and of records.jsonl (its sha256), so the same graph and settings give the same id. */
+export const datasetIdOf = (settings: DatasetSettings, recordsHash: string): string =>
+  createHash('sha256')
+    .update(JSON.stringify({ ...settings, referenceDate: settings.referenceDate.toISOString() }))
+    .update(recordsHash)
+    .digest('hex')
+    .slice(0, 16);
+
+/** The settings a version's manifest records beside its report. */
+export function manifestSettingsOf(
+  settings: DatasetSettings,
+  exports: ExportManifest,
+  selected: Pick<SelectedRecords<BuildItem>, 'weightNormalisation' | 'weightScale'>,
+): BuiltDataset['manifestSettings'] {
+  return {
+    evalMaxRecords: settings.evalMaxRecords ?? EVAL_MAX_RECORDS,
+    maxTokens: settings.maxTokens ?? DEFAULT_MAX_TOKENS,
+    lengthMeasure: exports.lengths.measure,
+    weightNormalisation: selected.weightNormalisation,
+    weightScale: selected.weightScale,
+  };
 }

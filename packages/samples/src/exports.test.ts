@@ -15,7 +15,6 @@ import {
   conversationTokens,
   DPO_MIN_PAIRS,
   type ExportManifest,
-  exportDataset,
   fitConversation,
   floatJson,
   knowledgePrompt,
@@ -30,6 +29,7 @@ import {
   toConversation,
   USER_TARGET_SYSTEM,
 } from './exports.js';
+import { exportDataset } from './io/exports.js';
 import type { DatasetRecord, Split, TrajectoryTurn } from './records.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));

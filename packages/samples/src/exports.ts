@@ -39,9 +39,6 @@
 // (USER_TARGET_SYSTEM); `userTargets: 'skip'` leaves them out of the SFT files instead
 // (counted in `skipped.userTargets`).
 import { createHash } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { AtomicFile, writeJsonAtomic } from './atomic-file.js';
 import type { DatasetRecord, PreferenceRecord, TrajectoryRecord } from './records.js';
 
 export type Role = 'system' | 'user' | 'assistant';
@@ -442,7 +439,7 @@ export function sftLine(record: DatasetRecord, conversation: Conversation): stri
 const NO_WEIGHTS_LLAMAFACTORY = 'LLaMA-Factory has no per-sample weight column: record weights are not applied';
 const NO_WEIGHTS_DPO = "TRL's preference format has no per-sample weight: record weights are not applied";
 
-interface FileSpec {
+export interface FileSpec {
   name: string;
   format: ExportFormat;
   split: 'train' | 'eval';
@@ -463,7 +460,7 @@ const FILES = {
   },
   alpacaDpo: { name: 'alpaca_dpo.jsonl', format: 'llamafactory-alpaca-ranking', weighted: false, note: NO_WEIGHTS_LLAMAFACTORY },
 } as const satisfies Record<string, Omit<FileSpec, 'split'>>;
-type FileKey = keyof typeof FILES;
+export type FileKey = keyof typeof FILES;
 
 const evalName = (name: string): string => name.replace(/\.jsonl$/, '.eval.jsonl');
 
@@ -524,90 +521,155 @@ export function lengthStats(values: readonly number[]): LengthStats {
   return { p50: at(0.5), p95: at(0.95), max: sorted.at(-1) ?? 0 };
 }
 
-/**
- * Writes the export files of `records` into `dir` in one pass (see the file comment) and
- * returns the manifest, also written as `exports.json`. Files with no rows are not written.
- */
-export async function exportDataset(
-  records: Iterable<DatasetRecord> | AsyncIterable<DatasetRecord>,
-  dir: string,
-  options: ExportOptions = {},
-): Promise<ExportManifest> {
-  await mkdir(dir, { recursive: true });
-  const userTargets = options.userTargets ?? 'swap';
-  const writers = new Map<string, { spec: FileSpec; key: FileKey; writer: AtomicFile }>();
+/** An export file being filled: its spec (name, format, split) and the key of its rows. */
+export interface ExportTarget {
+  key: FileKey;
+  spec: FileSpec;
+}
+
+/** The twelve export files (six formats, train and eval), keyed `<format key>:<split>`. */
+export function exportTargets(): Map<string, ExportTarget> {
+  const targets = new Map<string, ExportTarget>();
   for (const [key, spec] of Object.entries(FILES) as [FileKey, (typeof FILES)[FileKey]][]) {
     for (const split of ['train', 'eval'] as const) {
       const name = split === 'train' ? spec.name : evalName(spec.name);
-      writers.set(`${key}:${split}`, { key, spec: { ...spec, name, split }, writer: new AtomicFile(join(dir, name), { dropEmpty: true }) });
+      targets.set(`${key}:${split}`, { key, spec: { ...spec, name, split } });
     }
   }
-  const write = (key: FileKey, split: 'train' | 'eval', line: string) =>
-    (writers.get(`${key}:${split}`) as { writer: AtomicFile }).writer.write(line);
-  const skipped = { heldout: 0, userTargets: 0, unusable: 0, tooLong: 0 };
-  const counter = memoised(options.tokenCounter ?? characterCounter);
-  const maxTokens = options.maxTokens ?? DEFAULT_MAX_TOKENS;
-  const before: number[] = [];
-  const after: number[] = [];
-  let shortened = 0;
-  const dpo = { train: 0, eval: 0, dropped: 0 };
+  return targets;
+}
 
-  try {
-    for await (const record of records) {
-      if (record.split === 'heldout') {
-        skipped.heldout += 1;
-        continue;
-      }
-      const split = record.split;
-      if (record.type === 'preference') {
-        const row = toDpo(record, options);
-        if (dpoTokens(row, counter) > maxTokens) {
-          dpo.dropped += 1;
-          continue;
-        }
-        dpo[split] += 1;
-        await write('dpo', split, `${JSON.stringify(row)}\n`);
-        await write('sharegptDpo', split, `${JSON.stringify(toSharegptDpo(record, options))}\n`);
-        await write('alpacaDpo', split, `${JSON.stringify(toAlpacaDpo(record, options))}\n`);
-        continue;
-      }
-      if (record.type === 'trajectory' && record.next.role === 'user' && userTargets === 'skip') {
-        skipped.userTargets += 1;
-        continue;
-      }
-      const parts = sftMessages(record, { ...options, userTargets });
-      const fitted = parts ? fitConversation(parts, counter, maxTokens) : undefined;
-      if (!fitted || fitted.fullTokens === 0) {
-        skipped.unusable += 1;
-        continue;
-      }
-      before.push(fitted.fullTokens);
-      const { conversation } = fitted;
-      if (!conversation) {
-        skipped.tooLong += 1;
-        continue;
-      }
-      after.push(fitted.tokens);
-      if (fitted.droppedMessages > 0) shortened += 1;
-      await write('sft', split, sftLine(record, conversation));
-      await write('sharegpt', split, `${JSON.stringify(toSharegpt(conversation))}\n`);
-      await write('alpaca', split, `${JSON.stringify(toAlpaca(conversation))}\n`);
-    }
-    for (const { writer } of writers.values()) await writer.commit();
-  } catch (err) {
-    await Promise.all([...writers.values()].map(({ writer }) => writer.abort()));
-    throw err;
+/** One line of an export file: the target's key (`<format key>:<split>`) and the JSON line. */
+export interface ExportLine {
+  target: string;
+  line: string;
+}
+
+/**
+ * The rows of an export, one record at a time: which lines go into which file, and the counts the
+ * manifest reports (skipped records, lengths before and after fitting, preference pairs).
+ */
+export class ExportRows {
+  readonly userTargets: 'swap' | 'skip';
+  readonly skipped = { heldout: 0, userTargets: 0, unusable: 0, tooLong: 0 };
+  private readonly counter: TokenCounter;
+  readonly maxTokens: number;
+  private readonly before: number[] = [];
+  private readonly after: number[] = [];
+  private shortened = 0;
+  private readonly dpo = { train: 0, eval: 0, dropped: 0 };
+
+  constructor(private readonly options: ExportOptions = {}) {
+    this.userTargets = options.userTargets ?? 'swap';
+    this.counter = memoised(options.tokenCounter ?? characterCounter);
+    this.maxTokens = options.maxTokens ?? DEFAULT_MAX_TOKENS;
   }
 
+  /** The export lines of `record` (none when it is held out, too long or unusable). */
+  lines(record: DatasetRecord): ExportLine[] {
+    const { options, counter, maxTokens, userTargets } = this;
+    if (record.split === 'heldout') {
+      this.skipped.heldout += 1;
+      return [];
+    }
+    const split = record.split;
+    const at = (key: FileKey, line: string): ExportLine => ({ target: `${key}:${split}`, line });
+    if (record.type === 'preference') {
+      const row = toDpo(record, options);
+      if (dpoTokens(row, counter) > maxTokens) {
+        this.dpo.dropped += 1;
+        return [];
+      }
+      this.dpo[split] += 1;
+      return [
+        at('dpo', `${JSON.stringify(row)}\n`),
+        at('sharegptDpo', `${JSON.stringify(toSharegptDpo(record, options))}\n`),
+        at('alpacaDpo', `${JSON.stringify(toAlpacaDpo(record, options))}\n`),
+      ];
+    }
+    if (record.type === 'trajectory' && record.next.role === 'user' && userTargets === 'skip') {
+      this.skipped.userTargets += 1;
+      return [];
+    }
+    const parts = sftMessages(record, { ...options, userTargets });
+    const fitted = parts ? fitConversation(parts, counter, maxTokens) : undefined;
+    if (!fitted || fitted.fullTokens === 0) {
+      this.skipped.unusable += 1;
+      return [];
+    }
+    this.before.push(fitted.fullTokens);
+    const { conversation } = fitted;
+    if (!conversation) {
+      this.skipped.tooLong += 1;
+      return [];
+    }
+    this.after.push(fitted.tokens);
+    if (fitted.droppedMessages > 0) this.shortened += 1;
+    return [
+      at('sft', sftLine(record, conversation)),
+      at('sharegpt', `${JSON.stringify(toSharegpt(conversation))}\n`),
+      at('alpaca', `${JSON.stringify(toAlpaca(conversation))}\n`),
+    ];
+  }
+
+  /** The lengths of the rows seen so far, in the counter's unit. */
+  lengths(): ExportLengths {
+    const { counter, maxTokens, before } = this;
+    return {
+      measure: counter.unit === 'tokens' ? `tokens (${counter.name})` : counter.name,
+      unit: counter.unit,
+      maxTokens,
+      rows: before.length,
+      overLimit: before.filter((n) => n > maxTokens).length,
+      shortened: this.shortened,
+      dropped: this.skipped.tooLong,
+      before: lengthStats(before),
+      after: lengthStats(this.after),
+    };
+  }
+
+  /** What the preference pairs came to, and whether they are enough for a DPO stage. */
+  dpoSummary(): DpoSummary {
+    const { dpo } = this;
+    const enough = dpo.train >= DPO_MIN_PAIRS;
+    const pairs = (n: number) => `${n} pair${n === 1 ? '' : 's'}`;
+    return {
+      ...dpo,
+      minPairs: DPO_MIN_PAIRS,
+      enough,
+      note:
+        dpo.train + dpo.eval + dpo.dropped === 0
+          ? 'no preference pairs: no DPO files'
+          : `${pairs(dpo.train)} to train on, ${pairs(dpo.eval)} to evaluate${dpo.dropped ? `, ${dpo.dropped} too long` : ''}: ` +
+            (enough ? 'enough for a DPO stage' : `too few to train on (fewer than ${DPO_MIN_PAIRS}); train SFT only`),
+    };
+  }
+
+  /** The manifest of the files written (`files`, from exportFiles). */
+  manifest(files: ExportedFile[]): ExportManifest {
+    return { files, skipped: this.skipped, userTargets: this.userTargets, lengths: this.lengths(), dpo: this.dpoSummary() };
+  }
+}
+
+/**
+ * The manifest entries of the files that got rows (`writes`: rows per target key, in target
+ * order), and LLaMA-Factory's dataset_info.json registering them (empty: none to register).
+ * Files with no rows are not written.
+ */
+export function exportFiles(
+  targets: ReadonlyMap<string, ExportTarget>,
+  writes: (target: string) => number,
+): { files: ExportedFile[]; datasetInfo: Record<string, unknown> } {
   const files: ExportedFile[] = [];
   const datasetInfo: Record<string, unknown> = {};
-  for (const { key, spec, writer } of writers.values()) {
-    if (writer.writes === 0) continue;
+  for (const [target, { key, spec }] of targets) {
+    const records = writes(target);
+    if (records === 0) continue;
     files.push({
       name: spec.name,
       format: spec.format,
       split: spec.split,
-      records: writer.writes,
+      records,
       weighted: spec.weighted,
       ...(spec.weighted ? {} : { weightsApplied: false as const, note: spec.note }),
     });
@@ -616,45 +678,16 @@ export async function exportDataset(
       datasetInfo[spec.split === 'train' ? base : `${base}_eval`] = datasetInfoEntry(key, spec.name);
     }
   }
-  const infoPath = join(dir, 'dataset_info.json');
-  if (Object.keys(datasetInfo).length > 0) {
-    await writeJsonAtomic(infoPath, datasetInfo);
-    files.push({
-      name: 'dataset_info.json',
-      format: 'llamafactory-dataset-info',
-      split: null,
-      records: Object.keys(datasetInfo).length,
-      weighted: false,
-      weightsApplied: false,
-      note: NO_WEIGHTS_LLAMAFACTORY,
-    });
-  } else {
-    await rm(infoPath, { force: true });
-  }
-  const lengths: ExportLengths = {
-    measure: counter.unit === 'tokens' ? `tokens (${counter.name})` : counter.name,
-    unit: counter.unit,
-    maxTokens,
-    rows: before.length,
-    overLimit: before.filter((n) => n > maxTokens).length,
-    shortened,
-    dropped: skipped.tooLong,
-    before: lengthStats(before),
-    after: lengthStats(after),
-  };
-  const enough = dpo.train >= DPO_MIN_PAIRS;
-  const pairs = (n: number) => `${n} pair${n === 1 ? '' : 's'}`;
-  const dpoSummary: DpoSummary = {
-    ...dpo,
-    minPairs: DPO_MIN_PAIRS,
-    enough,
-    note:
-      dpo.train + dpo.eval + dpo.dropped === 0
-        ? 'no preference pairs: no DPO files'
-        : `${pairs(dpo.train)} to train on, ${pairs(dpo.eval)} to evaluate${dpo.dropped ? `, ${dpo.dropped} too long` : ''}: ` +
-          (enough ? 'enough for a DPO stage' : `too few to train on (fewer than ${DPO_MIN_PAIRS}); train SFT only`),
-  };
-  const manifest: ExportManifest = { files, skipped, userTargets, lengths, dpo: dpoSummary };
-  await writeJsonAtomic(join(dir, 'exports.json'), manifest);
-  return manifest;
+  return { files, datasetInfo };
 }
+
+/** The manifest entry of dataset_info.json, with the number of datasets it registers. */
+export const datasetInfoFile = (datasetInfo: Record<string, unknown>): ExportedFile => ({
+  name: 'dataset_info.json',
+  format: 'llamafactory-dataset-info',
+  split: null,
+  records: Object.keys(datasetInfo).length,
+  weighted: false,
+  weightsApplied: false,
+  note: NO_WEIGHTS_LLAMAFACTORY,
+});

@@ -1,4 +1,5 @@
-// The samples package's library surface (its pure core); main.ts starts the service.
+// The samples package's library surface: its pure core, and from io/ the parts that read and write
+// files (a version's folder, the exports, a JSONL file to validate, a tokenizer.json, the schema files).
 
 export * from './build.js';
 export * from './dataset.js';
@@ -6,6 +7,11 @@ export * from './dedupe.js';
 export * from './exports.js';
 export * from './facts.js';
 export * from './gates.js';
+export * from './io/dataset.js';
+export * from './io/exports.js';
+export * from './io/schemas.js';
+export * from './io/tokenizer.js';
+export * from './io/validate-file.js';
 export * from './mix.js';
 export * from './near-duplicates.js';
 export * from './records.js';

@@ -3,8 +3,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { loadRecordSchemas } from './io/schemas.js';
+import { validateFile } from './io/validate-file.js';
 import { RECORD_TYPES, type RecordType } from './records.js';
-import { loadRecordSchemas, validateFile, validateRecord, validateRecords } from './validate.js';
+import { recordSchemas, validateRecord, validateRecords } from './validate.js';
 
 const graph = { conversationId: 'c1', nodeIds: ['n1', 'n2'] };
 
@@ -120,6 +122,10 @@ test('rules beyond JSON Schema and the finer schema rules', () => {
     '/type must be one of chat, qa, preference, knowledge, memory, trajectory (got "poem")',
   ]);
   assert.deepEqual(validateRecord([1]).errors, ['record must be a JSON object']);
+});
+
+test('the schemas the library checks against are the schema files', () => {
+  assert.deepEqual(recordSchemas(), loadRecordSchemas());
 });
 
 test('every schema declares the same common fields', () => {

@@ -1,15 +1,10 @@
 // Checks dataset records against the JSON Schemas in packages/samples/schemas (draft 2020-12, Ajv 8).
-// The schemas are read at run time from the package folder: ../schemas from src or dist.
-import { createReadStream, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+// The schemas come in as data (src/gen/schemas.ts, generated from the files at build time), so
+// checking needs no file; io/validate-file.ts reads a JSONL file and io/schemas.ts the schema files.
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import { RECORD_SCHEMAS } from './gen/schemas.js';
 import { RECORD_TYPES, type RecordType } from './records.js';
-
-/** Where the record schemas live: `<package>/schemas/<type>.schema.json`. */
-export const SCHEMA_DIR = fileURLToPath(new URL('../schemas/', import.meta.url));
 
 export interface RecordCheck {
   valid: boolean;
@@ -44,16 +39,13 @@ type FormatsPlugin = (ajv: Ajv2020) => Ajv2020;
 const addFormats: FormatsPlugin =
   (addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? (addFormatsModule as unknown as FormatsPlugin);
 
-/** Reads the six record schemas from `dir`. */
-export function loadRecordSchemas(dir: string = SCHEMA_DIR): Record<RecordType, Record<string, unknown>> {
+/** The six record schemas, keyed by type. */
+export function recordSchemas(): Record<RecordType, Record<string, unknown>> {
   const out = {} as Record<RecordType, Record<string, unknown>>;
   for (const type of RECORD_TYPES) {
-    const file = join(dir, `${type}.schema.json`);
-    try {
-      out[type] = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    } catch (err) {
-      throw new Error(`cannot load the ${type} record schema from ${file}: ${(err as Error).message}`);
-    }
+    const schema = RECORD_SCHEMAS[type];
+    if (!schema) throw new Error(`no ${type} record schema among the generated ones (src/gen/schemas.ts)`);
+    out[type] = schema;
   }
   return out;
 }
@@ -67,7 +59,7 @@ function validators(): Map<RecordType, ValidateFunction> {
   if (compiled) return compiled;
   const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, verbose: true });
   addFormats(ajv);
-  const schemas = loadRecordSchemas();
+  const schemas = recordSchemas();
   const map = new Map<RecordType, ValidateFunction>();
   for (const type of RECORD_TYPES) map.set(type, ajv.compile(schemas[type]));
   compiled = map;
@@ -181,16 +173,4 @@ export async function validateRecords(
     else report(n, check.errors);
   }
   return result;
-}
-
-/** Checks a JSONL file line by line without reading it whole. */
-export async function validateFile(path: string, options: ValidateOptions = {}): Promise<ValidationResult> {
-  const input = createReadStream(path, { encoding: 'utf8' });
-  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
-  try {
-    return await validateRecords(lines, options);
-  } finally {
-    lines.close();
-    input.destroy();
-  }
 }

@@ -7,7 +7,7 @@
 // stay synchronous; the spool's file is in the page cache after it is written.
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import type { DatasetRecord, RecordHead } from './records.js';
+import type { DatasetRecord, RecordHead } from '../records.js';
 
 /** The head of a spooled record: where its line is, and what is kept of it. */
 export interface SpooledHead extends RecordHead {
