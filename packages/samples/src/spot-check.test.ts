@@ -7,11 +7,15 @@ import type { DrawCandidate } from './spot-check.js';
 import {
   allocateStrata,
   drawAnswers,
+  drawSettings,
   newSpotCheck,
   recordVerdict,
+  SPOT_CHECK_SEED,
+  SPOT_CHECK_SIZE,
   SpotCheckError,
   spotCheckBlock,
   spotCheckContext,
+  spotCheckDraw,
   spotCheckStatus,
   stratifiedDraw,
 } from './spot-check.js';
@@ -186,6 +190,48 @@ test('the stored draw answers until another seed or size is asked for; a redraw 
   assert.ok(again.length > 0 && again.length < 100);
   for (const item of again) assert.deepEqual(item, before.get(item.recordId));
   for (const item of redrawn.items.filter((i) => !before.has(i.recordId))) assert.equal(item.verdict, UNJUDGED);
+});
+
+test("a draw request takes its own size and seed, else the stored draw's, else the defaults", () => {
+  const stored = newSpotCheck(candidates(), { size: 40, seed: 7, threshold: 0.9, now });
+  assert.deepEqual(drawSettings({ size: 0 }, undefined), { size: SPOT_CHECK_SIZE, seed: SPOT_CHECK_SEED });
+  assert.deepEqual(drawSettings({ size: 0 }, stored), { size: 40, seed: 7 });
+  assert.deepEqual(drawSettings({ size: 10, seed: 0 }, stored), { size: 10, seed: 0 });
+});
+
+test('the draw shown: each drawn record with its JSON and context where the file has it, its verdict, and the status', () => {
+  const records = trajectoryRecords(BRANCHED_GRAPH, {
+    referenceDate: new Date('2024-06-01T00:00:00Z'),
+    contextSize: 2,
+    targetRoles: ['user', 'assistant'],
+  });
+  const sc = newSpotCheck(
+    records.map((r) => ({ id: r.id, type: r.type })),
+    { size: 3, seed: 1, threshold: 0.9, now },
+  );
+  const manifest = DatasetManifest.fromPartial({ datasetId: 'd', version: 2, decayDays: 730, weightScale: 1, spotCheck: sc });
+  const [missing, ...found] = sc.items.map((item) => item.recordId);
+  const byId = new Map(records.filter((r) => found.includes(r.id)).map((r) => [r.id, r]));
+  const draw = spotCheckDraw(manifest, byId, 0.9);
+  assert.deepEqual(
+    { datasetId: draw.datasetId, version: draw.version, seed: draw.seed, size: draw.size, drawnAt: draw.drawnAt },
+    { datasetId: 'd', version: 2, seed: 1, size: 3, drawnAt: now },
+  );
+  assert.deepEqual(
+    draw.records.map((r) => r.recordId),
+    sc.items.map((item) => item.recordId),
+  );
+  const absent = draw.records.find((r) => r.recordId === missing);
+  assert.equal(absent?.recordJson, '');
+  assert.equal(absent?.context, undefined);
+  for (const r of draw.records.filter((r) => r.recordId !== missing)) {
+    const record = byId.get(r.recordId);
+    assert.equal(r.recordJson, JSON.stringify(record));
+    assert.deepEqual(r.context, record && spotCheckContext(record, manifest));
+    assert.equal(r.verdict, UNJUDGED);
+  }
+  assert.deepEqual(draw.status, spotCheckStatus('d', sc, 0.9));
+  assert.deepEqual(spotCheckDraw(DatasetManifest.fromPartial({ datasetId: 'e', version: 1 }), new Map(), 0.9).records, []);
 });
 
 test('verdicts round-trip through the stored manifest (proto3 JSON, as the dataset registry keeps it)', () => {

@@ -8,6 +8,7 @@ import {
   type DatasetManifest,
   type SpotCheck,
   type SpotCheckContext,
+  type SpotCheckDraw,
   type SpotCheckItem,
   type SpotCheckStatus,
   SpotCheckVerdict,
@@ -125,6 +126,47 @@ export function newSpotCheck(records: readonly DrawCandidate[], options: DrawOpt
 export function drawAnswers(stored: SpotCheck | undefined, request: { size: number; seed?: number | undefined }): boolean {
   if (!stored || stored.items.length === 0) return false;
   return (request.size === 0 || request.size === stored.size) && (request.seed === undefined || request.seed === stored.seed);
+}
+
+/**
+ * The size and seed of the draw a request asks for: its own, else the stored draw's, else the
+ * defaults (SPOT_CHECK_SIZE, SPOT_CHECK_SEED).
+ */
+export function drawSettings(
+  request: { size: number; seed?: number | undefined },
+  stored: SpotCheck | undefined,
+): { size: number; seed: number } {
+  return { size: request.size || stored?.size || SPOT_CHECK_SIZE, seed: request.seed ?? stored?.seed ?? SPOT_CHECK_SEED };
+}
+
+/**
+ * The draw as the person sees it: each drawn record (its JSON and what it was made from, from
+ * `found`, the drawn records read back from the version's file; a record not found there comes
+ * without them), its verdict, and the spot-check's status.
+ */
+export function spotCheckDraw(manifest: DatasetManifest, found: ReadonlyMap<string, DatasetRecord>, threshold: number): SpotCheckDraw {
+  const spotCheck = manifest.spotCheck;
+  const items = spotCheck?.items ?? [];
+  return {
+    datasetId: manifest.datasetId,
+    version: manifest.version,
+    seed: spotCheck?.seed ?? 0,
+    size: spotCheck?.size ?? 0,
+    drawnAt: spotCheck?.drawnAt,
+    records: items.map((item) => {
+      const record = found.get(item.recordId);
+      return {
+        recordId: item.recordId,
+        recordType: item.recordType,
+        recordJson: record ? JSON.stringify(record) : '',
+        context: record ? spotCheckContext(record, manifest) : undefined,
+        verdict: item.verdict,
+        reason: item.reason,
+        judgedAt: item.judgedAt,
+      };
+    }),
+    status: spotCheckStatus(manifest.datasetId, spotCheck, threshold),
+  };
 }
 
 /**
