@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import type { Conversation, IngestReport } from '@trajectory/contracts';
 import { REPO_ROOT } from '@trajectory/testkit';
 import { hostileFixture } from './fixtures.test-helper.js';
-import { readConversations } from './ingest.js';
+import { readConversations } from './io/ingest.js';
 import { DEFAULT_LIMITS, type IngestLimits } from './types.js';
 
 /*

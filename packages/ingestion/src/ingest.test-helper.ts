@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConversationIngested } from '@trajectory/contracts';
-import { ingestExport, type Ledger, type LedgerEntry } from './ingest.js';
+import { ingestExport } from './io/ingest.js';
+import type { Ledger, LedgerEntry } from './record.js';
 import { createRedactor } from './redact.js';
 import { DEFAULT_LIMITS, type IngestLimits } from './types.js';
 

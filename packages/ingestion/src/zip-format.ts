@@ -1,6 +1,4 @@
-import type { FileHandle } from 'node:fs/promises';
-
-/* The zip format's numbers, and the reading helpers every part of the archive reader shares. */
+/* The zip format's numbers, and the helpers every part of the archive reader shares. */
 
 export const SIG_LOCAL = 0x04034b50;
 export const SIG_CENTRAL = 0x02014b50;
@@ -21,18 +19,6 @@ export const RATIO_EXEMPT_BYTES = 1024 * 1024;
 
 /** How much of the archive is read at a time. */
 export const READ_CHUNK = 64 * 1024;
-
-/** Up to `length` bytes at `position` (fewer at the end of the file). */
-export async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buffer = Buffer.alloc(length);
-  let filled = 0;
-  while (filled < length) {
-    const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled);
-    if (bytesRead === 0) break;
-    filled += bytesRead;
-  }
-  return buffer.subarray(0, filled);
-}
 
 /** A size as written in messages. */
 export const bytes = (n: number): string => `${n} bytes`;

@@ -3,8 +3,8 @@ import { once } from 'node:events';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import yazl from 'yazl';
-import { chatgptFixture } from './fixtures.test-helper.js';
-import { ingestFile, oneMessageConversation, tmpFile } from './ingest.test-helper.js';
+import { chatgptFixture } from '../fixtures.test-helper.js';
+import { ingestFile, oneMessageConversation, tmpFile } from '../ingest.test-helper.js';
 
 async function zipOf(files: Record<string, string | Buffer>): Promise<string> {
   const path = tmpFile('', 'export.zip');

@@ -2,24 +2,24 @@ import { createReadStream } from 'node:fs';
 import { type FileHandle, open as openFile } from 'node:fs/promises';
 import zlib from 'node:zlib';
 import yauzl from 'yauzl';
-import { shownPath } from './entry-kind.js';
-import { type DataPlan, EntryStream } from './entry-stream.js';
-import type { EntryItem } from './types.js';
-import { type ArchiveContext, type Candidate, judge, problem, tooManyEntries } from './zip-entry.js';
+import { shownPath } from '../entry-kind.js';
+import type { EntryItem } from '../types.js';
+import { type ArchiveContext, type Candidate, judge, problem, tooManyEntries } from '../zip-entry.js';
 import {
   FLAG_DATA_DESCRIPTOR,
   METHOD_DEFLATED,
   METHOD_STORED,
   RATIO_EXEMPT_BYTES,
   READ_CHUNK,
-  readAt,
   SIG_CENTRAL,
   SIG_DATA_DESCRIPTOR,
   SIG_EOCD,
   SIG_LOCAL,
   SIG_ZIP64_EOCD,
   SIG_ZIP64_LOCATOR,
-} from './zip-format.js';
+} from '../zip-format.js';
+import { type DataPlan, EntryStream } from './entry-stream.js';
+import { readAt } from './read-at.js';
 
 /*
  * Reading a zip from its local headers, front to back: the way when there is no usable central

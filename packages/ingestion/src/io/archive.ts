@@ -1,10 +1,11 @@
 import { open as openFile } from 'node:fs/promises';
-import { extensionOf, fileKind } from './entry-kind.js';
+import { extensionOf, fileKind } from '../entry-kind.js';
+import type { EntryItem, ExportEntry, IngestLimits } from '../types.js';
+import { type ArchiveContext, problem } from '../zip-entry.js';
+import { METHOD_STORED, SIG_DATA_DESCRIPTOR, SIG_EOCD, SIG_LOCAL } from '../zip-format.js';
 import { EntryStream } from './entry-stream.js';
-import type { EntryItem, ExportEntry, IngestLimits } from './types.js';
+import { readAt } from './read-at.js';
 import { readZip } from './zip-central.js';
-import { type ArchiveContext, problem } from './zip-entry.js';
-import { METHOD_STORED, readAt, SIG_DATA_DESCRIPTOR, SIG_EOCD, SIG_LOCAL } from './zip-format.js';
 
 /*
  * Reading the files of an uploaded export.

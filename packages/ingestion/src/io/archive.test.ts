@@ -10,9 +10,9 @@ import { after, before, test } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
 import zlib from 'node:zlib';
 import yazl from 'yazl';
+import { unsafePathReason, zipEntryKind } from '../entry-kind.js';
+import { DEFAULT_LIMITS, type EntryItem, type IngestLimits, type Located } from '../types.js';
 import { readExportEntries } from './archive.js';
-import { unsafePathReason, zipEntryKind } from './entry-kind.js';
-import { DEFAULT_LIMITS, type EntryItem, type IngestLimits, type Located } from './types.js';
 
 let dir: string;
 before(async () => {

@@ -1,10 +1,11 @@
 import { open as openFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
+import type { EntryItem } from '../types.js';
+import { type ArchiveContext, type Candidate, judge, problem, tooManyEntries } from '../zip-entry.js';
+import { SIG_LOCAL } from '../zip-format.js';
 import { type DataPlan, EntryStream } from './entry-stream.js';
-import type { EntryItem } from './types.js';
-import { type ArchiveContext, type Candidate, judge, problem, tooManyEntries } from './zip-entry.js';
-import { readAt, SIG_LOCAL } from './zip-format.js';
+import { readAt } from './read-at.js';
 import { readLocalHeaders } from './zip-local.js';
 
 /*

@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
-import { LateErrorReadable } from './late-error-readable.js';
-import { bytes, METHOD_DEFLATED, RATIO_EXEMPT_BYTES, READ_CHUNK } from './zip-format.js';
+import { LateErrorReadable } from '../late-error-readable.js';
+import { bytes, METHOD_DEFLATED, RATIO_EXEMPT_BYTES, READ_CHUNK } from '../zip-format.js';
 
 /** Where an entry's data lies in the archive, and what it must hold: all an EntryStream reads by. */
 export interface DataPlan {

@@ -3,10 +3,11 @@ import { test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { IngestedConversation } from '@trajectory/contracts';
-import { formatReport, ingestExport, REPORT_SAMPLE } from './ingest.js';
-import { ingestFile, oneMessageConversation, tmpFile } from './ingest.test-helper.js';
-import { createRedactor } from './redact.js';
-import { DEFAULT_LIMITS } from './types.js';
+import { ingestFile, oneMessageConversation, tmpFile } from '../ingest.test-helper.js';
+import { createRedactor } from '../redact.js';
+import { formatReport, REPORT_SAMPLE } from '../report.js';
+import { DEFAULT_LIMITS } from '../types.js';
+import { ingestExport } from './ingest.js';
 
 /** A one-message ChatGPT conversation; `contentType` lets a test vary what the report counts by. */
 const tiny = (i: number, contentType = 'text') => JSON.stringify(oneMessageConversation(`c${i}`, 'hi', contentType));
