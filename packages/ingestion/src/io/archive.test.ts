@@ -8,7 +8,9 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { after, before, test } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
 import zlib from 'node:zlib';
+import { REPO_ROOT } from '@trajectory/testkit';
 import yazl from 'yazl';
 import { unsafePathReason, zipEntryKind } from '../entry-kind.js';
 import { DEFAULT_LIMITS, type EntryItem, type IngestLimits, type Located } from '../types.js';
@@ -67,57 +69,10 @@ interface Crafted {
   compressedSize?: number;
 }
 
-function craftZip(entries: Crafted[]): Buffer {
-  const parts: Buffer[] = [];
-  const central: Buffer[] = [];
-  let offset = 0;
-  for (const e of entries) {
-    const name = Buffer.from(e.name, 'utf8');
-    const data = e.data ?? Buffer.alloc(0);
-    const method = e.method ?? 8;
-    const stored = e.stored ?? (method === 8 ? zlib.deflateRawSync(data) : data);
-    const fields = {
-      flags: (e.flags ?? 0) | 0x800,
-      method,
-      crc: e.crc ?? zlib.crc32(data),
-      compressedSize: e.compressedSize ?? stored.length,
-      size: e.size ?? data.length,
-    };
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(fields.flags, 6);
-    local.writeUInt16LE(method, 8);
-    local.writeUInt16LE(0x21, 12); // 1980-01-01
-    local.writeUInt32LE(fields.crc, 14);
-    local.writeUInt32LE(fields.compressedSize, 18);
-    local.writeUInt32LE(fields.size, 22);
-    local.writeUInt16LE(name.length, 26);
-    const header = Buffer.alloc(46);
-    header.writeUInt32LE(0x02014b50, 0);
-    header.writeUInt16LE(0x031e, 4);
-    header.writeUInt16LE(20, 6);
-    header.writeUInt16LE(fields.flags, 8);
-    header.writeUInt16LE(method, 10);
-    header.writeUInt16LE(0x21, 14);
-    header.writeUInt32LE(fields.crc, 16);
-    header.writeUInt32LE(fields.compressedSize, 20);
-    header.writeUInt32LE(fields.size, 24);
-    header.writeUInt16LE(name.length, 28);
-    header.writeUInt32LE(offset, 42);
-    central.push(header, name);
-    parts.push(local, name, stored);
-    offset += local.length + name.length + stored.length;
-  }
-  const directory = Buffer.concat(central);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(directory.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...parts, directory, end]);
-}
+/** fixtures/hostile/zip-writer.mjs, the zip writer the hostile corpus is written with too. */
+const { zip: craftZip } = (await import(pathToFileURL(join(REPO_ROOT, 'fixtures', 'hostile', 'zip-writer.mjs')).href)) as {
+  zip(entries: Crafted[]): Buffer;
+};
 
 /** `size` zero bytes, deflated without ever holding them all. */
 async function deflatedZeros(size: number): Promise<Buffer> {
