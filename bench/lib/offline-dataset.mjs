@@ -5,16 +5,7 @@
 // between) is what e2e covers.
 import { readFile } from 'node:fs/promises';
 import { loadEmbedder } from '@trajectory/embeddings';
-import {
-  buildDataset,
-  DECAY_DAYS,
-  DEFAULT_CONTEXT_SIZE,
-  DEFAULT_EVAL_SHARE,
-  DEFAULT_SYSTEM_PROMPT,
-  DEFAULT_TARGET_ROLES,
-  factRecords,
-  parseFacts,
-} from '@trajectory/samples';
+import { buildDataset, defaultDatasetSettings, factRecords, parseFacts } from '@trajectory/samples';
 import { segmentConversation } from '@trajectory/segmentation';
 import { readConversations } from './refinement-gold.mjs';
 
@@ -35,17 +26,7 @@ export async function exportGraphs(path, { embedder } = {}) {
 
 /** Builds a dataset version from graphs into `rootDir`, with the samples service's default settings unless given. */
 export async function offlineDataset(graphs, rootDir, { factsPath, referenceDate = new Date(), ...overrides } = {}) {
-  const settings = {
-    referenceDate,
-    contextSize: DEFAULT_CONTEXT_SIZE,
-    targetRoles: DEFAULT_TARGET_ROLES,
-    relationWeights: undefined,
-    decayDays: DECAY_DAYS,
-    evalShare: DEFAULT_EVAL_SHARE,
-    systemPrompt: DEFAULT_SYSTEM_PROMPT,
-    ...overrides,
-  };
-  if (!settings.relationWeights) delete settings.relationWeights;
+  const settings = defaultDatasetSettings(referenceDate, overrides);
   const memory = factsPath
     ? factRecords(parseFacts(await readFile(factsPath, 'utf8'), factsPath), { systemPrompt: settings.systemPrompt })
     : [];

@@ -4,7 +4,8 @@
 // hand-written conversation graphs, through buildDataset (eval split, gates, exports) with a fixed
 // reference date, so the output is the same on every run.
 //
-//   npm run build -w @trajectory/samples     # once: the package's dist/
+//   npm run build -w @trajectory/samples     # once: the package's dist/ (the graphs' node and edge
+//                                            # factories are its test fixtures', @trajectory/samples/testing)
 //   node trainer-gpu/scripts/make_fixture_dataset.mjs [OUT_DIR]
 //
 // OUT_DIR defaults to trainer-gpu/tests/fixtures/dataset; records.jsonl, sft.jsonl and
@@ -12,40 +13,20 @@
 import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { defaultRelationWeights } from '@trajectory/relations';
+import { buildDataset, DEFAULT_SYSTEM_PROMPT, defaultDatasetSettings, factRecords, parseFacts } from '@trajectory/samples';
+import { edge, node as fixtureNode } from '@trajectory/samples/testing';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const samples = await import(pathToFileURL(join(ROOT, 'packages', 'samples', 'dist', 'index.js')).href);
-const {
-  buildDataset,
-  DECAY_DAYS,
-  DEFAULT_CONTEXT_SIZE,
-  DEFAULT_EVAL_SHARE,
-  DEFAULT_SYSTEM_PROMPT,
-  DEFAULT_TARGET_ROLES,
-  factRecords,
-  parseFacts,
-} = samples;
-const { defaultRelationWeights } = await import('@trajectory/relations');
 
 const out = resolve(process.argv[2] ?? join(ROOT, 'trainer-gpu', 'tests', 'fixtures', 'dataset'));
 const factsPath = join(ROOT, 'examples', 'facts.yaml');
 const facts = parseFacts(await readFile(factsPath, 'utf8'), 'facts.yaml');
 const memory = factRecords(facts, { systemPrompt: DEFAULT_SYSTEM_PROMPT });
 
-const node = (id, role, minute, text) => ({
-  id,
-  conversationId: 'c-bread',
-  messageIds: [`m-${id}`],
-  role,
-  text,
-  createdAt: new Date(Date.UTC(2024, 4, 1, 12, minute)),
-  tags: [],
-  onCurrentBranch: true,
-  sentenceStart: 0,
-  sentenceEnd: 1,
-});
-const edge = (fromId, toId, relation) => ({ fromId, toId, relation, confidence: 1, tags: [] });
+const node = (id, role, minute, text) =>
+  fixtureNode(id, role, new Date(Date.UTC(2024, 4, 1, 12, minute)).toISOString(), { conversationId: 'c-bread', text });
 const graph = {
   conversationId: 'c-bread',
   title: 'Sourdough hydration',
@@ -145,15 +126,7 @@ try {
   const built = await buildDataset(
     graphs(),
     work,
-    {
-      referenceDate: new Date('2024-06-01T00:00:00Z'),
-      contextSize: DEFAULT_CONTEXT_SIZE,
-      targetRoles: DEFAULT_TARGET_ROLES,
-      relationWeights: defaultRelationWeights(),
-      decayDays: DECAY_DAYS,
-      evalShare: DEFAULT_EVAL_SHARE,
-      systemPrompt: DEFAULT_SYSTEM_PROMPT,
-    },
+    defaultDatasetSettings(new Date('2024-06-01T00:00:00Z'), { relationWeights: defaultRelationWeights() }),
     memory,
   );
   await mkdir(out, { recursive: true });

@@ -6,9 +6,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { ConversationGraph } from '@trajectory/contracts';
 import { DEFAULT_SYSTEM_PROMPT } from './build.js';
+import { defaultDatasetSettings } from './dataset.js';
 import { factRecords, parseFacts } from './facts.js';
 import { edge, node } from './fixtures.test-helper.js';
 import { buildDataset } from './io/dataset.js';
+import { DEFAULT_EVAL_SHARE } from './split.js';
 import { DECAY_DAYS, DEFAULT_CONTEXT_SIZE, DEFAULT_TARGET_ROLES } from './trajectories.js';
 
 const SENTENCES = [
@@ -148,4 +150,28 @@ test('buildDataset writes the same files, byte for byte, as the build that held 
   assert.deepEqual(readdirSync(dir), [built.datasetId], 'the spool and the building folder are gone');
   assert.equal(built.records.length, readFileSync(built.recordsPath, 'utf8').trim().split('\n').length);
   assert.deepEqual(files, PINNED, JSON.stringify({ datasetId: built.datasetId, files }, null, 2));
+});
+
+test("a build with no service takes the service's default settings; relation weights only where given", () => {
+  const at = new Date('2024-06-01T00:00:00Z');
+  const settings = defaultDatasetSettings(at);
+  assert.deepEqual(settings, {
+    referenceDate: at,
+    contextSize: DEFAULT_CONTEXT_SIZE,
+    targetRoles: DEFAULT_TARGET_ROLES,
+    decayDays: DECAY_DAYS,
+    evalShare: DEFAULT_EVAL_SHARE,
+    systemPrompt: DEFAULT_SYSTEM_PROMPT,
+  });
+  assert.equal('relationWeights' in settings, false);
+  // The settings are hashed into the version's id: a given key keeps its place among the defaults.
+  assert.deepEqual(Object.keys(defaultDatasetSettings(at, { relationWeights: { refines: 2 }, evalShare: 0.2 })), [
+    'referenceDate',
+    'contextSize',
+    'targetRoles',
+    'relationWeights',
+    'decayDays',
+    'evalShare',
+    'systemPrompt',
+  ]);
 });

@@ -1,14 +1,22 @@
 import { createHash } from 'node:crypto';
 import type { ConversationGraph, DatasetReport } from '@trajectory/contracts';
-import { type ConversationTurns, PREFERENCE_SOURCES, type RecordOptions, turnPairSpans } from './build.js';
+import { type ConversationTurns, DEFAULT_SYSTEM_PROMPT, PREFERENCE_SOURCES, type RecordOptions, turnPairSpans } from './build.js';
 import { type Deduplicated, dedupeRecords } from './dedupe.js';
 import { DEFAULT_MAX_TOKENS, type ExportManifest, type TokenCounter } from './exports.js';
 import { type GatesOutcome, runGates } from './gates.js';
 import { capMemory, type MemoryCap, MIN_REAL_SHARE, realShare, WARN_REAL_SHARE } from './mix.js';
 import type { DatasetRecord, MemoryRecord, RecordHead } from './records.js';
 import { relationRows, SampleShapeTally, trajectorySpan } from './report.js';
-import { assignEvalSplit, EVAL_MAX_RECORDS, type SplitSummary } from './split.js';
-import { normaliseWeights, type WeightDistribution, type WeightNormalisation, weightDistribution } from './trajectories.js';
+import { assignEvalSplit, DEFAULT_EVAL_SHARE, EVAL_MAX_RECORDS, type SplitSummary } from './split.js';
+import {
+  DECAY_DAYS,
+  DEFAULT_CONTEXT_SIZE,
+  DEFAULT_TARGET_ROLES,
+  normaliseWeights,
+  type WeightDistribution,
+  type WeightNormalisation,
+  weightDistribution,
+} from './trajectories.js';
 
 export interface DatasetSettings extends RecordOptions {
   /** Share of the conversation records the eval split aims at (drawn by conversation, see split.ts). */
@@ -24,6 +32,26 @@ export interface DatasetSettings extends RecordOptions {
   minRealShare?: number;
   /** ... and warns below this one (default WARN_REAL_SHARE, 0.5), which also caps the memory records. */
   warnRealShare?: number;
+}
+
+/**
+ * A build's settings as the samples service has them by default, with `overrides` over them: what
+ * a build with no service (a bench, the trainer's fixture) uses. Relation weights are set only
+ * where given (none: the relation table's), since the settings are part of the version's id.
+ */
+export function defaultDatasetSettings(referenceDate: Date, overrides: Partial<DatasetSettings> = {}): DatasetSettings {
+  const settings: DatasetSettings = {
+    referenceDate,
+    contextSize: DEFAULT_CONTEXT_SIZE,
+    targetRoles: DEFAULT_TARGET_ROLES,
+    relationWeights: undefined,
+    decayDays: DECAY_DAYS,
+    evalShare: DEFAULT_EVAL_SHARE,
+    systemPrompt: DEFAULT_SYSTEM_PROMPT,
+    ...overrides,
+  };
+  if (!settings.relationWeights) delete settings.relationWeights;
+  return settings;
 }
 
 /** The report's fields 30-39: how the eval split was drawn, the exports' lengths and DPO pairs, the weights. */
