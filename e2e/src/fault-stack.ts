@@ -42,21 +42,6 @@ export interface Counts {
 const DATASET_AS_OF = new Date('2026-01-01T00:00:00Z');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function until<T>(
-  what: string,
-  fn: () => T | undefined | Promise<T | undefined>,
-  timeoutMs: number,
-  everyMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
-
 /**
  * A NATS and a Neo4j of the suite's own (it stops and restarts them on the same data and ports,
  * so it cannot share `npm test`'s), the five services as processes, and a small real export.

@@ -5,8 +5,8 @@ import { jetstream } from '@nats-io/jetstream';
 import { STREAMS, SUBJECTS, WORK_QUEUES } from '@trajectory/bus';
 import { uploadExport } from '@trajectory/cli';
 import { DeadLetter, type UploadExportResult } from '@trajectory/contracts';
-import { SERVICE_NAMES } from '@trajectory/testkit';
-import { type Counts, FaultStack, shortCounts, until } from './fault-stack.js';
+import { SERVICE_NAMES, until } from '@trajectory/testkit';
+import { type Counts, FaultStack, shortCounts } from './fault-stack.js';
 
 // The fault suite: each fault hits the five services while they work on the same small real
 // export (the first 40 conversations of fixtures/chatgpt-export), and each ends with exactly the

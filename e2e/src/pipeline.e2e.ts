@@ -36,18 +36,16 @@ import {
   type UploadExportResult,
 } from '@trajectory/contracts';
 import {
-  clearGraph,
   freeServicePorts,
   OtlpCollector,
   query,
   REPO_ROOT,
-  resetBus,
   SERVICE_NAMES,
-  startPipeline,
+  startEmptyServers,
+  startPipelineIn,
   startServiceProcess,
-  startTestServers,
   type TestServers,
-  testDriver,
+  until,
 } from '@trajectory/testkit';
 import type { Driver } from 'neo4j-driver';
 
@@ -59,14 +57,11 @@ let driver: Driver;
 let collector: OtlpCollector;
 let nc: NatsConnection;
 let workDir: string;
-let pipeline: Awaited<ReturnType<typeof startPipeline>>;
+let pipeline: Awaited<ReturnType<typeof startPipelineIn>>;
 const seen: { subject: string; data: string }[] = [];
 
 before(async () => {
-  servers = await startTestServers();
-  driver = testDriver(servers.neo4jUri, servers.neo4jAuth);
-  await clearGraph(driver);
-  await resetBus(servers.nats);
+  ({ servers, driver } = await startEmptyServers());
   collector = new OtlpCollector();
   const otlpEndpoint = await collector.start();
   // What any NATS client sees on the subjects the README documents: the read-only observer's view.
@@ -78,17 +73,7 @@ before(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'trajectory-e2e-'));
   const ports = await freeServicePorts();
   // Segmentation starts later: the test kills and restarts it while the ingest flows.
-  pipeline = await startPipeline({
-    natsUrl: servers.natsUrl,
-    natsCredentialsFile: servers.nats.credentialsFile,
-    neo4jUri: servers.neo4jUri,
-    neo4jAuth: servers.neo4jAuth,
-    logDir: join(workDir, 'logs'),
-    datasetDir: join(workDir, 'datasets'),
-    otlpEndpoint,
-    ports,
-    only: ['ingestion', 'graph', 'samples', 'training'],
-  });
+  pipeline = await startPipelineIn(servers, workDir, { otlpEndpoint, ports, only: ['ingestion', 'graph', 'samples', 'training'] });
 });
 
 after(async () => {
@@ -99,16 +84,6 @@ after(async () => {
   await servers?.stop();
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
-
-async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test('a ChatGPT export flows through all five services into Neo4j, a dataset and a training job', async (t) => {
   const targets = loadTargets(pipeline.env);
@@ -125,7 +100,7 @@ test('a ChatGPT export flows through all five services into Neo4j, a dataset and
     const logDir = join(workDir, 'logs');
     const port = Number(pipeline.env.SEGMENTATION_GRPC_TARGET?.split(':')[1]);
     const first = await startServiceProcess('segmentation', { env, logDir, port });
-    await until('a first segmented conversation', () => seen.find((s) => s.subject === SUBJECTS.conversationSegmented));
+    await until('a first segmented conversation', () => seen.find((s) => s.subject === SUBJECTS.conversationSegmented), 30_000);
     await first.kill();
     const second = await startServiceProcess('segmentation', { env, logDir, port });
     pipeline.services.set('segmentation', second);
@@ -271,7 +246,7 @@ test('a ChatGPT export flows through all five services into Neo4j, a dataset and
     assert.equal(job.spotCheckOverridden, false);
     const again = await submitJob(targets, dataset.datasetId);
     assert.equal(again.jobId, job.jobId, 'resubmitting the same dataset queues no second job');
-    const queued = await until('trajectory.training.queued', () => seen.find((s) => s.subject === 'trajectory.training.queued'));
+    const queued = await until('trajectory.training.queued', () => seen.find((s) => s.subject === 'trajectory.training.queued'), 30_000);
     assert.equal(TrainingJobChanged.fromJSON(JSON.parse(queued.data)).job?.jobId, job.jobId);
     assert.ok(seen.some((s) => s.subject === SUBJECTS.datasetBuilt));
   });
@@ -325,7 +300,11 @@ test('a ChatGPT export flows through all five services into Neo4j, a dataset and
       assert.ok(ended.adapterId);
       assert.equal(ended.progress?.step, 6);
       assert.ok((ended.recall?.asked ?? 0) > 0, 'recall is measured on the held-out phrasings');
-      const published = await until('trajectory.adapter.published', () => seen.find((s) => s.subject === SUBJECTS.adapterPublished));
+      const published = await until(
+        'trajectory.adapter.published',
+        () => seen.find((s) => s.subject === SUBJECTS.adapterPublished),
+        30_000,
+      );
       assert.equal(AdapterPublished.fromJSON(JSON.parse(published.data)).adapterId, ended.adapterId);
       const [adapter] = await listAdapters(targets, datasetId);
       assert.equal(adapter?.adapterId, ended.adapterId);
@@ -347,11 +326,15 @@ test('a ChatGPT export flows through all five services into Neo4j, a dataset and
   });
 
   await t.test('one trace follows a conversation from ingestion over NATS to the graph', async () => {
-    const traceId = await until('ingestion and graph spans in one trace', () => {
-      const ingestion = new Set(collector.spans.filter((s) => s.service === 'trajectory-ingestion').map((s) => s.traceId));
-      const graph = collector.spans.find((s) => s.service === 'trajectory-graph' && ingestion.has(s.traceId));
-      return graph?.traceId;
-    });
+    const traceId = await until(
+      'ingestion and graph spans in one trace',
+      () => {
+        const ingestion = new Set(collector.spans.filter((s) => s.service === 'trajectory-ingestion').map((s) => s.traceId));
+        const graph = collector.spans.find((s) => s.service === 'trajectory-graph' && ingestion.has(s.traceId));
+        return graph?.traceId;
+      },
+      30_000,
+    );
     const inTrace = collector.spans.filter((s) => s.traceId === traceId);
     assert.ok(inTrace.some((s) => s.service === 'trajectory-ingestion' && s.name === 'ingestion/uploadExport'));
     assert.ok(inTrace.some((s) => s.service === 'trajectory-graph' && s.name === 'graph-writer process'));

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { listTrainingJobs, loadTargets } from '@trajectory/cli';
-import { clearGraph, query, REPO_ROOT, resetBus, startPipeline, startTestServers, type TestServers, testDriver } from '@trajectory/testkit';
+import { query, REPO_ROOT, startEmptyServers, startPipelineIn, type TestServers } from '@trajectory/testkit';
 import type { Driver } from 'neo4j-driver';
 
 // The largest real export in the repository (fixtures/chatgpt-export: a real ChatGPT export of 192
@@ -20,22 +20,12 @@ const CLI = join(REPO_ROOT, 'apps', 'cli', 'bin', 'trajectory.mjs');
 let servers: TestServers;
 let driver: Driver;
 let workDir: string;
-let pipeline: Awaited<ReturnType<typeof startPipeline>>;
+let pipeline: Awaited<ReturnType<typeof startPipelineIn>>;
 
 before(async () => {
-  servers = await startTestServers();
-  driver = testDriver(servers.neo4jUri, servers.neo4jAuth);
-  await clearGraph(driver);
-  await resetBus(servers.nats);
+  ({ servers, driver } = await startEmptyServers());
   workDir = mkdtempSync(join(tmpdir(), 'trajectory-real-export-'));
-  pipeline = await startPipeline({
-    natsUrl: servers.natsUrl,
-    natsCredentialsFile: servers.nats.credentialsFile,
-    neo4jUri: servers.neo4jUri,
-    neo4jAuth: servers.neo4jAuth,
-    logDir: join(workDir, 'logs'),
-    datasetDir: join(workDir, 'datasets'),
-  });
+  pipeline = await startPipelineIn(servers, workDir);
 });
 
 after(async () => {

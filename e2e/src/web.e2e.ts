@@ -18,16 +18,7 @@ import { ChainOrder, DatasetManifest, GraphServiceClient, type RefinementChainVi
 import { freePort } from '@trajectory/local-servers';
 import { unary, withClient } from '@trajectory/runtime';
 import { formatDatasetReport } from '@trajectory/samples';
-import {
-  clearGraph,
-  freeServicePorts,
-  REPO_ROOT,
-  resetBus,
-  startPipeline,
-  startTestServers,
-  type TestServers,
-  testDriver,
-} from '@trajectory/testkit';
+import { freeServicePorts, REPO_ROOT, startEmptyServers, startPipelineIn, type TestServers, until } from '@trajectory/testkit';
 import type { Driver } from 'neo4j-driver';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 
@@ -45,7 +36,7 @@ const REASON = 'the target is a greeting, not a thought';
 let servers: TestServers;
 let driver: Driver;
 let workDir: string;
-let pipeline: Awaited<ReturnType<typeof startPipeline>>;
+let pipeline: Awaited<ReturnType<typeof startPipelineIn>>;
 let targets: Targets;
 let gateway: ChildProcess;
 let pageUrl: string;
@@ -55,21 +46,10 @@ let datasetId: string;
 const pageErrors: string[] = [];
 
 before(async () => {
-  servers = await startTestServers();
-  driver = testDriver(servers.neo4jUri, servers.neo4jAuth);
-  await clearGraph(driver);
-  await resetBus(servers.nats);
+  ({ servers, driver } = await startEmptyServers());
   workDir = mkdtempSync(join(tmpdir(), 'trajectory-web-'));
   const ports = await freeServicePorts();
-  pipeline = await startPipeline({
-    natsUrl: servers.natsUrl,
-    natsCredentialsFile: servers.nats.credentialsFile,
-    neo4jUri: servers.neo4jUri,
-    neo4jAuth: servers.neo4jAuth,
-    logDir: join(workDir, 'logs'),
-    datasetDir: join(workDir, 'datasets'),
-    ports,
-  });
+  pipeline = await startPipelineIn(servers, workDir, { ports });
   targets = loadTargets(pipeline.env);
   const upload = await uploadExport(targets, SAMPLE);
   await waitForStored(targets, upload, { timeoutMs: 120_000 });
@@ -115,16 +95,6 @@ after(async () => {
   await servers?.stop();
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Waits until the locator's text matches, and returns it; the failure names the last text seen. */
 async function textOf(locator: Locator, pattern: RegExp, timeoutMs = 15_000): Promise<string> {

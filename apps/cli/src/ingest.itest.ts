@@ -12,7 +12,7 @@ import {
   freeServicePorts,
   query,
   REPO_ROOT,
-  startPipeline,
+  startPipelineIn,
   startTestNats,
   startTestServers,
   type TestServers,
@@ -33,7 +33,7 @@ let servers: TestServers;
 let nats: Awaited<ReturnType<typeof startTestNats>>;
 let natsOptions: { dataDir: string; port: number };
 let driver: Driver;
-let pipeline: Awaited<ReturnType<typeof startPipeline>>;
+let pipeline: Awaited<ReturnType<typeof startPipelineIn>>;
 let workDir: string;
 let targets: Targets;
 
@@ -45,16 +45,8 @@ before(async () => {
   driver = testDriver(servers.neo4jUri, servers.neo4jAuth);
   await clearGraph(driver);
   const ports = await freeServicePorts();
-  pipeline = await startPipeline({
-    natsUrl: nats.url,
-    natsCredentialsFile: nats.nats.credentialsFile,
-    neo4jUri: servers.neo4jUri,
-    neo4jAuth: servers.neo4jAuth,
-    logDir: join(workDir, 'logs'),
-    datasetDir: join(workDir, 'datasets'),
-    ports,
-    only: ['ingestion', 'segmentation', 'graph'],
-  });
+  // This test's own NATS beside the harness's Neo4j.
+  pipeline = await startPipelineIn({ ...servers, nats: nats.nats }, workDir, { ports, only: ['ingestion', 'segmentation', 'graph'] });
   targets = loadTargets(pipeline.env);
 });
 

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Objm } from '@nats-io/obj';
-import { BUCKETS, type Bus, connectBus, openDatasetRegistry, publishEvent, STREAMS, SUBJECTS, WORK_QUEUES } from '@trajectory/bus';
+import { BUCKETS, type Bus, openDatasetRegistry, publishEvent, STREAMS, SUBJECTS, WORK_QUEUES } from '@trajectory/bus';
 import { Adapter, DatasetManifest, SpotCheckVerdict, type TrainingJob, TrainingJobChanged, TrainingJobState } from '@trajectory/contracts';
 import { freePort } from '@trajectory/local-servers';
-import { resetBus, type ServiceProcess, startServiceProcess, startTestServers, type TestServers } from '@trajectory/testkit';
+import { type ServiceProcess, startServiceProcess, startTestBus, type TestServers, until } from '@trajectory/testkit';
 import { runCli } from './cli.test-helper.js';
 
 const S = TrainingJobState;
@@ -20,10 +20,8 @@ let workDir: string;
 let env: Record<string, string>;
 
 before(async () => {
-  servers = await startTestServers();
-  await resetBus(servers.nats);
+  ({ servers, bus } = await startTestBus('admin', 'cli-itest'));
   workDir = mkdtempSync(join(tmpdir(), 'trajectory-cli-itest-'));
-  bus = await connectBus(servers.nats.busOptions('admin', 'cli-itest'));
   const datasets = await openDatasetRegistry(bus);
   // Spot-checked: its one drawn record accepted.
   const accepted = { recordId: 'r1', recordType: 'chat', verdict: SpotCheckVerdict.SPOT_CHECK_VERDICT_ACCEPTED, reason: '' };
@@ -69,16 +67,6 @@ after(async () => {
 
 /** Runs the CLI; `onLine` sees stdout as it comes. */
 const cli = (args: string[], onLine?: (line: string) => void) => runCli(args, { ...process.env, ...env }, onLine);
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** What a GPU trainer does, reduced to its messages: take the job, report, upload, succeed. */
 async function trainOnce(jobId: string, weights: Uint8Array): Promise<string> {
@@ -129,7 +117,7 @@ async function trainOnce(jobId: string, weights: Uint8Array): Promise<string> {
 test('train --watch prints progress until the job ends; adapters, fetch-adapter, job, cancel and status', async () => {
   const lines: string[] = [];
   const watching = cli(['train', 'cli-ds', '--watch'], (l) => lines.push(l));
-  const first = await until('the queued line', () => lines[0]);
+  const first = await until('the queued line', () => lines[0], 20_000, 50);
   assert.match(first, /^job ([0-9a-f]{24}) {2}queued {5}dataset cli-ds v1 {2}on tiny-random-qwen2/);
   const jobId = /^job ([0-9a-f]{24})/.exec(first)?.[1] as string;
   const weights = new Uint8Array(randomBytes(300 * 1024));

@@ -17,15 +17,13 @@ import {
   type WorkQueueSpec,
 } from '@trajectory/bus';
 import { DeadLetter, GraphStored } from '@trajectory/contracts';
-import { resetBus, startTestNats, startTestServers, type TestServers } from '@trajectory/testkit';
+import { startTestBus, startTestNats, startTestServers, type TestServers } from '@trajectory/testkit';
 
 let servers: TestServers;
 let bus: Bus;
 
 before(async () => {
-  servers = await startTestServers();
-  await resetBus(servers.nats);
-  bus = await connectBus(servers.nats.busOptions('admin', 'bus-itest'));
+  ({ servers, bus } = await startTestBus('admin', 'bus-itest'));
 });
 
 after(async () => {
@@ -48,6 +46,29 @@ function testQueue(overrides: Partial<WorkQueueSpec> = {}): WorkQueueSpec {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * What a fresh worker on `q` takes (conversation ids) by the time it has taken something, or
+ * within 3 s; the worker is stopped before this returns.
+ */
+async function firstTaken(q: WorkQueueSpec): Promise<string[]> {
+  const got: string[] = [];
+  const worker = await startWorker({
+    bus,
+    queue: q,
+    codec: GraphStored,
+    async handle(event) {
+      got.push(event.conversationId);
+    },
+  });
+  try {
+    const deadline = Date.now() + 3_000;
+    while (got.length === 0 && Date.now() < deadline) await sleep(20);
+    return [...got];
+  } finally {
+    await worker.stop();
+  }
+}
 
 const stored = (conversationId: string): GraphStored => ({
   ingestId: 'i',
@@ -212,22 +233,7 @@ test('a busy worker pulls nothing it cannot start: the next message goes to an i
     await publishEvent(bus, q.filterSubject, GraphStored, stored('third'), randomUUID());
     // Time for the busy worker to take the third message, had it asked for more than it can start.
     await sleep(500);
-    const idleGot: string[] = [];
-    const idle = await startWorker({
-      bus,
-      queue: q,
-      codec: GraphStored,
-      async handle(event) {
-        idleGot.push(event.conversationId);
-      },
-    });
-    try {
-      const deadline = Date.now() + 3_000;
-      while (idleGot.length === 0 && Date.now() < deadline) await sleep(20);
-      assert.deepEqual(idleGot, ['third'], 'the third message waited inside the busy worker');
-    } finally {
-      await idle.stop();
-    }
+    assert.deepEqual(await firstTaken(q), ['third'], 'the third message waited inside the busy worker');
   } finally {
     release();
     await busy.stop();
@@ -256,24 +262,9 @@ test('stop() hands back a message whose handler does not finish within the grace
   await stuck.stop();
   const stopMs = Date.now() - stopping;
   assert.ok(stopMs < 2_000, `stop() took ${stopMs} ms`);
-  const got: string[] = [];
-  const next = await startWorker({
-    bus,
-    queue: q,
-    codec: GraphStored,
-    async handle(event) {
-      got.push(event.conversationId);
-    },
-  });
-  try {
-    const deadline = Date.now() + 3_000;
-    while (got.length === 0 && Date.now() < deadline) await sleep(20);
-    // Well inside the 30 s ack window: it was handed back, not abandoned. (Its delivery count
-    // says little: nats-server 2.9 rewinds a nak'd last delivery and counts it as a first one.)
-    assert.deepEqual(got, ['in flight']);
-  } finally {
-    await next.stop();
-  }
+  // Well inside the 30 s ack window: it was handed back, not abandoned. (Its delivery count
+  // says little: nats-server 2.9 rewinds a nak'd last delivery and counts it as a first one.)
+  assert.deepEqual(await firstTaken(q), ['in flight']);
 });
 
 test('a publish made while nats-server restarts lands once it is back, once', async () => {

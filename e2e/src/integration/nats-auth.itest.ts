@@ -11,16 +11,14 @@ import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type Bus, connectBus, publishEvent, STREAMS, SUBJECTS, startWorker, WORK_QUEUES } from '@trajectory/bus';
 import { ConversationSegmented } from '@trajectory/contracts';
-import { resetBus, startTestNats, startTestServers, type TestNatsUser, type TestServers } from '@trajectory/testkit';
+import { startTestBus, startTestNats, type TestNatsUser, type TestServers } from '@trajectory/testkit';
 
 let servers: TestServers;
 let admin: Bus;
 
 before(async () => {
-  servers = await startTestServers();
-  await resetBus(servers.nats);
   // The streams exist before any user without the right to create them publishes.
-  admin = await connectBus(servers.nats.busOptions('admin', 'auth-itest-admin'));
+  ({ servers, bus: admin } = await startTestBus('admin', 'auth-itest-admin'));
 });
 
 after(async () => {

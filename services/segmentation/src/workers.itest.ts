@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Subscription } from '@nats-io/nats-core';
-import { type Bus, connectBus, publishEvent, SUBJECTS } from '@trajectory/bus';
+import { type Bus, publishEvent, SUBJECTS } from '@trajectory/bus';
 import { ConversationIngested, ExportSource, Message } from '@trajectory/contracts';
 import { freePort } from '@trajectory/local-servers';
-import { resetBus, type ServiceProcess, startServiceProcess, startTestServers, type TestServers } from '@trajectory/testkit';
+import { type ServiceProcess, startServiceProcess, startTestBus, type TestServers } from '@trajectory/testkit';
 
 const CONVERSATIONS = 24;
 
@@ -20,9 +20,7 @@ let workDir: string;
 const workers: ServiceProcess[] = [];
 
 before(async () => {
-  servers = await startTestServers();
-  await resetBus(servers.nats);
-  bus = await connectBus(servers.nats.busOptions('admin', 'segmentation-workers-itest'));
+  ({ servers, bus } = await startTestBus('admin', 'segmentation-workers-itest'));
   workDir = mkdtempSync(join(tmpdir(), 'segmentation-workers-'));
 });
 

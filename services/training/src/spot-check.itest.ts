@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { type Bus, connectBus, openDatasetRegistry } from '@trajectory/bus';
+import { type Bus, openDatasetRegistry } from '@trajectory/bus';
 import {
   type ConversationGraph,
   DatasetManifest,
@@ -19,7 +19,7 @@ import {
 import { freePort } from '@trajectory/local-servers';
 import { createClient, unary } from '@trajectory/runtime';
 import { buildDataset, DEFAULT_SYSTEM_PROMPT, formatDatasetReport, RELATION_WEIGHTS } from '@trajectory/samples';
-import { resetBus, type ServiceProcess, startServiceProcess, startTestServers, type TestServers } from '@trajectory/testkit';
+import { type ServiceProcess, startServiceProcess, startTestBus, type TestServers } from '@trajectory/testkit';
 
 const { SPOT_CHECK_VERDICT_ACCEPTED: ACCEPTED, SPOT_CHECK_VERDICT_REJECTED: REJECTED } = SpotCheckVerdict;
 
@@ -80,10 +80,8 @@ function conversation(i: number): ConversationGraph {
 }
 
 before(async () => {
-  servers = await startTestServers();
-  await resetBus(servers.nats);
+  ({ servers, bus } = await startTestBus('admin', 'spot-check-itest'));
   workDir = mkdtempSync(join(tmpdir(), 'trajectory-spot-check-itest-'));
-  bus = await connectBus(servers.nats.busOptions('admin', 'spot-check-itest'));
 
   // A version as the samples service builds and registers it (services/samples/src/main.ts).
   const settings = {

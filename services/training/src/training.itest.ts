@@ -35,7 +35,7 @@ import {
 } from '@trajectory/contracts';
 import { freePort } from '@trajectory/local-servers';
 import { createClient, unary } from '@trajectory/runtime';
-import { resetBus, type ServiceProcess, startServiceProcess, startTestServers, type TestServers } from '@trajectory/testkit';
+import { type ServiceProcess, startServiceProcess, startTestBus, type TestServers, until as untilProbed } from '@trajectory/testkit';
 import { JobRegistry } from './adapters/job-registry.js';
 import { fillHyperparameters, stateSubject } from './core/jobs.js';
 
@@ -61,10 +61,8 @@ async function startTraining(): Promise<ServiceProcess> {
 }
 
 before(async () => {
-  servers = await startTestServers();
-  await resetBus(servers.nats);
+  ({ servers, bus } = await startTestBus('admin', 'training-itest'));
   workDir = mkdtempSync(join(tmpdir(), 'trajectory-training-itest-'));
-  bus = await connectBus(servers.nats.busOptions('admin', 'training-itest'));
   sub = bus.nc.subscribe('trajectory.>');
   void (async () => {
     for await (const m of sub) seen.push({ subject: m.subject, data: m.json() });
@@ -120,15 +118,9 @@ after(async () => {
   if (workDir && !process.env.KEEP) rmSync(workDir, { recursive: true, force: true });
 });
 
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; service log: ${service?.logFile}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** testkit's until, every 50 ms; a time-out names the service's log. */
+const until = <T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000) =>
+  untilProbed(`${what}; service log: ${service?.logFile}`, probe, timeoutMs, 50);
 
 const submit = (datasetId: string, hp: Partial<TrainingHyperparameters> = {}) =>
   unary(client.submitJob, client, {

@@ -8,6 +8,7 @@ export {
   freeServicePorts,
   harnessGrpcToken,
   type PipelineOptions,
+  type PipelineServers,
   pipelineEnv,
   REPO_ROOT,
   SERVICE_NAMES,
@@ -16,6 +17,9 @@ export {
   type ServiceProcess,
   serviceLaunch,
   startPipeline,
+  startPipelineIn,
   startServiceProcess,
   targetVariable,
 } from './services.js';
+export { startEmptyServers, startTestBus, type TestBus } from './setups.js';
+export { until } from './until.js';

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_PORTS } from '@trajectory/config';
 import { freePort } from '@trajectory/local-servers';
 import { type GrpcClientAuth, waitUntilServing } from '@trajectory/runtime';
-import { serviceNatsEnv } from './nats.js';
+import { serviceNatsEnv, type TestNats } from './nats.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const SERVICE_NAMES = ['ingestion', 'segmentation', 'graph', 'samples', 'training'] as const;
@@ -175,4 +175,31 @@ export async function startPipeline(
     throw err;
   }
   return { services, env, stop };
+}
+
+/** The servers a pipeline runs against: a TestServers, or a NATS of a test's own beside its Neo4j. */
+export interface PipelineServers {
+  nats: TestNats;
+  neo4jUri: string;
+  neo4jAuth?: { user: string; password: string } | undefined;
+}
+
+/**
+ * startPipeline against `servers`, each service its own NATS user, with the logs in WORKDIR/logs
+ * and the datasets in WORKDIR/datasets.
+ */
+export function startPipelineIn(
+  servers: PipelineServers,
+  workDir: string,
+  options: Omit<PipelineOptions, 'natsUrl' | 'natsCredentialsFile' | 'neo4jUri' | 'neo4jAuth' | 'logDir' | 'datasetDir'> = {},
+): ReturnType<typeof startPipeline> {
+  return startPipeline({
+    natsUrl: servers.nats.url,
+    natsCredentialsFile: servers.nats.credentialsFile,
+    neo4jUri: servers.neo4jUri,
+    neo4jAuth: servers.neo4jAuth,
+    logDir: join(workDir, 'logs'),
+    datasetDir: join(workDir, 'datasets'),
+    ...options,
+  });
 }
