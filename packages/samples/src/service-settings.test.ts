@@ -40,24 +40,11 @@ test('relation weights: relation=weight pairs of the table; unknown relations, n
 
 test('a request with nothing set builds with the configuration; relation weights are the table with the configuration over it', () => {
   const plan = buildPlan(BuildDatasetRequest.fromPartial({}), DEFAULTS, now);
+  const { datasetDir, factsFile, ...fromConfig } = DEFAULTS;
   assert.deepEqual(plan, {
-    settings: {
-      referenceDate: now,
-      contextSize: 4,
-      targetRoles: ['assistant'],
-      relationWeights: { ...defaultRelationWeights(), refines: 2 },
-      decayDays: 365,
-      evalShare: 0.2,
-      evalMaxRecords: 500,
-      maxTokens: 1024,
-      tokenCounter: characterCounter,
-      weightNormalisation: 'none',
-      minRealShare: 0.3,
-      warnRealShare: 0.6,
-      systemPrompt: 'be brief',
-    },
-    outputDir: '/data/datasets',
-    factsPath: '/data/facts.yaml',
+    settings: { ...fromConfig, referenceDate: now, relationWeights: { ...defaultRelationWeights(), refines: 2 } },
+    outputDir: datasetDir,
+    factsPath: factsFile,
     factsText: '',
   });
 });
