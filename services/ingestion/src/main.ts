@@ -1,10 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { finished } from 'node:stream/promises';
 import type * as grpc from '@grpc/grpc-js';
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
@@ -15,19 +10,25 @@ import {
   type GetIngestRequest,
   type IngestedConversationPage,
   IngestionServiceService,
-  IngestState,
   type IngestStatus,
   type UploadExportChunk,
   type UploadExportResult,
 } from '@trajectory/contracts';
-import { createRedactor, DEFAULT_LIMITS, ingestExport, redactionModeFromEnv } from '@trajectory/ingestion';
+import {
+  createRedactor,
+  DEFAULT_LIMITS,
+  ingestExport,
+  isIngestId,
+  redactionModeFromEnv,
+  StatusSaveThrottle,
+  Upload,
+} from '@trajectory/ingestion';
 import { answerStream, answerUnary, main, runService, ServiceError } from '@trajectory/runtime';
 import { ATTR_CONVERSATION_ID, SpanKind, withSpan } from '@trajectory/telemetry';
 import {
   INGEST_RECORD_TTL_MS,
   INGESTED_BUCKET,
   IngestIdTakenError,
-  isIngestId,
   JOBS_BUCKET,
   kvIngestJobs,
   kvLedger,
@@ -35,6 +36,7 @@ import {
   objectIngestedConversations,
   spoolLine,
 } from './adapters/kv.js';
+import { FileSpool, receiveUpload, uploadFolder } from './adapters/upload-spool.js';
 
 const positive = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -129,24 +131,12 @@ main(() =>
       }
 
       async function handleUpload(call: grpc.ServerReadableStream<UploadExportChunk, UploadExportResult>): Promise<UploadExportResult> {
-        const dir = await mkdtemp(join(tmpdir(), 'trajectory-upload-'));
-        const status: IngestStatus = {
-          ingestId: '',
-          state: IngestState.INGEST_STATE_RECEIVING,
-          fileName: '',
-          bytesReceived: 0,
-          bytesExpected: 0,
-          conversationsRead: 0,
-          conversationsPublished: 0,
-          error: '',
-          result: undefined,
-        };
-        let lastSaved = 0;
-        // Until the id is claimed, the status under it may be another upload's: nothing is saved.
-        let claimed = false;
+        const folder = await uploadFolder();
+        const upload = new Upload({ maxBytes: config.INGESTION_MAX_UPLOAD_BYTES, newIngestId: randomUUID });
+        const { status } = upload;
+        const throttle = new StatusSaveThrottle();
         const save = async (force = false) => {
-          if (!claimed || (!force && Date.now() - lastSaved < 500)) return;
-          lastSaved = Date.now();
+          if (!throttle.due(Date.now(), force)) return;
           await jobs.put(status).catch((err: Error) => logger.warn({ err }, 'ingest status not saved'));
         };
         const claim = async () => {
@@ -156,18 +146,15 @@ main(() =>
             const taken = err instanceof IngestIdTakenError;
             throw new ServiceError(taken ? 'ALREADY_EXISTS' : 'UNAVAILABLE', (err as Error).message, { cause: err });
           }
-          claimed = true;
-          lastSaved = Date.now();
+          throttle.claimed(Date.now());
         };
         try {
-          const path = join(dir, 'upload');
-          await receive(call, path, status, save, claim);
-          status.state = IngestState.INGEST_STATE_PARSING;
+          await receiveUpload(call as AsyncIterable<UploadExportChunk>, folder.uploadPath, upload, claim, save);
+          upload.parsing();
           await save(true);
-          const spoolPath = join(dir, 'conversations.jsonl');
-          const spool = createWriteStream(spoolPath);
+          const spool = new FileSpool(folder.conversationsPath);
           const result = await ingestExport({
-            path,
+            path: folder.uploadPath,
             fileName: status.fileName,
             ingestId: status.ingestId,
             redactor,
@@ -187,20 +174,16 @@ main(() =>
                 },
                 () => publishEvent(bus, SUBJECTS.conversationIngested, ConversationIngested, event, msgId),
               ),
-            onConversation: async (conversation) => {
-              if (!spool.write(spoolLine(conversation))) await once(spool, 'drain');
-            },
+            onConversation: (conversation) => spool.write(spoolLine(conversation)),
             onProgress: (p) => {
-              status.conversationsRead = p.conversationsRead;
-              status.conversationsPublished = p.conversationsPublished;
+              upload.progress(p);
               void save();
             },
           }).finally(() => spool.end());
-          await finished(spool);
+          await spool.closed();
           // Listed before DONE is saved: a client that sees DONE can always list.
-          await ingested.put(status.ingestId, spoolPath);
-          status.state = IngestState.INGEST_STATE_DONE;
-          status.result = result;
+          await ingested.put(status.ingestId, spool.path);
+          upload.done(result);
           await save(true);
           const r = result.report;
           logger.info(
@@ -215,55 +198,11 @@ main(() =>
           );
           return result;
         } catch (err) {
-          status.state = IngestState.INGEST_STATE_FAILED;
-          status.error = (err as Error).message;
+          upload.failed((err as Error).message);
           await save(true);
           throw err;
         } finally {
-          await rm(dir, { recursive: true, force: true });
-        }
-      }
-
-      /** Spools the client stream to a file so parsing runs in bounded memory. */
-      async function receive(
-        call: grpc.ServerReadableStream<UploadExportChunk, UploadExportResult>,
-        path: string,
-        status: IngestStatus,
-        save: (force?: boolean) => Promise<void>,
-        claim: () => Promise<void>,
-      ) {
-        const out = createWriteStream(path);
-        try {
-          for await (const chunk of call as AsyncIterable<UploadExportChunk>) {
-            if (chunk.header) {
-              if (status.ingestId) {
-                throw new ServiceError('INVALID_ARGUMENT', 'only the first chunk may be a header');
-              }
-              status.fileName = basename(chunk.header.fileName) || 'upload';
-              status.ingestId = isIngestId(chunk.header.ingestId) ? chunk.header.ingestId : randomUUID();
-              status.bytesExpected = chunk.header.size;
-              await claim();
-            } else if (chunk.data) {
-              if (!status.ingestId) {
-                throw new ServiceError('INVALID_ARGUMENT', 'the first chunk must be a header with the file name');
-              }
-              status.bytesReceived += chunk.data.length;
-              if (status.bytesReceived > config.INGESTION_MAX_UPLOAD_BYTES) {
-                throw new ServiceError(
-                  'RESOURCE_EXHAUSTED',
-                  `upload exceeds INGESTION_MAX_UPLOAD_BYTES (${config.INGESTION_MAX_UPLOAD_BYTES})`,
-                );
-              }
-              if (!out.write(chunk.data)) await once(out, 'drain');
-              void save();
-            }
-          }
-          if (!status.ingestId) throw new ServiceError('INVALID_ARGUMENT', 'the upload had no header');
-          out.end();
-          await finished(out);
-        } catch (err) {
-          out.destroy();
-          throw err;
+          await folder.remove();
         }
       }
     },

@@ -9,6 +9,7 @@ import {
   type IngestedConversationPage,
   IngestionServiceClient,
   IngestState,
+  type UploadExportChunk,
   type UploadExportResult,
 } from '@trajectory/contracts';
 import { oneMessageConversation } from '@trajectory/ingestion/testing';
@@ -122,4 +123,26 @@ test('the real sample lists its three conversations, and a re-upload lists them 
     again.map((c) => [c.id, c.contentHash, c.duplicate]),
     first.map((c) => [c.id, c.contentHash, true]),
   );
+});
+
+test("an upload's stream breaks a rule: INVALID_ARGUMENT, with the rule in the details", async () => {
+  const send = (chunks: UploadExportChunk[]) =>
+    new Promise<UploadExportResult>((resolve, reject) => {
+      const call = client.uploadExport((err: grpc.ServiceError | null, res: UploadExportResult) => (err ? reject(err) : resolve(res)));
+      for (const chunk of chunks) call.write(chunk);
+      call.end();
+    });
+  const header = { fileName: 'rules.json', source: 0, ingestId: '', size: 2 };
+  const cases: [UploadExportChunk[], RegExp][] = [
+    [[{ data: Buffer.from('[]') }], /the first chunk must be a header/],
+    [[{ header }, { header }], /only the first chunk may be a header/],
+    [[], /the upload had no header/],
+  ];
+  for (const [chunks, details] of cases) {
+    await assert.rejects(send(chunks), (err: grpc.ServiceError) => {
+      assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
+      assert.match(err.details, details);
+      return true;
+    });
+  }
 });

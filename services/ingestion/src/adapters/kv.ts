@@ -7,7 +7,7 @@ import type { KV } from '@nats-io/kv';
 import type { ObjectStore } from '@nats-io/obj';
 import { BUCKETS } from '@trajectory/bus';
 import { IngestedConversation, IngestStatus } from '@trajectory/contracts';
-import type { Ledger, LedgerEntry } from '@trajectory/ingestion';
+import { isIngestId, type Ledger, type LedgerEntry } from '@trajectory/ingestion';
 
 export const LEDGER_BUCKET = BUCKETS.ingestLedger;
 export const JOBS_BUCKET = BUCKETS.ingestJobs;
@@ -31,9 +31,6 @@ export function kvLedger(kv: KV): Ledger {
     },
   };
 }
-
-/** What an ingest id may be: it is a KV key and an object name. */
-export const isIngestId = (id: string) => /^[A-Za-z0-9_-]{1,128}$/.test(id);
 
 /** An upload asked for an ingest id that another upload holds. */
 export class IngestIdTakenError extends Error {
