@@ -2,13 +2,13 @@
 // model's own tokenizer.json). Reproduces what sentence-transformers does for this model:
 // WordPiece with [CLS] … [SEP], at most 256 tokens, mean pooling over the attention mask, then L2
 // normalisation. Nothing is downloaded: the folder comes from scripts/fetch-model.mjs.
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import * as ort from 'onnxruntime-node';
 import type { ProfiledEmbedder } from './index.js';
 import { defaultModelDir } from './model-dir.js';
+import { type ModelFolder, readJsonFile, requireFiles, unitLength, verifyManifest } from './model-folder.js';
 import { Profiler } from './profile.js';
 
 export const MODEL_ID = 'all-MiniLM-L6-v2/onnx-int8';
@@ -46,16 +46,15 @@ export async function loadSentenceEmbedder(options: LoadOptions = {}): Promise<P
   const threads = options.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer (got ${threads})`);
 
-  for (const name of REQUIRED_FILES) {
-    if (!existsSync(join(dir, name)))
-      throw new Error(`embedding model folder ${dir} is incomplete: ${join(dir, name)} is missing; ${FETCH_HINT}`);
-  }
-  verifyAgainstManifest(dir);
+  const folder: ModelFolder = { dir, kind: 'embedding model folder', hint: FETCH_HINT };
+  requireFiles(folder, REQUIRED_FILES);
+  // About 60 ms for the 23 MB model, once per process.
+  verifyManifest(folder);
 
-  const tokenizer = new Tokenizer(readJson(join(dir, 'tokenizer.json')), readJson(join(dir, 'tokenizer_config.json')));
+  const tokenizer = new Tokenizer(readJsonFile(folder, 'tokenizer.json'), readJsonFile(folder, 'tokenizer_config.json'));
   const sepId = tokenizer.token_to_id('[SEP]');
   if (sepId === undefined) throw new Error(`${join(dir, 'tokenizer.json')}: no [SEP] token (not a BERT WordPiece tokenizer?)`);
-  const maxTokens = readMaxTokens(dir);
+  const maxTokens = readMaxTokens(folder);
 
   const modelPath = join(dir, 'model.onnx');
   let session: ort.InferenceSession;
@@ -162,56 +161,13 @@ function meanPoolNormalised(data: Float32Array, row: number, width: number, leng
     const base = (row * width + t) * DIMENSIONS;
     for (let d = 0; d < DIMENSIONS; d++) sum[d] = (sum[d] as number) + (data[base + d] as number);
   }
-  let norm = 0;
-  for (let d = 0; d < DIMENSIONS; d++) norm += (sum[d] as number) ** 2;
-  // sentence-transformers' Normalize divides by max(norm, 1e-12); the mean's 1/length cancels.
-  const scale = 1 / Math.max(Math.sqrt(norm), 1e-12);
-  const vector = new Float32Array(DIMENSIONS);
-  for (let d = 0; d < DIMENSIONS; d++) vector[d] = (sum[d] as number) * scale;
-  return vector;
+  return unitLength(sum);
 }
 
-interface Manifest {
-  files?: Record<string, { sha256?: string; bytes?: number }>;
-}
-
-/**
- * When the folder has fetch-model.mjs's manifest.json, every file it lists must match its sha256:
- * a truncated or swapped model.onnx otherwise either fails deep inside onnxruntime or, worse,
- * loads and yields different vectors. About 60 ms for the 23 MB model, once per process.
- * A hand-made folder without a manifest is taken as is.
- */
-function verifyAgainstManifest(dir: string): void {
-  const manifestPath = join(dir, 'manifest.json');
-  if (!existsSync(manifestPath)) return;
-  const manifest = readJson(manifestPath) as Manifest;
-  for (const [name, expected] of Object.entries(manifest.files ?? {})) {
-    const path = join(dir, name);
-    if (!existsSync(path)) throw new Error(`embedding model folder ${dir} is incomplete: ${path} is missing; ${FETCH_HINT}`);
-    const bytes = readFileSync(path);
-    if (expected.bytes !== undefined && bytes.length !== expected.bytes) {
-      throw new Error(`${path}: ${bytes.length} bytes, manifest.json says ${expected.bytes} (truncated?); ${FETCH_HINT}`);
-    }
-    const hash = createHash('sha256').update(bytes).digest('hex');
-    if (expected.sha256 !== undefined && hash !== expected.sha256) {
-      throw new Error(`${path}: sha256 ${hash} does not match manifest.json (${expected.sha256}); ${FETCH_HINT}`);
-    }
-  }
-}
-
-function readMaxTokens(dir: string): number {
-  const path = join(dir, 'sentence_bert_config.json');
-  if (!existsSync(path)) return DEFAULT_MAX_TOKENS;
-  const value = (readJson(path) as { max_seq_length?: unknown }).max_seq_length;
+function readMaxTokens(folder: ModelFolder): number {
+  if (!existsSync(join(folder.dir, 'sentence_bert_config.json'))) return DEFAULT_MAX_TOKENS;
+  const value = (readJsonFile(folder, 'sentence_bert_config.json') as { max_seq_length?: unknown }).max_seq_length;
   return typeof value === 'number' && Number.isInteger(value) && value >= 2 ? value : DEFAULT_MAX_TOKENS;
-}
-
-function readJson(path: string): object {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as object;
-  } catch (err) {
-    throw new Error(`${path}: not readable JSON (${errorMessage(err)}); ${FETCH_HINT}`);
-  }
 }
 
 const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
