@@ -8,7 +8,7 @@
 //                             (sharegpt ranking: chosen/rejected one gpt message each),
 //                             alpaca_dpo[.eval].jsonl, and dataset_info.json registering them (set
 //                             `dataset_dir` to the export folder and `dataset: trajectory_sft_sharegpt`, ...)
-//   the manifest              exports.json (what exportDataset returns)
+//   the manifest              exports.json (what exportDataset, io/exports.ts, returns)
 //
 // Splits: `train` records go into the train files, `eval` records into the `.eval` files,
 // `heldout` records into none (the recall eval reads them from the dataset itself).
