@@ -9,7 +9,7 @@ import * as ort from 'onnxruntime-node';
 import type { ProfiledEmbedder } from './index.js';
 import { defaultModelDir } from './model-dir.js';
 import { type ModelFolder, readJsonFile, requireFiles, unitLength, verifyManifest } from './model-folder.js';
-import { Profiler } from './profile.js';
+import { profiledEmbedder } from './profile.js';
 
 export const MODEL_ID = 'all-MiniLM-L6-v2/onnx-int8';
 const DIMENSIONS = 384;
@@ -79,7 +79,7 @@ export async function loadSentenceEmbedder(options: LoadOptions = {}): Promise<P
   if (output === undefined) throw new Error(`${modelPath}: model has no outputs`);
 
   /** Token ids, [CLS] … [SEP], cut like HF truncation: keep the first maxTokens - 1, end with [SEP]. */
-  const encode = (text: string): number[] => {
+  const tokenize = (text: string): number[] => {
     const ids = tokenizer.encode(text).ids;
     return ids.length <= maxTokens ? ids : [...ids.slice(0, maxTokens - 1), sepId];
   };
@@ -111,25 +111,16 @@ export async function loadSentenceEmbedder(options: LoadOptions = {}): Promise<P
     return vectors;
   };
 
-  let closed = false;
-  const profiler = new Profiler();
-  return {
+  return profiledEmbedder({
     id: MODEL_ID,
     dimensions: DIMENSIONS,
-    async embed(texts: string[]): Promise<Float32Array[]> {
-      if (closed) throw new Error('SentenceEmbedder.embed called after close()');
-      const started = profiler.start();
-      const encoded = texts.map(encode);
-      const tokenized = profiler.tokenized(
-        started,
-        texts.length,
-        encoded.reduce((sum, ids) => sum + ids.length, 0),
-      );
+    tokenize,
+    async encode(encoded) {
       let padded = 0;
       // Batch texts of similar length together so little compute goes to padding; results
       // go back in the caller's order.
       const order = encoded.map((_, i) => i).sort((a, b) => (encoded[a]?.length ?? 0) - (encoded[b]?.length ?? 0));
-      const out = new Array<Float32Array>(texts.length);
+      const out = new Array<Float32Array>(encoded.length);
       for (let start = 0; start < order.length; start += BATCH_SIZE) {
         const slice = order.slice(start, start + BATCH_SIZE);
         padded += slice.length * Math.max(...slice.map((i) => encoded[i]?.length ?? 0));
@@ -138,17 +129,10 @@ export async function loadSentenceEmbedder(options: LoadOptions = {}): Promise<P
           out[i] = vectors[k] as Float32Array;
         });
       }
-      profiler.encoded(tokenized, padded);
-      return out;
+      return { vectors: out, paddedTokens: padded };
     },
-    async close(): Promise<void> {
-      if (closed) return;
-      closed = true;
-      await session.release();
-    },
-    profile: () => profiler.get(),
-    resetProfile: () => profiler.reset(),
-  };
+    release: () => session.release(),
+  });
 }
 
 /**

@@ -8,7 +8,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import type { ProfiledEmbedder } from './index.js';
 import { defaultStaticModelDir } from './model-dir.js';
 import { type ModelFolder, readJsonFile, requireFiles, unitLength, verifyManifest } from './model-folder.js';
-import { Profiler } from './profile.js';
+import { profiledEmbedder } from './profile.js';
 
 export const STATIC_MODEL_ID = 'all-MiniLM-L6-v2/static-v1';
 const REQUIRED_FILES = ['config.json', 'vectors.i8', 'scales.f32', 'tokenizer.json', 'tokenizer_config.json'] as const;
@@ -79,25 +79,11 @@ export async function loadStaticEmbedder(options: StaticLoadOptions = {}): Promi
     return unitLength(n > 0 ? sum : empty);
   };
 
-  let closed = false;
-  const profiler = new Profiler();
-  return {
+  return profiledEmbedder({
     id: STATIC_MODEL_ID,
     dimensions: D,
-    async embed(texts: string[]): Promise<Float32Array[]> {
-      if (closed) throw new Error('SentenceEmbedder.embed called after close()');
-      const started = profiler.start();
-      const encoded = texts.map((text) => tokenizer.encode(text, { add_special_tokens: false }).ids);
-      const tokens = encoded.reduce((n, ids) => n + ids.length, 0);
-      const tokenized = profiler.tokenized(started, texts.length, tokens);
-      const vectors = encoded.map(rowSum);
-      profiler.encoded(tokenized, tokens);
-      return vectors;
-    },
-    async close(): Promise<void> {
-      closed = true;
-    },
-    profile: () => profiler.get(),
-    resetProfile: () => profiler.reset(),
-  };
+    tokenize: (text) => tokenizer.encode(text, { add_special_tokens: false }).ids,
+    // No padding: every token position is one row added.
+    encode: async (encoded) => ({ vectors: encoded.map(rowSum), paddedTokens: encoded.reduce((n, ids) => n + ids.length, 0) }),
+  });
 }
