@@ -106,39 +106,34 @@ after(async () => {
   await stack?.close(failed);
 });
 
-faultTest('segmentation SIGKILLed mid-batch and restarted: its unacknowledged conversations come back in seconds', async () => {
+/**
+ * SIGKILLs `name` once STRIKE_AFTER conversations came out of it (`subject`) while an upload is
+ * still going, restarts it after the upload, and checks that the graph settles exactly and soon.
+ */
+async function killMidBatchAndRestart(name: 'segmentation' | 'graph', subject: string, durable: string, done: string) {
   await stack.fresh();
-  const segmented = countEvents(SUBJECTS.conversationSegmented);
+  const events = countEvents(subject);
   const uploading = upload();
-  await segmented.reached(STRIKE_AFTER);
-  const inFlight = await stack.backlog(WORK_QUEUES.segmentation.durable);
-  await stack.service('segmentation').kill();
-  const atKill = segmented.count;
-  assert.ok(atKill < CONVERSATIONS, `the kill came after all ${CONVERSATIONS} were segmented`);
+  await events.reached(STRIKE_AFTER);
+  const inFlight = await stack.backlog(durable);
+  await stack.service(name).kill();
+  const atKill = events.count;
+  assert.ok(atKill < CONVERSATIONS, `the kill came after all ${CONVERSATIONS} were ${done}`);
   await uploading;
-  await stack.startService('segmentation');
+  await stack.startService(name);
   const settled = await stack.settle(expected, SETTLE_TIMEOUT_MS);
-  segmented.stop();
-  await assertExact('segmentation SIGKILL', settled, `killed at ${atKill}/${CONVERSATIONS} segmented, backlog ${inFlight}`);
+  events.stop();
+  await assertExact(`${name} SIGKILL`, settled, `killed at ${atKill}/${CONVERSATIONS} ${done}, backlog ${inFlight}`);
   assert.ok(settled.ms < RECOVERY_LIMIT_MS, `recovery took ${settled.ms} ms`);
-});
+}
 
-faultTest('graph SIGKILLed mid-batch and restarted: its uncommitted and unacknowledged writes come back in seconds', async () => {
-  await stack.fresh();
-  const stored = countEvents(SUBJECTS.graphStored);
-  const uploading = upload();
-  await stored.reached(STRIKE_AFTER);
-  const inFlight = await stack.backlog(WORK_QUEUES.graph.durable);
-  await stack.service('graph').kill();
-  const atKill = stored.count;
-  assert.ok(atKill < CONVERSATIONS, `the kill came after all ${CONVERSATIONS} were stored`);
-  await uploading;
-  await stack.startService('graph');
-  const settled = await stack.settle(expected, SETTLE_TIMEOUT_MS);
-  stored.stop();
-  await assertExact('graph SIGKILL', settled, `killed at ${atKill}/${CONVERSATIONS} stored, backlog ${inFlight}`);
-  assert.ok(settled.ms < RECOVERY_LIMIT_MS, `recovery took ${settled.ms} ms`);
-});
+faultTest('segmentation SIGKILLed mid-batch and restarted: its unacknowledged conversations come back in seconds', () =>
+  killMidBatchAndRestart('segmentation', SUBJECTS.conversationSegmented, WORK_QUEUES.segmentation.durable, 'segmented'),
+);
+
+faultTest('graph SIGKILLed mid-batch and restarted: its uncommitted and unacknowledged writes come back in seconds', () =>
+  killMidBatchAndRestart('graph', SUBJECTS.graphStored, WORK_QUEUES.graph.durable, 'stored'),
+);
 
 faultTest('the same export uploaded twice at once is stored once', async () => {
   await stack.fresh();
