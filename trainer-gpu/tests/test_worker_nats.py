@@ -112,6 +112,16 @@ class Bus:
     async def consumer(self):
         return await self.js.consumer_info(TRAINER_QUEUE.stream, TRAINER_QUEUE.durable)
 
+    async def progress_reaching(self, step: int):
+        """An event set once a progress event reports ``step`` or beyond, and the subscription behind it."""
+        reached = asyncio.Event()
+
+        async def on_progress(msg):
+            if from_json(msg.data, TrainingJobChanged).job.progress.step >= step:
+                reached.set()
+
+        return reached, await self.nc.subscribe(training_subject("progress"), cb=on_progress)
+
 
 def worker_args(tmp_path: Path, url: str, trainer_id: str = "t1") -> WorkerArguments:
     return WorkerArguments(
@@ -188,13 +198,7 @@ def test_a_cancelled_job_stops(nats_server, tmp_path, fixture_dataset):
         async with Bus(nats_server) as bus:
             await bus.topology()
             await bus.upload_dataset(fixture_dataset)
-            progress = asyncio.Event()
-
-            async def on_progress(msg):
-                if from_json(msg.data, TrainingJobChanged).job.progress.step >= 2:
-                    progress.set()
-
-            sub = await bus.nc.subscribe(training_subject("progress"), cb=on_progress)
+            progress, sub = await bus.progress_reaching(2)
             await bus.queue(queued_job("job-cancel", max_steps=400, save_steps=1000))
             task = asyncio.create_task(Worker(worker_args(tmp_path, nats_server)).run())
             await asyncio.wait_for(progress.wait(), 200)
@@ -245,13 +249,7 @@ def test_a_killed_trainer_is_resumed_by_the_next(nats_server, tmp_path, fixture_
         async with Bus(nats_server) as bus:
             await bus.topology(ack_wait_ms=3000)
             await bus.upload_dataset(fixture_dataset)
-            reached = asyncio.Event()
-
-            async def on_progress(msg):
-                if from_json(msg.data, TrainingJobChanged).job.progress.step >= 7:
-                    reached.set()
-
-            sub = await bus.nc.subscribe(training_subject("progress"), cb=on_progress)
+            reached, sub = await bus.progress_reaching(7)
             await bus.queue(queued_job("job-kill", max_steps=24, save_steps=3))
             first = start("t1")
             try:
