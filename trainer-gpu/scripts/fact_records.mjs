@@ -8,13 +8,8 @@
 //
 // LIMIT: only the file's first LIMIT facts (a smaller benchmark).
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const { DEFAULT_SYSTEM_PROMPT, factRecords, parseFacts } = await import(
-  pathToFileURL(join(ROOT, 'packages', 'samples', 'dist', 'index.js')).href
-);
+import { basename } from 'node:path';
+import { DEFAULT_SYSTEM_PROMPT, factRecords, parseFacts } from '@trajectory/samples';
 
 const [path, limit] = process.argv.slice(2);
 if (!path || (limit !== undefined && !(Number(limit) > 0))) {

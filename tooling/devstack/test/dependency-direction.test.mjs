@@ -103,6 +103,23 @@ test('sources import only the workspaces their package.json declares, never anot
   assert.deepEqual(wrong, []);
 });
 
+test('every workspace a package.json declares is imported by its sources', () => {
+  // A declared edge nothing uses still orders turbo's builds and an image's contents: the graph
+  // drawn by the package.json files must be the one the code has.
+  const unused = [];
+  for (const w of workspaces()) {
+    const imported = new Set();
+    for (const file of sources(join(ROOT, w.folder))) {
+      for (const [, specifier] of readFileSync(file, 'utf8').matchAll(IMPORT)) {
+        const name = specifier.match(/^@trajectory\/[^/]+/)?.[0];
+        if (name) imported.add(name);
+      }
+    }
+    for (const name of [...w.runtime, ...w.test]) if (!imported.has(name)) unused.push(`${w.folder} declares ${name}`);
+  }
+  assert.deepEqual(unused, []);
+});
+
 // The libraries that are the services' cores. Each keeps what touches files, sockets or processes
 // in its `src/io/`; the rest is functions over data, tested without servers or a file system.
 const CORE_LIBRARIES = ['packages/ingestion', 'packages/segmentation', 'packages/graph', 'packages/samples'];

@@ -2,19 +2,17 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Kvm } from '@nats-io/kv';
-import { type Bus, connectBus, publishEvent, STREAMS, SUBJECTS } from '@trajectory/bus';
+import { type Bus, publishEvent, STREAMS, SUBJECTS } from '@trajectory/bus';
 import { ConversationIngested } from '@trajectory/contracts';
 import { createRedactor, DEFAULT_LIMITS, ingestExport } from '@trajectory/ingestion';
-import { REPO_ROOT, resetBus, startTestServers, type TestServers } from '@trajectory/testkit';
+import { REPO_ROOT, startTestBus, type TestServers } from '@trajectory/testkit';
 import { kvLedger, LEDGER_BUCKET } from './kv.js';
 
 let servers: TestServers;
 let bus: Bus;
 
 before(async () => {
-  servers = await startTestServers();
-  await resetBus(servers.nats);
-  bus = await connectBus(servers.nats.busOptions('ingestion', 'ingestion-itest'));
+  ({ servers, bus } = await startTestBus('ingestion', 'ingestion-itest'));
 });
 
 after(async () => {
