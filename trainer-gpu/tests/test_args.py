@@ -5,6 +5,7 @@ import dataclasses
 import pytest
 from transformers import HfArgumentParser
 
+from conftest import REPO, node_json
 from trajectory_trainer.args import (
     DEFAULT_BASE_MODEL,
     Hyperparameters,
@@ -32,6 +33,24 @@ def test_hyperparameter_defaults_are_the_issues(monkeypatch):
     assert hp.disable_4bit is False  # NF4 where CUDA is
     assert (hp.max_seq_length, hp.max_steps, hp.save_steps, hp.seed) == (2048, 0, 50, 42)
     assert (hp.merge, hp.ollama) == (False, False)
+
+
+def test_defaults_are_the_training_services(monkeypatch):
+    """The training service records a job's hyperparameters with its defaults filled in (the job's
+    id depends on them) and the trainer fills the same zeros with its own: both must be the same
+    values, or a job trains otherwise than its record says."""
+    monkeypatch.delenv("TRAINING_BASE_MODEL", raising=False)
+    filled = node_json(
+        "const jobs = await import(process.argv[1]);"
+        "console.log(JSON.stringify(jobs.fillHyperparameters(undefined, 'the-base-model')));",
+        REPO / "services" / "training" / "dist" / "core" / "jobs.js",
+        what="the built training service (services/training/dist)",
+    )
+    ours = dataclasses.asdict(Hyperparameters.from_proto(None, base_model="the-base-model"))
+    # ts-proto's field names: snake_case to lowerCamelCase, a digit-led part kept as it is (disable4bit).
+    head_and_rest = (name.split("_") for name in ours)
+    camel = {parts[0] + "".join(p[:1].upper() + p[1:] for p in parts[1:]): ours["_".join(parts)] for parts in head_and_rest}
+    assert filled == camel
 
 
 def test_base_model_default_follows_the_training_service(monkeypatch):
