@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   ConfigError,
+  commaList,
   commonConfigShape,
   grpcClientConfigShape,
   grpcServerConfigShape,
   listenAddress,
+  listSetting,
   loadConfig,
   spotCheckUrl,
   webPageUrl,
@@ -67,4 +69,11 @@ test('the web page is on loopback at TRAJECTORY_WEB_PORT, else 5173', () => {
   assert.equal(webPageUrl('/', {}), 'http://127.0.0.1:5173/');
   assert.equal(webPageUrl('report', { TRAJECTORY_WEB_PORT: '8080' }), 'http://127.0.0.1:8080/report');
   assert.equal(spotCheckUrl('ab12', { TRAJECTORY_WEB_PORT: '' }), 'http://127.0.0.1:5173/spot-check?dataset=ab12');
+});
+
+test('a comma-separated setting: items trimmed, empty ones left out, the defaults where unset', () => {
+  assert.deepEqual(commaList(' user, assistant ,,'), ['user', 'assistant']);
+  assert.deepEqual(commaList(''), []);
+  assert.deepEqual(listSetting(['user', 'assistant']).parse(undefined), ['user', 'assistant']);
+  assert.deepEqual(listSetting(['user']).parse('assistant, user'), ['assistant', 'user']);
 });

@@ -70,6 +70,16 @@ export const listenAddress = (defaultPort: number) =>
     .default(`127.0.0.1:${defaultPort}`)
     .refine((v) => /^(\[[^\]]+\]|[^:]+):\d{1,5}$/.test(v), 'expected HOST:PORT, e.g. 0.0.0.0:50051');
 
+/** The items of a comma-separated list, trimmed, empty ones left out. */
+export const commaList = (s: string): string[] =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+
+/** A comma-separated list setting (`user,assistant`), `defaults` where it is unset. */
+export const listSetting = (defaults: readonly string[]) => z.string().default(defaults.join(',')).transform(commaList);
+
 /** A gRPC target another service is reached at. */
 export const grpcTarget = (defaultPort: number) => z.string().min(1).default(`127.0.0.1:${defaultPort}`);
 

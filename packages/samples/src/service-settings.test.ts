@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { BuildDatasetRequest } from '@trajectory/contracts';
 import { defaultRelationWeights } from '@trajectory/relations';
 import { characterCounter } from './exports.js';
-import { type BuildDefaults, buildPlan, commaList, relationWeightsSetting } from './service-settings.js';
+import { type BuildDefaults, buildPlan, relationWeightsSetting } from './service-settings.js';
 
 const DEFAULTS: BuildDefaults = {
   contextSize: 4,
@@ -22,11 +22,6 @@ const DEFAULTS: BuildDefaults = {
   factsFile: '/data/facts.yaml',
 };
 const now = new Date('2026-03-04T05:06:07Z');
-
-test('a comma-separated setting: items trimmed, empty ones left out', () => {
-  assert.deepEqual(commaList(' user, assistant ,,'), ['user', 'assistant']);
-  assert.deepEqual(commaList(''), []);
-});
 
 test('relation weights: relation=weight pairs of the table; unknown relations, negative or non-numbers are refused', () => {
   assert.deepEqual(relationWeightsSetting.parse(undefined), {});

@@ -1,20 +1,14 @@
-// The samples service's settings: what its environment may say (the relation weights, a list of
-// roles) and how a build request's settings are chosen: the request's own, else the service's
-// configuration, else the library's defaults (the configuration's own defaults).
+// The samples service's settings: what its environment may say about relation weights, and how
+// a build request's settings are chosen: the request's own, else the service's configuration, else
+// the library's defaults (the configuration's own defaults).
 
+import { commaList } from '@trajectory/config';
 import type { BuildDatasetRequest } from '@trajectory/contracts';
 import { defaultRelationWeights } from '@trajectory/relations';
 import { z } from 'zod';
 import type { DatasetSettings } from './dataset.js';
 import type { TokenCounter } from './exports.js';
 import type { WeightNormalisation } from './trajectories.js';
-
-/** The items of a comma-separated list, trimmed, empty ones left out. */
-export const commaList = (s: string): string[] =>
-  s
-    .split(',')
-    .map((x) => x.trim())
-    .filter(Boolean);
 
 /** `refines=2,iteration_final=3`: weights over the relation table's defaults; unknown relations are refused. */
 export const relationWeightsSetting = z

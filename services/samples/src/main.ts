@@ -1,7 +1,7 @@
 import { basename, resolve } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import { openDatasetRegistry, publishEvent, SUBJECTS } from '@trajectory/bus';
-import { DEFAULT_PORTS, grpcTarget, z } from '@trajectory/config';
+import { DEFAULT_PORTS, grpcTarget, listSetting, z } from '@trajectory/config';
 import {
   type BuildDatasetRequest,
   type BuildDatasetResponse,
@@ -25,7 +25,6 @@ import { answerUnary, createClient, main, runService, ServiceError, type Service
 import {
   buildDataset,
   buildPlan,
-  commaList,
   DECAY_DAYS,
   DEFAULT_CONTEXT_SIZE,
   DEFAULT_EVAL_SHARE,
@@ -70,11 +69,7 @@ main(() =>
       GRAPH_GRPC_TARGET: grpcTarget(DEFAULT_PORTS.graph),
       SAMPLES_DATASET_DIR: z.string().default('.trajectory/datasets'),
       SAMPLES_CONTEXT_SIZE: z.coerce.number().int().min(1).max(32).default(DEFAULT_CONTEXT_SIZE),
-      SAMPLES_TARGET_ROLES: z
-        .string()
-        .default(DEFAULT_TARGET_ROLES.join(','))
-        .transform(commaList)
-        .pipe(z.array(z.enum(['user', 'assistant'])).min(1)),
+      SAMPLES_TARGET_ROLES: listSetting(DEFAULT_TARGET_ROLES).pipe(z.array(z.enum(['user', 'assistant'])).min(1)),
       SAMPLES_RELATION_WEIGHTS: relationWeightsSetting,
       SAMPLES_DECAY_DAYS: z.coerce.number().positive().default(DECAY_DAYS),
       SAMPLES_EVAL_SHARE: z.coerce.number().min(0).max(0.5).default(DEFAULT_EVAL_SHARE),

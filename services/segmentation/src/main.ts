@@ -1,5 +1,5 @@
 import { PoisonMessageError, publishEvent, SUBJECTS, startWorker, WORK_QUEUES } from '@trajectory/bus';
-import { DEFAULT_PORTS, z } from '@trajectory/config';
+import { DEFAULT_PORTS, listSetting, z } from '@trajectory/config';
 import { ConversationIngested, ConversationSegmented } from '@trajectory/contracts';
 import { ENCODER_CHOICES, type EncoderChoice, loadEmbedder, withEmbeddingCache } from '@trajectory/embeddings';
 import { main, runService } from '@trajectory/runtime';
@@ -13,15 +13,7 @@ main(() =>
     configShape: {
       SEGMENTATION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
       /** Marker and cue languages, comma separated ISO 639-1 codes of the relation table. */
-      SEGMENTATION_LANGUAGES: z
-        .string()
-        .default(DEFAULT_LANGUAGES.join(','))
-        .transform((s) =>
-          s
-            .split(',')
-            .map((l) => l.trim().toLowerCase())
-            .filter(Boolean),
-        ),
+      SEGMENTATION_LANGUAGES: listSetting(DEFAULT_LANGUAGES).transform((languages) => languages.map((l) => l.toLowerCase())),
       /** Folder of the sentence-embedding model (packages/embeddings/scripts/fetch-model.mjs fills it). */
       TRAJECTORY_EMBEDDING_MODEL_DIR: z.string().optional(),
       /** Folder of the static encoder derived from it (default: all-MiniLM-L6-v2-static beside it). */
