@@ -1,5 +1,5 @@
 // The samples package's library surface: its pure core, and from io/ the parts that read and write
-// files (a version's folder, the exports, a JSONL file to validate, a tokenizer.json, the schema files).
+// files (a version's folder, the exports, a JSONL file to validate, a tokenizer.json).
 
 export * from './build.js';
 export * from './dataset.js';
@@ -9,7 +9,6 @@ export * from './facts.js';
 export * from './gates.js';
 export * from './io/dataset.js';
 export * from './io/exports.js';
-export * from './io/schemas.js';
 export * from './io/tokenizer.js';
 export * from './io/validate-file.js';
 export * from './manifest.js';

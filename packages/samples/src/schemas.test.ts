@@ -3,8 +3,8 @@ import { readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { SCHEMA_DIR } from './io/schemas.js';
 import { RECORD_TYPES } from './records.js';
+import { SCHEMA_DIR } from './schema-files.test-helper.js';
 
 // Run from dist/: the schemas, the generated types and the trainer's link are in the checkout.
 const TRAINER_SCHEMAS = fileURLToPath(new URL('../../../trainer-gpu/src/trajectory_trainer/schemas', import.meta.url));

@@ -3,9 +3,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { loadRecordSchemas } from './io/schemas.js';
 import { validateFile } from './io/validate-file.js';
 import { RECORD_TYPES, type RecordType } from './records.js';
+import { loadRecordSchemas } from './schema-files.test-helper.js';
 import { recordSchemas, validateRecord, validateRecords } from './validate.js';
 
 const graph = { conversationId: 'c1', nodeIds: ['n1', 'n2'] };

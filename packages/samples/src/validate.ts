@@ -1,6 +1,6 @@
 // Checks dataset records against the JSON Schemas in packages/samples/schemas (draft 2020-12, Ajv 8).
 // The schemas come in as data (src/gen/schemas.ts, generated from the files at build time), so
-// checking needs no file; io/validate-file.ts reads a JSONL file and io/schemas.ts the schema files.
+// checking needs no file; io/validate-file.ts reads a JSONL file.
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { RECORD_SCHEMAS } from './gen/schemas.js';

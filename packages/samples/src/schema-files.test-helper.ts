@@ -1,12 +1,12 @@
-// The record schema files themselves (packages/samples/schemas), for what reads them as files: the
-// trainer links the same folder, and the tests compare the files with what the library checks against.
+// The record schema files themselves (packages/samples/schemas), for the tests: the library checks
+// records against the schemas generated from them (src/gen/schemas.ts), and the trainer links the folder.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RECORD_TYPES, type RecordType } from '../records.js';
+import { RECORD_TYPES, type RecordType } from './records.js';
 
-/** Where the record schemas live: `<package>/schemas/<type>.schema.json` (../../schemas from src/io or dist/io). */
-export const SCHEMA_DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
+/** Where the record schemas live: `<package>/schemas/<type>.schema.json` (../schemas from src or dist). */
+export const SCHEMA_DIR = fileURLToPath(new URL('../schemas/', import.meta.url));
 
 /** Reads the six record schemas from `dir`. */
 export function loadRecordSchemas(dir: string = SCHEMA_DIR): Record<RecordType, Record<string, unknown>> {
