@@ -17,6 +17,7 @@ import {
   startTestServers,
   type TestServers,
   testDriver,
+  until,
 } from '@trajectory/testkit';
 import type { Driver } from 'neo4j-driver';
 import { runCli } from './cli.test-helper.js';
@@ -107,11 +108,12 @@ test('waiting does not depend on stored events: with every one deleted, the wait
   const renamed = await uploadExport(targets, file);
   assert.equal(renamed.report?.conversationsEdited, 3);
   // Each conversation is in the graph at its new version before the events go.
-  const deadline = Date.now() + 60_000;
-  while ((await query(driver, "MATCH (c:Conversation) WHERE c.title ENDS WITH '(renamed)' RETURN c.id")).length < 3) {
-    assert.ok(Date.now() < deadline, 'the renamed conversations were not stored within 60 s');
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await until(
+    'the renamed conversations stored',
+    async () => (await query(driver, "MATCH (c:Conversation) WHERE c.title ENDS WITH '(renamed)' RETURN c.id")).length >= 3,
+    60_000,
+    250,
+  );
   await jsm.streams.purge(STREAMS.events.name, { filter: SUBJECTS.graphStored });
   await nc.close();
   const started = Date.now();
